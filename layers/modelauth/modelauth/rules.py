@@ -1,0 +1,478 @@
+"""Models and their authorization rules, as frozen data built with an ``allow`` DSL.
+
+The DSL mirrors Amplify Gen 2 (``allow.owner().to(["read", "update"])``) with Python names.
+Rules are validated when built, with Amplify's own error texts (spec §1.3), so a bad rule fails
+at import of the schema, not at request time.
+
+Example::
+
+    >>> from modelauth.rules import Field, Model, allow
+    >>> todo = Model("Todo", fields=[Field("content")],
+    ...              rules=[allow.owner(), allow.public_api_key().to(["read"])])
+    >>> sorted(op.value for op in todo.rules[1].operations)
+    ['get', 'list', 'listen', 'search', 'sync']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+__all__ = [
+    "DEFAULT_GROUP_CLAIM",
+    "DEFAULT_OWNER_CLAIM",
+    "FIELD_LEVEL_OPERATIONS",
+    "READ_OPERATIONS",
+    "Field",
+    "Model",
+    "Operation",
+    "Provider",
+    "Rule",
+    "Schema",
+    "SchemaError",
+    "Strategy",
+    "allow",
+    "mode_of",
+    "parse_operations",
+]
+
+DEFAULT_OWNER_CLAIM = "sub::username"
+DEFAULT_GROUP_CLAIM = "cognito:groups"
+
+
+class SchemaError(ValueError):
+    """A model or rule is invalid; raised when the schema is built (Amplify's messages)."""
+
+
+class Operation(StrEnum):
+    """Model operations (spec §2.1). ``read`` is shorthand, see :func:`parse_operations`."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    GET = "get"
+    LIST = "list"
+    LISTEN = "listen"
+    SYNC = "sync"
+    SEARCH = "search"
+
+
+READ_OPERATIONS = frozenset(
+    {Operation.GET, Operation.LIST, Operation.LISTEN, Operation.SYNC, Operation.SEARCH}
+)
+ALL_OPERATIONS = frozenset(Operation)
+FIELD_LEVEL_OPERATIONS = frozenset({"create", "update", "delete", "read"})
+
+
+class Provider(StrEnum):
+    """Rule providers (spec §1.2). ``iam`` is for non-Cognito IAM principals (backend roles)."""
+
+    API_KEY = "apiKey"
+    IDENTITY_POOL = "identityPool"
+    USER_POOLS = "userPools"
+    OIDC = "oidc"
+    FUNCTION = "function"
+    IAM = "iam"
+
+
+class Strategy(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    OWNER = "owner"
+    GROUPS = "groups"
+    CUSTOM = "custom"
+    RESOURCE = "resource"
+    ALL_OF = "allOf"
+
+
+_PROVIDER_ALIASES = {
+    "user_pools": Provider.USER_POOLS,
+    "userpools": Provider.USER_POOLS,
+    "userpool": Provider.USER_POOLS,
+    "identity_pool": Provider.IDENTITY_POOL,
+    "identitypool": Provider.IDENTITY_POOL,
+    "api_key": Provider.API_KEY,
+    "apikey": Provider.API_KEY,
+    "oidc": Provider.OIDC,
+    "function": Provider.FUNCTION,
+    "lambda": Provider.FUNCTION,
+    "iam": Provider.IAM,
+}
+
+# Which providers each strategy accepts. Owner rules also accept identityPool (owner =
+# cognitoIdentityId) and function (claims from the Lambda authorizer's resolverContext): both
+# are project extensions beyond Amplify (spec §3.7, issue "rule engine").
+_ALLOWED_PROVIDERS: dict[Strategy, tuple[Provider, ...]] = {
+    Strategy.PUBLIC: (Provider.API_KEY, Provider.IDENTITY_POOL),
+    Strategy.PRIVATE: (Provider.USER_POOLS, Provider.IDENTITY_POOL, Provider.OIDC),
+    Strategy.OWNER: (Provider.USER_POOLS, Provider.OIDC, Provider.IDENTITY_POOL, Provider.FUNCTION),
+    Strategy.GROUPS: (Provider.USER_POOLS, Provider.OIDC),
+    Strategy.CUSTOM: (Provider.FUNCTION,),
+    Strategy.RESOURCE: (Provider.IAM,),
+}
+_PROVIDER_ERRORS = {
+    Strategy.PUBLIC: "@auth directive with 'public' strategy only supports 'apiKey' (default) and "
+    "'identityPool' providers, but found '{p}' assigned.",
+    Strategy.PRIVATE: "@auth directive with 'private' strategy only supports 'userPools' (default) and "
+    "'identityPool' providers, but found '{p}' assigned.",
+    Strategy.OWNER: "@auth directive with 'owner' strategy only supports 'userPools' (default) and "
+    "'oidc' providers, but found '{p}' assigned.",
+    Strategy.GROUPS: "@auth directive with 'groups' strategy only supports 'userPools' and 'oidc' "
+    "providers, but found '{p}' assigned.",
+    Strategy.CUSTOM: "@auth directive with 'custom' strategy only supports 'function' (default) provider, "
+    "but found '{p}' assigned.",
+    Strategy.RESOURCE: "resource rules only support the 'iam' provider, but found '{p}' assigned.",
+}
+
+
+def _provider(value: str | Provider) -> Provider:
+    if isinstance(value, Provider):
+        return value
+    try:
+        return Provider(value)
+    except ValueError:
+        pass
+    alias = _PROVIDER_ALIASES.get(value.lower()) if isinstance(value, str) else None
+    if alias is None:
+        raise SchemaError(f"unknown auth provider {value!r}")
+    return alias
+
+
+def parse_operations(ops: Iterable[str | Operation]) -> frozenset[Operation]:
+    """Expand ``read`` and validate names (spec §2.1).
+
+    >>> sorted(o.value for o in parse_operations(["read", "create"]))
+    ['create', 'get', 'list', 'listen', 'search', 'sync']
+    """
+    names = [op.value if isinstance(op, Operation) else op for op in ops]
+    if not names:
+        raise SchemaError("operations must not be empty")
+    result: set[Operation] = set()
+    if "read" in names:
+        mixed = [n for n in names if n in {o.value for o in READ_OPERATIONS}]
+        if mixed:
+            listed = ", ".join(mixed)
+            raise SchemaError(
+                f"'{listed}' operations are specified in addition to 'read'. Either remove 'read' to "
+                f"limit access only to '{listed}' or only keep 'read' to grant all "
+                "get,list,search,listen,sync access."
+            )
+        result |= READ_OPERATIONS
+    for name in names:
+        if name == "read":
+            continue
+        try:
+            result.add(Operation(name))
+        except ValueError:
+            raise SchemaError(f"unknown operation {name!r}") from None
+    return frozenset(result)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One authorization rule. Build it with :class:`allow`, not directly."""
+
+    strategy: Strategy
+    provider: Provider
+    operations: frozenset[Operation] = ALL_OPERATIONS
+    #: owner strategies: the item field holding the owner(s)
+    owner_field: str | None = None
+    #: the owner or groups field is a list (``ownersDefinedIn`` / ``groupsDefinedIn``)
+    multi: bool = False
+    #: static groups strategy: the groups granted
+    groups: tuple[str, ...] = ()
+    #: dynamic groups strategy: the item field holding the group(s)
+    groups_field: str | None = None
+    owner_claim: str = DEFAULT_OWNER_CLAIM
+    group_claim: str = DEFAULT_GROUP_CLAIM
+    #: owner rules: may an owner reassign the owner field? (Amplify: yes; modelauth default: no)
+    transfer: bool = False
+    #: resource strategy: exact IAM role names or role ARNs
+    roles: tuple[str, ...] = ()
+    #: allOf strategy: every one of these must grant
+    rules: tuple[Rule, ...] = ()
+    #: set for rules given on a field (field-level operations were validated)
+    field_operations: frozenset[str] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        allowed = _ALLOWED_PROVIDERS.get(self.strategy)
+        if allowed is not None and self.provider not in allowed:
+            raise SchemaError(_PROVIDER_ERRORS[self.strategy].format(p=self.provider.value))
+        if self.strategy is Strategy.GROUPS:
+            if self.groups and self.groups_field:
+                raise SchemaError("This rule has groupsField and groups, please use one or the other")
+            if not self.groups and not self.groups_field:
+                raise SchemaError(
+                    "@auth directive with 'groups' should have a defined groups list or a groupsField."
+                )
+        if self.strategy is Strategy.RESOURCE and not self.roles:
+            raise SchemaError("resource rules need at least one IAM role name or role ARN")
+        if self.strategy is Strategy.ALL_OF:
+            if len(self.rules) < 2:
+                raise SchemaError("all_of needs at least two rules")
+            modes = {_MODE_OF_PROVIDER[r.provider] for r in self.rules}
+            if len(modes) != 1:
+                raise SchemaError("all_of rules must share one auth mode, or they could never all match")
+
+    def to(self, operations: Iterable[str | Operation]) -> Rule:
+        """Limit the rule to these operations (``read`` = get, list, listen, sync, search)."""
+        ops = list(operations)
+        return replace(
+            self, operations=parse_operations(ops), field_operations=frozenset(str(o) for o in ops)
+        )
+
+    def identity_claim(self, claim: str) -> Rule:
+        """Owner rules: which token claim identifies the owner (Gen 2 ``.identityClaim``)."""
+        if self.strategy is not Strategy.OWNER:
+            raise SchemaError("@auth identityClaim can only be used for 'allow: owner'")
+        return replace(self, owner_claim=claim)
+
+    def with_claim_in(self, claim: str) -> Rule:
+        """Group rules: which token claim lists the caller's groups (Gen 2 ``.withClaimIn``)."""
+        if self.strategy is not Strategy.GROUPS:
+            raise SchemaError("@auth groupClaim can only be used 'allow: groups'")
+        return replace(self, group_claim=claim)
+
+    def allow_transfer(self) -> Rule:
+        """Owner rules: let an owner reassign the record (Amplify's default behaviour)."""
+        if self.strategy is not Strategy.OWNER:
+            raise SchemaError("allow_transfer can only be used on owner rules")
+        return replace(self, transfer=True)
+
+    @property
+    def is_dynamic(self) -> bool:
+        """Does the rule depend on the stored item (owner or dynamic-group)?"""
+        return self.owner_field is not None or self.groups_field is not None
+
+    def describe(self) -> str:
+        """Short text naming the rule, for decision reasons: ``owner(owner) via userPools``."""
+        if self.strategy is Strategy.ALL_OF:
+            return "all_of(" + ", ".join(r.describe() for r in self.rules) + ")"
+        detail = self.owner_field or self.groups_field or ",".join(self.groups or self.roles)
+        name = self.strategy.value + (f"({detail})" if detail else "")
+        return f"{name} via {self.provider.value}"
+
+
+# the AppSync auth mode a provider's rules apply to (spec §1.2)
+_MODE_OF_PROVIDER = {
+    Provider.API_KEY: "API_KEY",
+    Provider.IDENTITY_POOL: "AWS_IAM",
+    Provider.IAM: "AWS_IAM",
+    Provider.USER_POOLS: "AMAZON_COGNITO_USER_POOLS",
+    Provider.OIDC: "OPENID_CONNECT",
+    Provider.FUNCTION: "AWS_LAMBDA",
+}
+
+
+def mode_of(provider: Provider) -> str:
+    """The AppSync auth mode (``AuthMode`` value) a provider's rules are judged in."""
+    return _MODE_OF_PROVIDER[provider]
+
+
+class allow:
+    """Rule builders mirroring Amplify Gen 2's ``allow.*``.
+
+    >>> allow.owner().describe()
+    'owner(owner) via userPools'
+    """
+
+    @staticmethod
+    def public_api_key() -> Rule:
+        return Rule(Strategy.PUBLIC, Provider.API_KEY)
+
+    @staticmethod
+    def guest() -> Rule:
+        """Identity-pool unauthenticated role (AWS_IAM mode)."""
+        return Rule(Strategy.PUBLIC, Provider.IDENTITY_POOL)
+
+    @staticmethod
+    def authenticated(provider: str | Provider = Provider.USER_POOLS) -> Rule:
+        return Rule(Strategy.PRIVATE, _provider(provider))
+
+    @staticmethod
+    def owner(provider: str | Provider = Provider.USER_POOLS) -> Rule:
+        return allow.owner_defined_in("owner", provider)
+
+    @staticmethod
+    def owner_defined_in(field_name: str, provider: str | Provider = Provider.USER_POOLS) -> Rule:
+        return _owner_rule(field_name, provider, multi=False)
+
+    @staticmethod
+    def owners_defined_in(field_name: str, provider: str | Provider = Provider.USER_POOLS) -> Rule:
+        return _owner_rule(field_name, provider, multi=True)
+
+    @staticmethod
+    def group(group: str, provider: str | Provider = Provider.USER_POOLS) -> Rule:
+        return allow.groups([group], provider)
+
+    @staticmethod
+    def groups(groups: Sequence[str], provider: str | Provider = Provider.USER_POOLS) -> Rule:
+        if isinstance(groups, str):
+            raise SchemaError("groups() takes a list of group names")
+        if not groups:
+            raise SchemaError("@auth rules using groups cannot have an empty list")
+        return Rule(Strategy.GROUPS, _provider(provider), groups=tuple(groups))
+
+    @staticmethod
+    def group_defined_in(field_name: str, provider: str | Provider = Provider.USER_POOLS) -> Rule:
+        return Rule(Strategy.GROUPS, _provider(provider), groups_field=field_name)
+
+    @staticmethod
+    def groups_defined_in(field_name: str, provider: str | Provider = Provider.USER_POOLS) -> Rule:
+        return Rule(Strategy.GROUPS, _provider(provider), groups_field=field_name, multi=True)
+
+    @staticmethod
+    def custom(provider: str | Provider = Provider.FUNCTION) -> Rule:
+        """AWS_LAMBDA mode: the Lambda authorizer's answer is the whole decision."""
+        return Rule(Strategy.CUSTOM, _provider(provider))
+
+    @staticmethod
+    def resource(*roles: str) -> Rule:
+        """Backend IAM principals by exact role name or role ARN (never substring matching).
+
+        An assumed-role caller ``arn:aws:sts::1:assumed-role/todo-fn-role/session`` matches
+        ``"todo-fn-role"`` and ``"arn:aws:iam::1:role/todo-fn-role"``, not ``"todo-fn"``.
+        """
+        return Rule(Strategy.RESOURCE, Provider.IAM, roles=tuple(roles))
+
+    @staticmethod
+    def all_of(*rules: Rule) -> Rule:
+        """Beyond Amplify: every rule must grant (e.g. tenant owner AND editors group)."""
+        provider = rules[0].provider if rules else Provider.USER_POOLS
+        return Rule(Strategy.ALL_OF, provider, rules=tuple(rules))
+
+
+def _owner_rule(field_name: str, provider: str | Provider, *, multi: bool) -> Rule:
+    prov = _provider(provider)
+    claim = "cognitoIdentityId" if prov is Provider.IDENTITY_POOL else DEFAULT_OWNER_CLAIM
+    return Rule(Strategy.OWNER, prov, owner_field=field_name, multi=multi, owner_claim=claim)
+
+
+_SCALARS = {"ID", "String", "Int", "Float", "Boolean", "AWSDateTime", "AWSEmail", "AWSJSON"}
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A model field. ``rules`` (when given) replace the model's rules for this field.
+
+    >>> Field("ssn", rules=[allow.owner()]).rules[0].strategy.value
+    'owner'
+    """
+
+    name: str
+    type: str = "String"
+    required: bool = False
+    is_list: bool = False
+    rules: Sequence[Rule] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise SchemaError(f"invalid field name {self.name!r}")
+        if self.type not in _SCALARS:
+            raise SchemaError(f"field {self.name}: unsupported type {self.type!r}")
+        if self.rules is not None:
+            rules = tuple(self.rules)
+            object.__setattr__(self, "rules", rules)
+            for rule in rules:
+                for op in rule.field_operations or ():
+                    if op not in FIELD_LEVEL_OPERATIONS:
+                        raise SchemaError(f"'{op}' operation is not allowed at the field level.")
+
+    @property
+    def graphql_type(self) -> str:
+        inner = f"[{self.type}]" if self.is_list else self.type
+        return inner + ("!" if self.required else "")
+
+
+# fields every model gets, as Amplify adds them
+_IMPLICIT = ("id", "createdAt", "updatedAt", "_version")
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A DynamoDB-backed model: fields, key ``id`` and its rules.
+
+    Owner and groups fields named by rules are added (``String`` or ``[String]``) when not
+    declared, as Amplify does.
+    """
+
+    name: str
+    fields: Sequence[Field] = ()
+    rules: Sequence[Rule] = ()
+    plural: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", tuple(self.fields))
+        object.__setattr__(self, "rules", tuple(self.rules))
+        if not self.rules:
+            raise SchemaError(f"@auth on {self.name} does not have any auth rules.")
+        declared = {f.name for f in self.fields}
+        if len(declared) != len(self.fields):
+            raise SchemaError(f"{self.name}: duplicate field names")
+        reserved = declared & set(_IMPLICIT)
+        if reserved:
+            raise SchemaError(f"{self.name}: fields {sorted(reserved)} are managed by modelauth")
+        added: list[Field] = []
+        for rule in (*self.rules, *(r for f in self.fields for r in f.rules or ())):
+            for sub in rule.rules or (rule,):
+                name = sub.owner_field or sub.groups_field
+                if name and name not in declared:
+                    added.append(Field(name, is_list=sub.multi))
+                    declared.add(name)
+        object.__setattr__(self, "fields", (*self.fields, *added))
+        for f in self.fields:
+            for rule in self.rules:
+                _check_field_kind(self, rule, f)
+
+    @property
+    def list_name(self) -> str:
+        return self.plural or self.name + "s"
+
+    @property
+    def field_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields) | frozenset(_IMPLICIT)
+
+    @property
+    def writable_fields(self) -> frozenset[str]:
+        """Fields a client may send in create/update input (``id`` on create, not timestamps)."""
+        return frozenset(f.name for f in self.fields)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def owner_rules(self) -> tuple[Rule, ...]:
+        """Owner rules on the model and its fields (their fields are filled on create)."""
+        return tuple(r for r in _flatten(self.rules) if r.strategy is Strategy.OWNER)
+
+
+def _flatten(rules: Iterable[Rule]) -> Iterable[Rule]:
+    for rule in rules:
+        yield from rule.rules or (rule,)
+
+
+def _check_field_kind(model: Model, rule: Rule, f: Field) -> None:
+    for sub in _flatten([rule]):
+        if f.name in (sub.owner_field, sub.groups_field) and f.is_list != sub.multi:
+            kind = "[String]" if sub.multi else "String"
+            raise SchemaError(f"{model.name}.{f.name} must be {kind} for rule {sub.describe()}")
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """All models of an API (API-level settings live in :class:`modelauth.policy.AuthConfig`)."""
+
+    models: Sequence[Model]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "models", tuple(self.models))
+        names = [m.name for m in self.models]
+        if len(set(names)) != len(names):
+            raise SchemaError("duplicate model names")
+
+    def model(self, name: str) -> Model:
+        for m in self.models:
+            if m.name == name:
+                return m
+        raise KeyError(name)
