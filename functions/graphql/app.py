@@ -1,0 +1,12 @@
+"""AppSync resolver for every model of the app (invoked through graphql/invoke.js)."""
+
+from typing import Any
+
+from appschema import SCHEMA
+from modelauth.resolvers import GraphQLApp
+
+app = GraphQLApp.from_env(SCHEMA)
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,195 @@
+"""The embedded local backend: the app's tables (and later users) in moto, no AWS account.
+
+Used by ``make demo``, the tests and the local endpoint. moto is a development dependency,
+imported only when a function here is called.
+
+Example::
+
+    from moto import mock_aws
+    with mock_aws():
+        client = dynamodb_client()
+        create_tables(client, SCHEMA)   # Todo table with its byOwner index
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from modelauth.rules import Model, Schema
+from modelauth.store import index_name
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+__all__ = [
+    "LocalUserPool",
+    "appsync_event",
+    "create_tables",
+    "moto_jwks",
+    "table_definition",
+    "user_pool_identity",
+]
+
+
+def table_definition(model: Model, table_name: str) -> dict[str, Any]:
+    """The CreateTable request for a model: ``id`` key plus one ``by<Field>`` index per
+    single-valued owner field (HASH owner, RANGE createdAt), as template.yaml declares."""
+    owner_fields = sorted({r.owner_field for r in model.owner_rules if r.owner_field and not r.multi})
+    attributes = [{"AttributeName": "id", "AttributeType": "S"}]
+    indexes = []
+    if owner_fields:
+        attributes.append({"AttributeName": "createdAt", "AttributeType": "S"})
+    for name in owner_fields:
+        attributes.append({"AttributeName": name, "AttributeType": "S"})
+        indexes.append(
+            {
+                "IndexName": index_name(name),
+                "KeySchema": [
+                    {"AttributeName": name, "KeyType": "HASH"},
+                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+    request: dict[str, Any] = {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": attributes,
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    return request
+
+
+def create_tables(
+    client: DynamoDBClient, schema: Schema, table_names: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Create every model's table (named by ``table_names`` or the model name); returns the map."""
+    names = {m.name: (table_names or {}).get(m.name, m.name) for m in schema.models}
+    existing = set(client.list_tables().get("TableNames", []))
+    for model in schema.models:
+        if names[model.name] not in existing:
+            client.create_table(**table_definition(model, names[model.name]))
+    return names
+
+
+# -- Cognito in moto: real RS256 tokens for local users -------------------------------------------
+
+
+def moto_jwks() -> dict[str, Any]:
+    """The public JWKS moto signs its Cognito tokens with (moto ships it as a resource)."""
+    import gzip
+    import json
+    from importlib.resources import files
+
+    data = files("moto.cognitoidp").joinpath("resources/jwks-public.json.gz").read_bytes()
+    jwks: dict[str, Any] = json.loads(gzip.decompress(data))
+    return jwks
+
+
+@dataclass
+class LocalUserPool:
+    """A Cognito user pool + app client + groups in moto, with users that sign in for real."""
+
+    client: CognitoIdentityProviderClient
+    pool_id: str
+    client_id: str
+    region: str
+
+    @classmethod
+    def create(
+        cls, client: CognitoIdentityProviderClient, name: str = "modelauth-local", groups: Iterable[str] = ()
+    ) -> LocalUserPool:
+        pool_id = client.create_user_pool(PoolName=name)["UserPool"]["Id"]
+        client_id = client.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName=f"{name}-client",
+            ExplicitAuthFlows=[
+                "ALLOW_USER_PASSWORD_AUTH",
+                "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                "ALLOW_REFRESH_TOKEN_AUTH",
+            ],
+        )["UserPoolClient"]["ClientId"]
+        for group in groups:
+            client.create_group(GroupName=group, UserPoolId=pool_id)
+        return cls(client, pool_id, client_id, client.meta.region_name)
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.pool_id}"
+
+    def add_user(self, username: str, password: str, groups: Iterable[str] = ()) -> str:
+        """Create a confirmed user (optionally in groups); returns its ``sub``."""
+        user = self.client.admin_create_user(
+            UserPoolId=self.pool_id, Username=username, MessageAction="SUPPRESS"
+        )
+        self.client.admin_set_user_password(
+            UserPoolId=self.pool_id, Username=username, Password=password, Permanent=True
+        )
+        for group in groups:
+            self.client.admin_add_user_to_group(UserPoolId=self.pool_id, Username=username, GroupName=group)
+        attributes = {a["Name"]: a.get("Value", "") for a in user["User"].get("Attributes", [])}
+        return attributes.get("sub", "")
+
+    def sign_in(self, username: str, password: str) -> dict[str, str]:
+        """``{"AccessToken", "IdToken", "RefreshToken"}`` from USER_PASSWORD_AUTH."""
+        result = self.client.initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )["AuthenticationResult"]
+        return {k: str(v) for k, v in result.items() if k in ("AccessToken", "IdToken", "RefreshToken")}
+
+
+# -- AppSync as a local caller sees it ------------------------------------------------------------
+
+
+def user_pool_identity(claims: Mapping[str, Any], source_ip: str = "127.0.0.1") -> dict[str, Any]:
+    """The ``identity`` AppSync builds from verified user-pool claims (spec §7.1)."""
+    groups = claims.get("cognito:groups")
+    return {
+        "sub": claims.get("sub"),
+        "issuer": claims.get("iss"),
+        "username": claims.get("username") or claims.get("cognito:username"),
+        "claims": dict(claims),
+        "sourceIp": [source_ip],
+        "defaultAuthStrategy": "ALLOW",
+        "groups": list(groups) if groups else None,
+    }
+
+
+def appsync_event(
+    parent_type: str,
+    field_name: str,
+    arguments: Mapping[str, Any],
+    identity: Mapping[str, Any] | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    selection: Iterable[str] = (),
+    auth_type: str | None = None,
+) -> dict[str, Any]:
+    """A direct-resolver event in AppSync's shape (spec §7.3), plus ``authType`` when the
+    APPSYNC_JS step would add it."""
+    selection_list = list(selection)
+    event: dict[str, Any] = {
+        "arguments": dict(arguments),
+        "identity": dict(identity) if identity is not None else None,
+        "source": None,
+        "request": {"headers": {k.lower(): v for k, v in (headers or {}).items()}, "domainName": None},
+        "prev": None,
+        "info": {
+            "fieldName": field_name,
+            "parentTypeName": parent_type,
+            "selectionSetList": selection_list,
+            "selectionSetGraphQL": "{\n" + "".join(f"  {s}\n" for s in selection_list if "/" not in s) + "}",
+            "variables": dict(arguments),
+        },
+        "stash": {},
+    }
+    if auth_type is not None:
+        event["authType"] = auth_type
+    return event
