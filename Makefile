@@ -1,0 +1,86 @@
+# modelauth - developer and CI entry points (GNU make).
+#   make demo   the main job: real requests through every auth mode on the embedded default (moto)
+#   make test   lint + unit/functional/infra tests + sam build + e2e (sam local invoke in Docker)
+# A fresh machine needs python3 (>= 3.11), a pyenv Python 3.12 (for `sam build`) and the Docker CLI;
+# `make docker` (root) starts dockerd and builds the local Lambda base image when they are missing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared
+
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+# `sam build` runs pip with the function's runtime, so a working python3.12 must be first on PATH.
+# Prefer the newest pyenv 3.12.x: a pyenv *shim* named python3.12 is on PATH even when 3.12 is not
+# the selected version, and then fails. Fall back to a real python3.12 elsewhere on PATH.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+PY312_BIN := $(or $(shell ls -d $(PYENV_ROOT)/versions/3.12.*/bin 2>/dev/null | sort -V | tail -n 1),\
+	$(shell python3.12 -c 'import sys, os; print(os.path.dirname(sys.executable))' 2>/dev/null))
+
+# pytest exits 5 when it collects nothing: a suite that ran no tests must not pass.
+define pytest
+	$(BIN)/pytest $(1) || { rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected' >&2; exit 1; fi; exit $$rc; }
+endef
+
+.PHONY: help install lint test test-fast test-e2e build docker demo clean
+
+help:
+	@echo "make install   create $(VENV) and install modelauth with its dev tools"
+	@echo "make demo      run the authorization demo on moto (no AWS account)"
+	@echo "make test      lint, unit/functional/infra tests, then sam build + e2e in Docker"
+	@echo "make lint      ruff, mypy --strict, cfn-lint, sam validate --lint"
+	@echo "make test-fast unit/functional/infra tests only"
+	@echo "make test-e2e  docker + build, then sam local invoke against moto"
+	@echo "make build     sam build"
+	@echo "make docker    start dockerd and build the local Lambda image (root)"
+	@echo "make clean     remove build output and caches (keeps $(VENV))"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml layers/modelauth/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint
+
+test: install
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test-fast
+	$(MAKE) --no-print-directory test-e2e
+
+test-fast: install
+	$(call pytest,-m 'not e2e' tests/unit tests/functional tests/infra)
+
+test-e2e: install docker build
+	$(call pytest,-m e2e tests/e2e)
+
+build: install
+	@test -x "$(PY312_BIN)/python3.12" || { echo "python3.12 not found in $(PYENV_ROOT)/versions/3.12.*" \
+		"nor on PATH: install it (pyenv install 3.12) - sam build needs the function's runtime" >&2; exit 1; }
+	PATH="$(PY312_BIN):$$PATH" $(BIN)/sam build
+
+# Needs root: it may apt-get install docker.io/debootstrap and start dockerd (idempotent, ~0.1 s when done).
+docker:
+	@test -x $(SHARED)/tools/lambda-python-image.sh || { echo "$(SHARED)/tools/lambda-python-image.sh" \
+		"not found: set SHARED=<path to the shared checkout>" >&2; exit 1; }
+	$(if $(filter 0,$(shell id -u)),,sudo) $(SHARED)/tools/lambda-python-image.sh
+
+demo: install
+	$(BIN)/modelauth demo
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

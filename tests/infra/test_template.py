@@ -1,0 +1,185 @@
+"""template.yaml after the SAM transform: what the deployed stack will contain.
+
+cfn-lint and `sam validate --lint` check the syntax (Makefile `lint`); these tests check the
+decisions: every GraphQL root field has a resolver, the function gets exactly the environment and
+DynamoDB access the contract names, and the table keeps its data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode  # type: ignore[import-untyped]
+from cfnlint.template import Template  # type: ignore[import-untyped]
+from cfnlint.template.transforms.transform import Transform  # type: ignore[import-untyped]
+from graphql import ObjectTypeDefinitionNode, ObjectTypeExtensionNode, parse
+
+from tests.conftest import ROOT
+
+TEMPLATE = ROOT / "template.yaml"
+SCHEMA = ROOT / "graphql" / "schema.graphql"
+
+Resources = dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def resources() -> Resources:
+    """Resources of the template after the SAM transform (done offline by cfn-lint)."""
+    raw, problems = decode(str(TEMPLATE))
+    assert not problems, problems
+    assert raw is not None
+    template = Template(str(TEMPLATE), raw, ["us-east-1"])
+    problems = Transform().transform(template)
+    assert not problems, problems
+    return dict(template.template["Resources"])
+
+
+def of_type(resources: Resources, cfn_type: str) -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in resources.items() if r["Type"] == cfn_type}
+
+
+def one(resources: Resources, cfn_type: str) -> dict[str, Any]:
+    (props,) = of_type(resources, cfn_type).values()
+    return props
+
+
+def schema_root_fields() -> set[tuple[str, str]]:
+    fields = set()
+    for node in parse(SCHEMA.read_text()).definitions:
+        if isinstance(node, ObjectTypeDefinitionNode | ObjectTypeExtensionNode) and node.name.value in {
+            "Query",
+            "Mutation",
+            "Subscription",
+        }:
+            fields |= {(node.name.value, f.name.value) for f in node.fields or ()}
+    return fields
+
+
+def test_every_schema_root_field_has_a_resolver_and_no_resolver_is_orphaned(resources: Resources) -> None:
+    resolvers = of_type(resources, "AWS::AppSync::Resolver").values()
+
+    assert {(r["TypeName"], r["FieldName"]) for r in resolvers} == schema_root_fields()
+
+
+def test_resolvers_are_pipelines_running_the_invoke_function(resources: Resources) -> None:
+    (function_id,) = of_type(resources, "AWS::AppSync::FunctionConfiguration")
+    function = resources[function_id]["Properties"]
+
+    assert function["CodeS3Location"] == "graphql/invoke.js"
+    assert function["Runtime"] == {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}
+    for resolver in of_type(resources, "AWS::AppSync::Resolver").values():
+        assert resolver["Kind"] == "PIPELINE"
+        assert resolver["PipelineConfig"]["Functions"] == [{"Fn::GetAtt": [function_id, "FunctionId"]}]
+
+
+def test_lambda_data_source_may_invoke_only_the_resolver_function(resources: Resources) -> None:
+    data_source = one(resources, "AWS::AppSync::DataSource")
+    assert data_source["Type"] == "AWS_LAMBDA"
+    assert data_source["LambdaConfig"]["LambdaFunctionArn"] == {"Fn::GetAtt": ["GraphQLFunction", "Arn"]}
+    (role_name,) = data_source["ServiceRoleArn"]["Fn::GetAtt"][:1]
+    policies = [
+        p["PolicyDocument"]
+        for p in of_type(resources, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_name} in p["Roles"]
+    ]
+
+    statements = [s for doc in policies for s in doc["Statement"]]
+    assert {a for s in statements for a in s["Action"]} <= {"lambda:InvokeFunction", "lambda:InvokeAsync"}
+    targets = [resource for s in statements for resource in s["Resource"]]
+    assert targets, statements
+    assert all("GraphQLFunction" in str(target) for target in targets), targets
+
+
+def test_api_modes_default_user_pool_plus_api_key_and_iam(resources: Resources) -> None:
+    api = one(resources, "AWS::AppSync::GraphQLApi")
+
+    assert api["AuthenticationType"] == "AMAZON_COGNITO_USER_POOLS"
+    assert api["UserPoolConfig"]["UserPoolId"] == {"Ref": "UserPool"}
+    additional = api["AdditionalAuthenticationProviders"]
+    assert [p["AuthenticationType"] for p in additional] == ["API_KEY", "AWS_IAM"]
+    assert api["LogConfig"]["ExcludeVerboseContent"] is True
+    assert len(of_type(resources, "AWS::AppSync::ApiKey")) == 1
+
+
+def test_function_environment_matches_the_contract(resources: Resources) -> None:
+    variables = resources["GraphQLFunction"]["Properties"]["Environment"]["Variables"]
+
+    assert set(variables) == {
+        "TABLE_TODO",
+        "USER_POOL_ID",
+        "NEXT_TOKEN_SECRET",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "POWERTOOLS_SERVICE_NAME",
+        "LOG_LEVEL",
+    }
+    assert variables["TABLE_TODO"] == {"Ref": "TodoTable"}
+    assert variables["USER_POOL_ID"] == {"Ref": "UserPool"}
+    assert variables["AWS_ENDPOINT_URL_DYNAMODB"] == ""  # declared so `sam local --env-vars` can set it
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "modelauth"
+    assert "{{resolve:secretsmanager:${NextTokenSecret}" in variables["NEXT_TOKEN_SECRET"]["Fn::Sub"]
+
+
+def test_function_runtime_handler_and_layer(resources: Resources) -> None:
+    function = resources["GraphQLFunction"]["Properties"]
+    (layer_id,) = of_type(resources, "AWS::Lambda::LayerVersion")
+
+    assert (function["Runtime"], function["Handler"], function["Architectures"]) == (
+        "python3.12",
+        "app.lambda_handler",
+        ["x86_64"],
+    )
+    assert (function["MemorySize"], function["Timeout"]) == (512, 10)
+    assert function["Layers"] == [{"Ref": layer_id}]
+
+
+def test_function_dynamodb_access_is_item_level_on_the_todo_table_only(resources: Resources) -> None:
+    role = resources["GraphQLFunctionRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+    assert {a for s in statements for a in s["Action"]} == {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+    }
+    assert [s["Resource"] for s in statements] == [
+        [{"Fn::GetAtt": ["TodoTable", "Arn"]}, {"Fn::Sub": "${TodoTable.Arn}/index/*"}]
+    ]
+
+
+def test_todo_table_keys_index_and_data_safety(resources: Resources) -> None:
+    table = resources["TodoTable"]
+    props = table["Properties"]
+    (index,) = props["GlobalSecondaryIndexes"]
+
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert index == {
+        "IndexName": "byOwner",
+        "KeySchema": [
+            {"AttributeName": "owner", "KeyType": "HASH"},
+            {"AttributeName": "createdAt", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_cognito_public_client_and_groups(resources: Resources) -> None:
+    client = one(resources, "AWS::Cognito::UserPoolClient")
+    groups = of_type(resources, "AWS::Cognito::UserPoolGroup").values()
+
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+    assert {g["GroupName"] for g in groups} == {"Admin", "editors"}
