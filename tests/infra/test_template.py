@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from appschema import SCHEMA as APP_SCHEMA
 from cfnlint.decode import decode  # type: ignore[import-untyped]
 from cfnlint.template import Template  # type: ignore[import-untyped]
 from cfnlint.template.transforms.transform import Transform  # type: ignore[import-untyped]
 from graphql import ObjectTypeDefinitionNode, ObjectTypeExtensionNode, parse
+from modelauth.local import table_definition
 
 from tests.conftest import ROOT
 
@@ -102,18 +104,21 @@ def test_api_modes_default_user_pool_plus_api_key_and_iam(resources: Resources) 
     assert len(of_type(resources, "AWS::AppSync::ApiKey")) == 1
 
 
-def test_function_environment_matches_the_contract(resources: Resources) -> None:
+def test_function_environment_names_every_model_table(resources: Resources) -> None:
     variables = resources["GraphQLFunction"]["Properties"]["Environment"]["Variables"]
+    tables = {f"TABLE_{m.name.upper()}": {"Ref": f"{m.name}Table"} for m in APP_SCHEMA.models}
 
     assert set(variables) == {
-        "TABLE_TODO",
+        *tables,
+        "INDEX_TABLE",
         "USER_POOL_ID",
         "NEXT_TOKEN_SECRET",
         "AWS_ENDPOINT_URL_DYNAMODB",
         "POWERTOOLS_SERVICE_NAME",
         "LOG_LEVEL",
     }
-    assert variables["TABLE_TODO"] == {"Ref": "TodoTable"}
+    assert {k: v for k, v in variables.items() if k in tables} == tables
+    assert variables["INDEX_TABLE"] == {"Ref": "ModelIndexTable"}
     assert variables["USER_POOL_ID"] == {"Ref": "UserPool"}
     assert variables["AWS_ENDPOINT_URL_DYNAMODB"] == ""  # declared so `sam local --env-vars` can set it
     assert variables["POWERTOOLS_SERVICE_NAME"] == "modelauth"
@@ -133,7 +138,7 @@ def test_function_runtime_handler_and_layer(resources: Resources) -> None:
     assert function["Layers"] == [{"Ref": layer_id}]
 
 
-def test_function_dynamodb_access_is_item_level_on_the_todo_table_only(resources: Resources) -> None:
+def test_function_dynamodb_access_is_item_level_on_the_app_tables_only(resources: Resources) -> None:
     role = resources["GraphQLFunctionRole"]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
 
@@ -147,26 +152,27 @@ def test_function_dynamodb_access_is_item_level_on_the_todo_table_only(resources
         "dynamodb:Query",
         "dynamodb:Scan",
     }
-    assert [s["Resource"] for s in statements] == [
-        [{"Fn::GetAtt": ["TodoTable", "Arn"]}, {"Fn::Sub": "${TodoTable.Arn}/index/*"}]
-    ]
+    expected = [{"Fn::GetAtt": ["ModelIndexTable", "Arn"]}]
+    for model in APP_SCHEMA.models:
+        expected.append({"Fn::GetAtt": [f"{model.name}Table", "Arn"]})
+        if table_definition(model, model.name).get("GlobalSecondaryIndexes"):
+            expected.append({"Fn::Sub": f"${{{model.name}Table.Arn}}/index/*"})
+    [resources_granted] = [s["Resource"] for s in statements]
+    assert sorted(map(str, resources_granted)) == sorted(map(str, expected))
 
 
-def test_todo_table_keys_index_and_data_safety(resources: Resources) -> None:
-    table = resources["TodoTable"]
+@pytest.mark.parametrize("model", APP_SCHEMA.models, ids=lambda m: m.name)
+def test_model_table_matches_what_the_store_queries(resources: Resources, model: Any) -> None:
+    table = resources[f"{model.name}Table"]
     props = table["Properties"]
-    (index,) = props["GlobalSecondaryIndexes"]
+    wanted = table_definition(model, model.name)
 
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
-    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
-    assert index == {
-        "IndexName": "byOwner",
-        "KeySchema": [
-            {"AttributeName": "owner", "KeyType": "HASH"},
-            {"AttributeName": "createdAt", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "ALL"},
-    }
+    assert props["KeySchema"] == wanted["KeySchema"]
+    assert sorted(props.get("GlobalSecondaryIndexes", []), key=str) == sorted(
+        wanted.get("GlobalSecondaryIndexes", []), key=str
+    )
+    assert sorted(props["AttributeDefinitions"], key=str) == sorted(wanted["AttributeDefinitions"], key=str)
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}

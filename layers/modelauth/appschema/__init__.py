@@ -1,19 +1,83 @@
 """The app's models and their rules: the one source of truth for resolvers, tables and SDL.
 
-Edit this file to change who may do what; ``make schema`` regenerates graphql/schema.graphql.
+Edit this file to change who may do what; ``make schema`` regenerates graphql/schema.graphql
+(a test fails while the committed file is out of date). Each model shows other strategies:
+
+============  ================================================================================
+Todo          owner; anyone with the API key may read
+Post          co-owners listed in ``editors``; readers by the ``groups`` field; Admin group;
+              identity-pool guests may read
+CatalogItem   public catalogue: API key, guests and signed-in users read; Admin writes
+Profile       signed-in users read; owners write; ``ssn`` readable by its owner only
+Note          identity-pool users own their notes (owner = cognitoIdentityId, beyond
+              Amplify); the backend role ``modelauth-backend`` has full access
+Ticket        Lambda-authorized callers read; the caller named in the token owns its tickets
+Item          OIDC: owner by the ``sub`` claim; ``Moderator`` from the ``groups`` claim
+============  ================================================================================
 """
 
 from __future__ import annotations
 
 from modelauth.rules import Field, Model, Schema, allow
 
-__all__ = ["SCHEMA", "TODO"]
+__all__ = ["CATALOG_ITEM", "ITEM", "NOTE", "POST", "PROFILE", "SCHEMA", "TICKET", "TODO"]
 
-#: A to-do list: each signed-in user owns theirs; anyone with the API key may read.
+READ = ["read"]
+
 TODO = Model(
     "Todo",
     fields=[Field("content"), Field("done", "Boolean")],
-    rules=[allow.owner(), allow.public_api_key().to(["read"])],
+    rules=[allow.owner(), allow.public_api_key().to(READ)],
 )
 
-SCHEMA = Schema(models=(TODO,))
+POST = Model(
+    "Post",
+    fields=[Field("title", required=True), Field("body")],
+    rules=[
+        allow.owners_defined_in("editors"),
+        allow.groups_defined_in("groups").to(READ),
+        allow.group("Admin"),
+        allow.guest().to(READ),
+    ],
+)
+
+CATALOG_ITEM = Model(
+    "CatalogItem",
+    fields=[Field("name", required=True), Field("price", "Float")],
+    rules=[
+        allow.public_api_key().to(READ),
+        allow.guest().to(READ),
+        allow.authenticated().to(READ),
+        allow.authenticated("identityPool").to(READ),
+        allow.group("Admin"),
+    ],
+)
+
+PROFILE = Model(
+    "Profile",
+    fields=[Field("name"), Field("email", "AWSEmail"), Field("ssn", rules=[allow.owner()])],
+    rules=[allow.authenticated().to(READ), allow.owner()],
+)
+
+NOTE = Model(
+    "Note",
+    fields=[Field("text")],
+    rules=[allow.owner("identityPool"), allow.resource("modelauth-backend")],
+)
+
+TICKET = Model(
+    "Ticket",
+    fields=[Field("title"), Field("status")],
+    rules=[allow.custom().to(READ), allow.owner("function")],
+)
+
+ITEM = Model(
+    "Item",
+    fields=[Field("name")],
+    rules=[
+        allow.owner("oidc").identity_claim("sub"),
+        allow.groups(["Moderator"], "oidc").with_claim_in("groups"),
+    ],
+)
+
+SCHEMA = Schema(models=(TODO, POST, CATALOG_ITEM, PROFILE, NOTE, TICKET, ITEM))

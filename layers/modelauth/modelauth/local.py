@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelauth.rules import Model, Schema
-from modelauth.store import index_name
+from modelauth.store import INDEX_TABLE, index_fields, index_name, index_table_definition
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -68,12 +68,15 @@ def table_definition(model: Model, table_name: str) -> dict[str, Any]:
 def create_tables(
     client: DynamoDBClient, schema: Schema, table_names: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """Create every model's table (named by ``table_names`` or the model name); returns the map."""
+    """Create every model's table (named by ``table_names`` or the model name) and the index
+    table when a model needs one; returns the model → table map."""
     names = {m.name: (table_names or {}).get(m.name, m.name) for m in schema.models}
     existing = set(client.list_tables().get("TableNames", []))
     for model in schema.models:
         if names[model.name] not in existing:
             client.create_table(**table_definition(model, names[model.name]))
+    if any(index_fields(m) for m in schema.models) and INDEX_TABLE not in existing:
+        client.create_table(**index_table_definition(INDEX_TABLE))
     return names
 
 

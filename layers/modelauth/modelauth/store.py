@@ -40,10 +40,22 @@ from modelauth.rules import Model
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["DEFAULT_LIST_LIMIT", "MAX_LIST_LIMIT", "Page", "Store", "dynamodb_client", "index_name"]
+__all__ = [
+    "DEFAULT_LIST_LIMIT",
+    "INDEX_TABLE",
+    "MAX_LIST_LIMIT",
+    "Page",
+    "Store",
+    "dynamodb_client",
+    "index_fields",
+    "index_name",
+    "index_table_definition",
+]
 
 DEFAULT_LIST_LIMIT = 100
 MAX_LIST_LIMIT = 1000
+_MAX_TRANSACTION_ITEMS = 100
+_MAX_INDEX_RETRIES = 5
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -111,12 +123,14 @@ class Store:
         tables: Mapping[str, str],
         *,
         token_key: bytes,
+        index_table: str | None = None,
         clock: Callable[[], str] = _now,
     ) -> None:
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
         self._client = client
         self._tables = dict(tables)
+        self._index_table = index_table
         self._key = token_key
         self._clock = clock
         self._ser = TypeSerializer()
@@ -124,7 +138,7 @@ class Store:
 
     @classmethod
     def from_env(cls, models: Sequence[Model], client: DynamoDBClient | None = None) -> Store:
-        """Tables from ``TABLE_<MODEL>`` variables, token key from ``NEXT_TOKEN_SECRET``.
+        """Tables from ``TABLE_<MODEL>`` and ``INDEX_TABLE``, token key from ``NEXT_TOKEN_SECRET``.
 
         Without a secret a random per-process key is used: tokens then only work on the
         instance that issued them (fine locally; set the secret when deployed).
@@ -132,7 +146,8 @@ class Store:
         tables = {m.name: os.environ.get(f"TABLE_{m.name.upper()}", m.name) for m in models}
         secret = os.environ.get("NEXT_TOKEN_SECRET")
         key = secret.encode() if secret else secrets.token_bytes(32)
-        return cls(client or dynamodb_client(), tables, token_key=key)
+        index = os.environ.get("INDEX_TABLE", INDEX_TABLE) if any(index_fields(m) for m in models) else None
+        return cls(client or dynamodb_client(), tables, token_key=key, index_table=index)
 
     # -- serialization --------------------------------------------------------------------------
     def _dump(self, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,12 +163,24 @@ class Store:
         try:
             return getattr(self._client, operation)(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in _RETRYABLE:
-                raise RetryableError(
-                    "The data store is busy; retry the request", reason=f"DynamoDB {operation}: {code}"
-                ) from exc
-            raise
+            if _is_condition_failure(exc):
+                raw: Any = exc.response.get("Item")
+                raise _ConditionFailed(self._load(raw) if isinstance(raw, dict) and raw else None) from exc
+            raise self._translate(exc, operation) from exc
+
+    @staticmethod
+    def _translate(exc: ClientError, operation: str) -> Exception:
+        """Throttling and 5xx that outlived boto3's retries → RetryableError; a request DynamoDB
+        rejects (e.g. an item over 400 KB) → BadRequest; anything else stays as it is."""
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        if code in _RETRYABLE:
+            return RetryableError(
+                "The data store is busy; retry the request", reason=f"DynamoDB {operation}: {code}"
+            )
+        if code == "ValidationException":
+            return BadRequest("The request was rejected by the data store", reason=error.get("Message", code))
+        return exc
 
     # -- reads ----------------------------------------------------------------------------------
     def get(self, model: Model, item_id: str) -> dict[str, Any] | None:
@@ -182,21 +209,22 @@ class Store:
     # -- writes ---------------------------------------------------------------------------------
     def create(self, model: Model, data: Mapping[str, Any], decision: Decision) -> dict[str, Any]:
         now = self._clock()
-        item = {**data, **decision.owner_stamp}
+        item = {k: v for k, v in {**data, **decision.owner_stamp}.items() if v is not None}
         item.update(id=data.get("id") or str(uuid.uuid4()), createdAt=now, updatedAt=now, _version=1)
+        put = {
+            "TableName": self.table(model),
+            "Item": self._dump(item),
+            "ConditionExpression": "attribute_not_exists(#id)",
+            "ExpressionAttributeNames": {"#id": "id"},
+        }
         try:
-            self._call(
-                "put_item",
-                TableName=self.table(model),
-                Item=self._dump(item),
-                ConditionExpression="attribute_not_exists(#id)",
-                ExpressionAttributeNames={"#id": "id"},
-            )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                raise ConditionFailed(reason=f"{model.name} {item['id']} already exists") from exc
-            raise
-        return {k: v for k, v in item.items() if v is not None}
+            if self._index_fields(model):
+                self._transact([{"Put": put}, *self._index_writes(model, None, item)])
+            else:
+                self._call("put_item", **put)
+        except _ConditionFailed as exc:
+            raise ConditionFailed(reason=f"{model.name} {item['id']} already exists") from exc
+        return item
 
     def update(
         self,
@@ -206,36 +234,31 @@ class Store:
         decision: Decision,
         expected_version: int | None = None,
     ) -> dict[str, Any]:
-        ph = Placeholders()
-        sets = [f"{ph.name('updatedAt')} = {ph.value(self._clock())}"]
-        removes: list[str] = []
-        for name, value in changes.items():
-            if value is None:
-                removes.append(ph.name(name))
-            else:
-                sets.append(f"{ph.name(name)} = {ph.value(value)}")
-        expression = "SET " + ", ".join(sets) + f" ADD {ph.name('_version')} {ph.value(1)}"
-        if removes:
-            expression += " REMOVE " + ", ".join(removes)
-        out = self._conditional_write(
-            model,
-            item_id,
-            decision,
-            expected_version,
-            ph,
-            "update_item",
-            UpdateExpression=expression,
-            ReturnValues="ALL_NEW",
-        )
-        return self._load(out["Attributes"])
+        """Apply ``changes`` (None removes a field) if the stored item meets the decision's
+        constraint and ``expected_version``; bumps ``_version`` and ``updatedAt``."""
+        now = self._clock()
+
+        def request(ph: Placeholders) -> dict[str, Any]:
+            sets = [f"{ph.name('updatedAt')} = {ph.value(now)}"]
+            removes = [ph.name(name) for name, value in changes.items() if value is None]
+            sets += [
+                f"{ph.name(name)} = {ph.value(value)}" for name, value in changes.items() if value is not None
+            ]
+            expression = "SET " + ", ".join(sets) + f" ADD {ph.name('_version')} {ph.value(1)}"
+            return {"UpdateExpression": expression + (" REMOVE " + ", ".join(removes) if removes else "")}
+
+        def after(current: Mapping[str, Any]) -> dict[str, Any]:
+            new = {**current, **changes, "updatedAt": now, "_version": int(current.get("_version", 0)) + 1}
+            return {k: v for k, v in new.items() if v is not None}
+
+        return self._conditional_write(model, item_id, decision, expected_version, "Update", request, after)
 
     def delete(
         self, model: Model, item_id: str, decision: Decision, expected_version: int | None = None
     ) -> dict[str, Any]:
-        out = self._conditional_write(
-            model, item_id, decision, expected_version, Placeholders(), "delete_item", ReturnValues="ALL_OLD"
+        return self._conditional_write(
+            model, item_id, decision, expected_version, "Delete", lambda ph: {}, lambda current: dict(current)
         )
-        return self._load(out["Attributes"])
 
     def _conditional_write(
         self,
@@ -243,34 +266,111 @@ class Store:
         item_id: str,
         decision: Decision,
         expected_version: int | None,
-        ph: Placeholders,
-        operation: str,
-        **kwargs: Any,
-    ) -> Any:
-        conditions = [f"attribute_exists({ph.name('id')})"]
-        if decision.constraint is not None:
-            conditions.append(_constraint_expression(decision.constraint, ph))
-        if expected_version is not None:
-            conditions.append(f"{ph.name('_version')} = {ph.value(expected_version)}")
-        values = {k: self._ser.serialize(_to_dynamo(v)) for k, v in ph.values.items()}
-        request: dict[str, Any] = {
-            "TableName": self.table(model),
-            "Key": {"id": {"S": item_id}},
-            "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": ph.names,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            **kwargs,
-        }
-        if values:
-            request["ExpressionAttributeValues"] = values
+        kind: str,
+        build: Callable[[Placeholders], dict[str, Any]],
+        after: Callable[[Mapping[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """One atomic update/delete: ``attribute_exists(id) AND <constraint> [AND _version = v]``.
+
+        Models with index items (list-valued owner/group fields) read the item first and write
+        it with its index items in one transaction conditioned on the version they read, so a
+        concurrent writer makes the transaction fail and it is retried on fresh data."""
+        indexed = bool(self._index_fields(model))
+        for _attempt in range(_MAX_INDEX_RETRIES):
+            current = self.get(model, item_id) if indexed else None
+            if indexed and current is None:
+                raise _explain_failure(model, item_id, decision, expected_version, None)
+            version = expected_version
+            if indexed and current is not None and version is None:
+                version = int(current.get("_version", 0))
+            ph = Placeholders()
+            conditions = [f"attribute_exists({ph.name('id')})"]
+            if decision.constraint is not None:
+                conditions.append(_constraint_expression(decision.constraint, ph))
+            if version is not None:
+                conditions.append(f"{ph.name('_version')} = {ph.value(version)}")
+            write = {
+                "TableName": self.table(model),
+                "Key": {"id": {"S": item_id}},
+                "ConditionExpression": " AND ".join(conditions),
+                **build(ph),
+            }
+            self._with_placeholders(write, ph)
+            try:
+                if not indexed:
+                    returns = "ALL_NEW" if kind == "Update" else "ALL_OLD"
+                    call = "update_item" if kind == "Update" else "delete_item"
+                    out = self._call(
+                        call, ReturnValues=returns, ReturnValuesOnConditionCheckFailure="ALL_OLD", **write
+                    )
+                    return self._load(out["Attributes"])
+                assert current is not None
+                result = after(current)
+                new = result if kind == "Update" else None
+                self._transact([{kind: write}, *self._index_writes(model, current, new)])
+                return result
+            except _ConditionFailed as exc:
+                latest = exc.item if exc.item is not None else self.get(model, item_id)
+                raced = (
+                    current is not None
+                    and latest is not None
+                    and latest.get("_version") != current.get("_version")
+                )
+                if indexed and expected_version is None and raced:
+                    continue  # someone else wrote in between: decide again on fresh data
+                raise _explain_failure(model, item_id, decision, expected_version, latest) from exc
+        raise RetryableError(
+            "The item is being changed concurrently; retry", reason=f"{model.name} {item_id}"
+        )
+
+    # -- index items (list-valued owner and group fields) ----------------------------------------
+    def _index_fields(self, model: Model) -> tuple[str, ...]:
+        """Fields served by index items: list-valued owner fields and group fields."""
+        if self._index_table is None:
+            return ()
+        return index_fields(model)
+
+    def _index_writes(
+        self, model: Model, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+    ) -> list[dict[str, Any]]:
+        """Transaction items turning ``old``'s index items into ``new``'s (one copy of the item
+        per value of each indexed field)."""
+        assert self._index_table is not None
+        old_keys = _index_keys(model, old, self._index_fields(model)) if old else {}
+        new_keys = _index_keys(model, new, self._index_fields(model)) if new else {}
+        if len(old_keys) + len(new_keys) + 1 > _MAX_TRANSACTION_ITEMS:
+            raise BadRequest(
+                f"{model.name}: too many values in {', '.join(self._index_fields(model))} "
+                f"(at most {(_MAX_TRANSACTION_ITEMS - 1) // 2} in all)"
+            )
+        writes: list[dict[str, Any]] = [
+            {"Delete": {"TableName": self._index_table, "Key": self._dump(key)}}
+            for name, key in old_keys.items()
+            if name not in new_keys
+        ]
+        for key in new_keys.values():
+            assert new is not None
+            writes.append({"Put": {"TableName": self._index_table, "Item": self._dump({**new, **key})}})
+        return writes
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
         try:
-            return self._call(operation, **request)
+            self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type,unused-ignore]
         except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise
-            raw: Any = exc.response.get("Item")
-            current = self._load(raw) if isinstance(raw, dict) and raw else self.get(model, item_id)
-            raise _explain_failure(model, item_id, decision, expected_version, current) from exc
+            error = exc.response.get("Error", {})
+            reasons: list[Any] = list(exc.response.get("CancellationReasons", []))
+            codes = [r.get("Code") for r in reasons]
+            if error.get("Code") == "TransactionCanceledException" and "ConditionalCheckFailed" in codes:
+                raw = reasons[codes.index("ConditionalCheckFailed")].get("Item")
+                raise _ConditionFailed(self._load(raw) if raw else None) from exc
+            if error.get("Code") == "TransactionCanceledException" and any(
+                c in ("ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded")
+                for c in codes
+            ):
+                raise RetryableError(
+                    "The data store is busy; retry the request", reason=f"transaction: {codes}"
+                ) from exc
+            raise self._translate(exc, "TransactWriteItems") from exc
 
     # -- lists ----------------------------------------------------------------------------------
     def list_items(
@@ -283,7 +383,8 @@ class Store:
         next_token: str | None = None,
         caller: str = "",
     ) -> Page:
-        """One full page of items the decision allows, matching ``filter``."""
+        """One full page of items the decision allows, matching ``filter``: a page of ``limit``
+        N holds N items unless it is the last one."""
         limit = DEFAULT_LIST_LIMIT if limit is None else limit
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise BadRequest(f"limit must be between 1 and {MAX_LIST_LIMIT}")
@@ -292,72 +393,93 @@ class Store:
         plan = self._plan(model, decision, filter)
         items: list[dict[str, Any]] = []
         scanned = 0
-        partition, start_key = int(state["p"]), state["k"]
+        partition, start_key = state.get("p"), state.get("k")
+        if not isinstance(partition, int) or not 0 <= partition <= len(plan):
+            raise BadRequest("Invalid nextToken")
+        if start_key is not None and not isinstance(start_key, dict):
+            raise BadRequest("Invalid nextToken")
         while partition < len(plan):
-            request = dict(plan[partition])
+            part = plan[partition]
+            request = dict(part.request)
             if start_key:
                 request["ExclusiveStartKey"] = start_key
-            request["Limit"] = max(limit - len(items), 1) if "IndexName" in request else max(limit, 25)
-            out = self._call(plan_operation(request), **request)
+            # an index partition holds only allowed items: read no more than the page needs
+            request["Limit"] = limit - len(items) if part.exact else max(limit, 25)
+            out = self._call("query" if "KeyConditionExpression" in request else "scan", **request)
             scanned += int(out.get("ScannedCount", 0))
-            for raw in out.get("Items", []):
-                items.append(self._load(raw))
+            raws = out.get("Items", [])
+            for position, raw in enumerate(raws):
+                item = self._load(raw)
+                if any(earlier.condition_matches(item) for earlier in plan[:partition]):
+                    continue  # listed from an earlier partition (e.g. under 'alice' and '<sub>::alice')
+                items.append(_strip_index_keys(item))
                 if len(items) == limit:
-                    key = self._resume_key(model, request, raw)
-                    more = key is not None and self._has_more(out, raw, partition, len(plan))
-                    token = self._seal({"p": partition, "k": key}, scope) if more else None
-                    return Page(items, token, scanned)
+                    last = position == len(raws) - 1 and not out.get("LastEvaluatedKey")
+                    if last and partition == len(plan) - 1:
+                        return Page(items, None, scanned)
+                    key = {k: raw[k] for k in part.key_attributes if k in raw}
+                    return Page(items, self._seal({"p": partition, "k": key}, scope), scanned)
             start_key = out.get("LastEvaluatedKey")
             if not start_key:
                 partition, start_key = partition + 1, None
         return Page(items, None, scanned)
 
-    @staticmethod
-    def _has_more(out: Mapping[str, Any], raw: Mapping[str, Any], partition: int, partitions: int) -> bool:
-        last_of_response = out.get("Items", [])[-1] is raw
-        return not (last_of_response and not out.get("LastEvaluatedKey") and partition == partitions - 1)
-
-    @staticmethod
-    def _resume_key(
-        model: Model, request: Mapping[str, Any], raw: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
-        keys = ["id"]
-        index = request.get("IndexName")
-        if index:
-            keys += [request["ExpressionAttributeNames"]["#pk"], "createdAt"]
-        return {k: raw[k] for k in keys if k in raw}
-
     def _plan(
         self, model: Model, decision: Decision, filter_input: Mapping[str, Any] | None
-    ) -> list[dict[str, Any]]:
-        """The requests a list walks through, in order: one Query per owner value on the owner
-        index, or one Scan when the constraint can't be served by an index."""
-        fields = model.field_names
-        condition = decision.constraint.single_condition if decision.constraint else None
-        if condition is not None and not condition.list_field and _indexed(model, condition):
-            requests = []
-            for value in condition.values:
-                ph = Placeholders()
-                ph.names["#pk"] = condition.field
-                request: dict[str, Any] = {
-                    "TableName": self.table(model),
-                    "IndexName": index_name(condition.field),
-                    "KeyConditionExpression": f"#pk = {ph.value(value)}",
-                }
-                if filter_input:
-                    request["FilterExpression"] = build_filter(filter_input, fields, ph)
-                requests.append(self._with_placeholders(request, ph))
-            return requests
+    ) -> list[_Partition]:
+        """What a list reads, in order: for each value a constrained caller may match, a Query on
+        the owner index (scalar owner fields) or on the index table (list and group fields); one
+        Scan when there is no constraint, or one no index serves (e.g. all_of)."""
+        constraint = decision.constraint
+        if constraint is not None:
+            partitions = [
+                self._index_partition(model, alternative, value, filter_input)
+                for alternative in constraint.alternatives
+                for value in (alternative[0].values if len(alternative) == 1 else (None,))
+            ]
+            served = [p for p in partitions if p is not None]
+            if len(served) == len(partitions):
+                return served
         ph = Placeholders()
         parts = []
-        if decision.constraint is not None:
-            parts.append(_constraint_expression(decision.constraint, ph))
+        if constraint is not None:
+            parts.append(_constraint_expression(constraint, ph))
         if filter_input:
-            parts.append(build_filter(filter_input, fields, ph))
+            parts.append(build_filter(filter_input, model.field_names, ph))
         scan: dict[str, Any] = {"TableName": self.table(model)}
         if parts:
             scan["FilterExpression"] = " AND ".join(parts)
-        return [self._with_placeholders(scan, ph)]
+        return [_Partition(self._with_placeholders(scan, ph), ("id",), None, exact=False)]
+
+    def _index_partition(
+        self,
+        model: Model,
+        alternative: tuple[Condition, ...],
+        value: str | None,
+        filter_input: Mapping[str, Any] | None,
+    ) -> _Partition | None:
+        """A Query returning exactly the items one caller value opens, or None if no index can."""
+        if value is None or len(alternative) != 1:
+            return None
+        condition = alternative[0]
+        ph = Placeholders()
+        request: dict[str, Any]
+        if not condition.list_field and _has_owner_index(model, condition.field):
+            request = {"TableName": self.table(model), "IndexName": index_name(condition.field)}
+            keys: tuple[str, ...] = ("id", condition.field, "createdAt")
+            request["KeyConditionExpression"] = f"{ph.name(condition.field)} = {ph.value(value)}"
+        elif condition.field in self._index_fields(model) and self._index_table is not None:
+            request = {"TableName": self._index_table}
+            keys = (_PK, _SK)
+            request["KeyConditionExpression"] = (
+                f"{ph.name(_PK)} = {ph.value(_index_pk(model, condition.field, value))}"
+            )
+        else:
+            return None
+        if filter_input:
+            request["FilterExpression"] = build_filter(filter_input, model.field_names, ph)
+        one = Condition(condition.field, (value,), condition.list_field)
+        return _Partition(self._with_placeholders(request, ph), keys, one, exact=not filter_input)
 
     def _with_placeholders(self, request: dict[str, Any], ph: Placeholders) -> dict[str, Any]:
         if ph.names:
@@ -392,12 +514,67 @@ class Store:
         return state
 
 
-def plan_operation(request: Mapping[str, Any]) -> str:
-    return "query" if "KeyConditionExpression" in request else "scan"
+INDEX_TABLE = "ModelIndex"
+_PK, _SK = "_pk", "_sk"
 
 
-def _indexed(model: Model, condition: Condition) -> bool:
-    return any(r.owner_field == condition.field and not r.multi for r in model.owner_rules)
+@dataclass(frozen=True, slots=True)
+class _Partition:
+    """One Query or Scan of a list plan, the key attributes to resume it after an item, and the
+    condition its items are listed under (to skip them in later partitions)."""
+
+    request: dict[str, Any]
+    key_attributes: tuple[str, ...]
+    condition: Condition | None
+    exact: bool
+
+    def condition_matches(self, item: Mapping[str, Any]) -> bool:
+        return self.condition is not None and self.condition.matches(item)
+
+
+class _ConditionFailed(Exception):
+    """A write's ConditionExpression failed; ``item`` is the stored item when DynamoDB sent it."""
+
+    def __init__(self, item: dict[str, Any] | None) -> None:
+        super().__init__("condition failed")
+        self.item = item
+
+
+def index_fields(model: Model) -> tuple[str, ...]:
+    """Fields whose values get index items: list-valued owner fields and group fields (a GSI
+    can't be keyed on a list, and group fields are read by group)."""
+    names = {r.owner_field for r in model.owner_rules if r.multi and r.owner_field}
+    for rule in model.rules:
+        for sub in rule.rules or (rule,):
+            if sub.groups_field:
+                names.add(sub.groups_field)
+    return tuple(sorted(names))
+
+
+def _has_owner_index(model: Model, field: str) -> bool:
+    return any(r.owner_field == field and not r.multi for r in model.owner_rules)
+
+
+def _index_pk(model: Model, field: str, value: str) -> str:
+    return f"{model.name}#{field}#{value}"
+
+
+def _index_keys(model: Model, item: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """The index-item keys of an item: one per distinct value of each indexed field."""
+    keys: dict[str, dict[str, str]] = {}
+    for name in fields:
+        value = item.get(name)
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and v:
+                pk = _index_pk(model, name, v)
+                keys[pk] = {_PK: pk, _SK: f"{item['createdAt']}#{item['id']}"}
+    return keys
+
+
+def _strip_index_keys(item: dict[str, Any]) -> dict[str, Any]:
+    item.pop(_PK, None)
+    item.pop(_SK, None)
+    return item
 
 
 def _query_scope(
@@ -483,3 +660,16 @@ def iter_pages(store: Store, model: Model, decision: Decision, **kwargs: Any) ->
         token = page.next_token
         if token is None:
             return
+
+
+def index_table_definition(table_name: str = INDEX_TABLE) -> dict[str, Any]:
+    """The CreateTable request of the index table (template.yaml's ModelIndexTable)."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": _PK, "KeyType": "HASH"}, {"AttributeName": _SK, "KeyType": "RANGE"}],
+        "AttributeDefinitions": [
+            {"AttributeName": _PK, "AttributeType": "S"},
+            {"AttributeName": _SK, "AttributeType": "S"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
