@@ -62,7 +62,7 @@ test: install
 	$(MAKE) --no-print-directory test-e2e
 
 test-fast: install
-	$(call pytest,-m 'not e2e' tests/unit tests/functional tests/infra)
+	$(call pytest,-m 'not e2e' --doctest-modules layers/modelauth tests)
 
 test-e2e: install docker build
 	$(call pytest,-m e2e tests/e2e)

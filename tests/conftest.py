@@ -39,3 +39,22 @@ def dynamodb() -> Iterator[Any]:
         client = dynamodb_client()
         create_tables(client, SCHEMA)
         yield client
+
+
+@pytest.fixture
+def store(dynamodb: Any) -> Any:
+    """A Store over every app table (and the index table) in moto."""
+    from appschema import SCHEMA
+    from modelauth.local import create_tables
+    from modelauth.store import INDEX_TABLE, Store
+
+    return Store(dynamodb, create_tables(dynamodb, SCHEMA), token_key=b"test-key", index_table=INDEX_TABLE)
+
+
+@pytest.fixture
+def graphql_app(store: Any) -> Any:
+    """The resolver for every app model, on moto."""
+    from appschema import SCHEMA
+    from modelauth.resolvers import GraphQLApp
+
+    return GraphQLApp(SCHEMA, store)

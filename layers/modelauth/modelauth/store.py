@@ -72,7 +72,7 @@ def dynamodb_client() -> DynamoDBClient:
     from botocore.config import Config
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None
-    config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=5)
+    config = Config(retries={"mode": "standard", "total_max_attempts": 5}, connect_timeout=2, read_timeout=5)
     return boto3.client("dynamodb", endpoint_url=endpoint, config=config)
 
 
