@@ -29,7 +29,7 @@ define pytest
 	$(BIN)/pytest $(1) || { rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected' >&2; exit 1; fi; exit $$rc; }
 endef
 
-.PHONY: help install lint test test-fast test-e2e build docker demo clean
+.PHONY: help install lint test test-fast test-e2e build docker demo clean schema
 
 help:
 	@echo "make install   create $(VENV) and install modelauth with its dev tools"
@@ -39,10 +39,15 @@ help:
 	@echo "make test-fast unit/functional/infra tests only"
 	@echo "make test-e2e  docker + build, then sam local invoke against moto"
 	@echo "make build     sam build"
+	@echo "make schema    regenerate graphql/schema.graphql from the models"
 	@echo "make docker    start dockerd and build the local Lambda image (root)"
 	@echo "make clean     remove build output and caches (keeps $(VENV))"
 
 install: $(STAMP)
+
+# graphql/schema.graphql is generated from layers/modelauth/appschema (a test checks it is current)
+schema: install
+	$(BIN)/python -m modelauth.sdl graphql/schema.graphql
 
 $(STAMP): pyproject.toml layers/modelauth/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

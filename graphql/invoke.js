@@ -30,6 +30,10 @@ export function response(ctx) {
     util.error(ctx.error.message, ctx.error.type);
   }
   const envelope = ctx.result ?? {};
+  if (envelope.subscriptionFilter) {
+    // Subscribe time: the resolver's response (graphql/subscription.js) installs the filter.
+    ctx.stash.subscriptionFilter = envelope.subscriptionFilter;
+  }
   const data = envelope.data ?? null;
   const errors = envelope.errors ?? [];
   if (errors.length > 0 && data === null) {

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from modelauth.resolvers import GraphQLApp
+
 from tests.functional.helpers import ALICE, BOB, CAROL, DAVE, Client, list_all, user
 
 NOT_AUTHORIZED = "Not Authorized to access {} on type {}"
@@ -45,7 +45,9 @@ def unauthorized(field: str, parent: str) -> dict[str, Any]:
 # -- multi-owner (ownersDefinedIn) and dynamic groups: Post -------------------------------------
 
 
-def test_co_owners_listed_in_editors_can_read_and_update_others_cannot(alice: Client, bob: Client, dave: Client) -> None:
+def test_co_owners_listed_in_editors_can_read_and_update_others_cannot(
+    alice: Client, bob: Client, dave: Client
+) -> None:
     post = alice.mutate("createPost", id="p1", title="hello", editors=["a1::alice", "bob"])
     assert post["editors"] == ["alice", "bob"]  # read back as username parts
 
@@ -65,7 +67,9 @@ def test_creating_a_post_for_other_editors_only_is_rejected(alice: Client) -> No
     assert error == unauthorized("createPost", "Mutation")
 
 
-def test_group_members_read_posts_shared_with_their_group_but_may_not_write(alice: Client, dave: Client) -> None:
+def test_group_members_read_posts_shared_with_their_group_but_may_not_write(
+    alice: Client, dave: Client
+) -> None:
     alice.mutate("createPost", id="p1", title="for sales", groups=["Sales"])
     alice.mutate("createPost", id="p2", title="private")
 
@@ -101,7 +105,9 @@ def test_removing_an_editor_updates_the_index_atomically(alice: Client, bob: Cli
     assert bob.error("Query", "getPost", id="p1") == unauthorized("getPost", "Query")
 
 
-def test_co_owner_may_not_rewrite_the_editors_list_without_a_transfer_rule(alice: Client, bob: Client) -> None:
+def test_co_owner_may_not_rewrite_the_editors_list_without_a_transfer_rule(
+    alice: Client, bob: Client
+) -> None:
     alice.mutate("createPost", id="p1", title="shared", editors=["a1::alice", "bob"])
     error = bob.error("Mutation", "updatePost", input={"id": "p1", "editors": ["bob"]})
     assert error == {"message": "Unauthorized on [editors]", "errorType": "Unauthorized"}
@@ -183,7 +189,10 @@ def test_updates_bump_the_version_and_a_stale_version_is_a_conflict(alice: Clien
 def test_stale_version_on_delete_is_a_conflict_and_keeps_the_item(alice: Client) -> None:
     alice.mutate("createTodo", id="t1", content="v1")
     alice.mutate("updateTodo", id="t1", content="v2")
-    assert alice.error("Mutation", "deleteTodo", input={"id": "t1", "_version": 1})["errorType"] == "ConflictUnhandled"
+    assert (
+        alice.error("Mutation", "deleteTodo", input={"id": "t1", "_version": 1})["errorType"]
+        == "ConflictUnhandled"
+    )
     assert alice.query("getTodo", id="t1")["content"] == "v2"
 
 
@@ -223,7 +232,12 @@ def test_filters_work_with_the_owner_constraint_and_pages_stay_full(graphql_app:
     done = list_all(me, "listTodos", limit=4, filter={"done": {"eq": True}})
     assert len(done) == 10
     assert all(t["done"] for t in done)
-    nested = {"and": [{"done": {"eq": True}}, {"or": [{"content": {"beginsWith": "todo 1"}}, {"content": {"eq": "todo 3"}}]}]}
+    nested = {
+        "and": [
+            {"done": {"eq": True}},
+            {"or": [{"content": {"beginsWith": "todo 1"}}, {"content": {"eq": "todo 3"}}]},
+        ]
+    }
     picked = list_all(me, "listTodos", limit=2, filter=nested)
     expected = [t["content"] for t in done if t["content"].startswith("todo 1") or t["content"] == "todo 3"]
     assert sorted(t["content"] for t in picked) == sorted(expected)

@@ -52,10 +52,9 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def server_tables(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def server_tables(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Fresh app tables in the moto server; yields the settings a Store needs."""
     import requests
-
     from appschema import SCHEMA
     from modelauth.local import create_tables
     from modelauth.store import INDEX_TABLE, dynamodb_client
@@ -64,4 +63,4 @@ def server_tables(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_endpoint)
     client = dynamodb_client()
     tables = create_tables(client, SCHEMA)
-    yield {"tables": tables, "index_table": INDEX_TABLE, "endpoint": moto_endpoint}
+    return {"tables": tables, "index_table": INDEX_TABLE, "endpoint": moto_endpoint}

@@ -10,6 +10,7 @@ from typing import Any
 from appschema import SCHEMA
 from modelauth.resolvers import GraphQLApp
 from modelauth.store import Store, dynamodb_client
+
 from tests.functional.helpers import ALICE, CAROL, Client
 
 WRITERS = 16
@@ -62,7 +63,9 @@ def test_sixteen_writers_with_versions_lose_no_update(server_tables: dict[str, A
     assert set(outcomes) <= {"ok", "ConflictUnhandled"}  # every loser was told it lost a race
 
 
-def test_writers_on_an_indexed_model_lose_no_update_and_keep_one_index_item(server_tables: dict[str, Any]) -> None:
+def test_writers_on_an_indexed_model_lose_no_update_and_keep_one_index_item(
+    server_tables: dict[str, Any],
+) -> None:
     alice = new_client(server_tables, ALICE)
     alice.mutate("createPost", id="p1", title="counter", body="0", editors=["a1::alice"])
 
@@ -88,7 +91,9 @@ def test_deleted_items_are_never_resurrected_by_racing_updates(server_tables: di
             if step == 3:
                 result = client.call("Mutation", "deleteCatalogItem", input={"id": item_id})
             else:
-                result = client.call("Mutation", "updateCatalogItem", input={"id": item_id, "name": str(step)})
+                result = client.call(
+                    "Mutation", "updateCatalogItem", input={"id": item_id, "name": str(step)}
+                )
             ends.append(result["errors"][0]["errorType"] if result["errors"] else "ok")
         return ends
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
-
 from appschema import SCHEMA
+from botocore.awsrequest import AWSResponse
 from modelauth.resolvers import GraphQLApp
 from modelauth.store import INDEX_TABLE, Store
+
 from tests.functional.helpers import ALICE, Client
 
 
@@ -33,7 +33,9 @@ class _Fault:
         # the request no longer looks like one it serves
         request.url = "http://fault-injected.invalid/"
         body = f'{{"__type": "com.amazonaws.dynamodb.v20120810#{self.code}", "message": "injected"}}'.encode()
-        return AWSResponse(request.url, self.status, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(body))
+        return AWSResponse(
+            request.url, self.status, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(body)
+        )
 
 
 class _NoSleep:
@@ -67,7 +69,9 @@ def inject(store: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     client = store._client
     faults: list[_Fault] = []
 
-    def add(operation: str, times: int, status: int = 400, code: str = "ProvisionedThroughputExceededException") -> _Fault:
+    def add(
+        operation: str, times: int, status: int = 400, code: str = "ProvisionedThroughputExceededException"
+    ) -> _Fault:
         fault = _Fault(operation, times, status, code)
         client.meta.events.register_first("before-send.dynamodb", fault)
         faults.append(fault)
@@ -91,20 +95,29 @@ def test_a_throttled_write_is_retried_by_boto3_and_succeeds(alice: Client, injec
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(400, "ProvisionedThroughputExceededException"), (400, "ThrottlingException"), (500, "InternalServerError")],
+    [
+        (400, "ProvisionedThroughputExceededException"),
+        (400, "ThrottlingException"),
+        (500, "InternalServerError"),
+    ],
 )
 def test_persistent_throttling_or_5xx_is_a_clear_retryable_error(
     alice: Client, inject: Any, status: int, code: str
 ) -> None:
     fault = inject("PutItem", times=100, status=status, code=code)
     error = alice.error("Mutation", "createTodo", input={"id": "t1", "content": "x"})
-    assert error == {"message": "The data store is busy; retry the request", "errorType": "ServiceUnavailable"}
+    assert error == {
+        "message": "The data store is busy; retry the request",
+        "errorType": "ServiceUnavailable",
+    }
     assert fault.seen == 5  # boto3 standard mode, 5 attempts in all
     fault.left = 0
     assert alice.query("getTodo", id="t1") is None
 
 
-def test_a_failed_transaction_writes_neither_the_item_nor_its_index(alice: Client, inject: Any, dynamodb: Any) -> None:
+def test_a_failed_transaction_writes_neither_the_item_nor_its_index(
+    alice: Client, inject: Any, dynamodb: Any
+) -> None:
     inject("TransactWriteItems", times=100, status=500, code="InternalServerError")
     error = alice.error("Mutation", "createPost", input={"id": "p1", "title": "x", "groups": ["Sales"]})
     assert error["errorType"] == "ServiceUnavailable"

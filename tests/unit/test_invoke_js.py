@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import ROOT
 
 INVOKE_JS = ROOT / "graphql" / "invoke.js"
+SUBSCRIPTION_JS = ROOT / "graphql" / "subscription.js"
 JS_DIR = Path(__file__).parent / "js"
 
 DENIED = {"message": "Not Authorized to access getTodo on type Query", "errorType": "Unauthorized"}
@@ -43,13 +44,16 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(JS_DIR / "aws-appsync-utils.mjs", package / "index.mjs")
     (root / "package.json").write_text(json.dumps({"type": "module"}))
     shutil.copy(INVOKE_JS, root / "invoke.js")
+    shutil.copy(SUBSCRIPTION_JS, root / "subscription.js")
     return root
 
 
-def run_handler(sandbox: Path, handler: str, ctx: dict[str, Any], auth_type: str | None = None) -> Any:
+def run_handler(
+    sandbox: Path, handler: str, ctx: dict[str, Any], auth_type: str | None = None, module: str = "invoke.js"
+) -> Any:
     case = json.dumps({"handler": handler, "ctx": ctx, "authType": auth_type})
     proc = subprocess.run(
-        ["node", str(JS_DIR / "harness.mjs"), str(sandbox / "invoke.js")],
+        ["node", str(JS_DIR / "harness.mjs"), str(sandbox / module)],
         input=case,
         capture_output=True,
         text=True,
@@ -81,6 +85,7 @@ def test_request_invokes_lambda_with_every_event_part_and_auth_type(sandbox: Pat
         "returned": {"operation": "Invoke", "payload": {**ctx, "authType": auth_type}},
         "halted": False,
         "calls": [],
+        "stash": {"k": "v"},  # untouched
     }
 
 
@@ -156,10 +161,56 @@ UNSUPPORTED_SYNTAX = {
 }
 
 
+@pytest.mark.parametrize("source_file", [INVOKE_JS, SUBSCRIPTION_JS], ids=lambda p: p.name)
 @pytest.mark.parametrize("construct", sorted(UNSUPPORTED_SYNTAX))
-def test_invoke_js_uses_only_the_appsync_js_subset(construct: str) -> None:
-    source = INVOKE_JS.read_text()
+def test_appsync_js_code_uses_only_the_supported_subset(construct: str, source_file: Path) -> None:
+    source = source_file.read_text()
     code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.DOTALL)
     code = re.sub(r"'[^'\n]*'", "''", code)
 
     assert not re.search(UNSUPPORTED_SYNTAX[construct], code), f"{construct} is not supported by APPSYNC_JS"
+
+
+OWNER_FILTER = {
+    "filterGroup": [{"filters": [{"fieldName": "owner", "operator": "in", "value": ["alice", "a1"]}]}]
+}
+
+
+def test_invoke_response_hands_the_subscription_filter_to_the_resolver_via_the_stash(sandbox: Path) -> None:
+    envelope = {"data": None, "errors": [], "subscriptionFilter": OWNER_FILTER}
+
+    out = run_handler(sandbox, "response", {"result": envelope, "stash": {}})
+
+    assert out == {
+        "returned": None,
+        "halted": False,
+        "calls": [],
+        "stash": {"subscriptionFilter": OWNER_FILTER},
+    }
+
+
+def test_subscription_response_installs_the_filter(sandbox: Path) -> None:
+    out = run_handler(
+        sandbox, "response", {"stash": {"subscriptionFilter": OWNER_FILTER}}, module="subscription.js"
+    )
+
+    assert out["returned"] is None
+    assert out["calls"] == [{"fn": "setSubscriptionFilter", "args": [OWNER_FILTER]}]
+
+
+def test_subscription_without_a_filter_installs_none(sandbox: Path) -> None:
+    out = run_handler(sandbox, "response", {"stash": {}}, module="subscription.js")
+
+    assert out["calls"] == []
+
+
+def test_denied_subscription_fails_in_the_function_before_the_resolver_response(sandbox: Path) -> None:
+    denied = {
+        "message": "Not Authorized to access onCreateTodo on type Subscription",
+        "errorType": "Unauthorized",
+    }
+
+    out = run_handler(sandbox, "response", {"result": {"data": None, "errors": [denied]}, "stash": {}})
+
+    assert out["halted"] is True
+    assert out["stash"] == {}

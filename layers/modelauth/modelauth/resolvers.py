@@ -32,6 +32,7 @@ from modelauth.identity import IdentityConfig, Principal
 from modelauth.policy import AuthConfig, Decision, decide, denied_read_fields, present
 from modelauth.rules import Model, Operation, Schema
 from modelauth.store import Store
+from modelauth.subscriptions import SUBSCRIPTION_PREFIXES, check_model, subscription_filter
 from modelauth.validation import check_arguments, check_id, check_input
 
 __all__ = ["GraphQLApp", "Outcome", "OutcomeListener", "caller_key"]
@@ -71,6 +72,13 @@ class _Request:
     field_name: str
     errors: list[dict[str, Any]] = field(default_factory=list)
     decision: Decision | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Subscription:
+    """A subscribe-time answer: the enhanced filter (None: every event of the model)."""
+
+    filter: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +135,11 @@ class GraphQLApp:
             ("Mutation", f"update{name}", Operation.UPDATE): lambda **a: self._update(model, a),
             ("Mutation", f"delete{name}", Operation.DELETE): lambda **a: self._delete(model, a),
         }
+        check_model(model)
+        for prefix in SUBSCRIPTION_PREFIXES:
+            handlers[("Subscription", f"{prefix}{name}", Operation.LISTEN)] = lambda **a: self._subscribe(
+                model, a
+            )
         for (type_name, field_name, op), handler in handlers.items():
             self.router.resolver(type_name=type_name, field_name=field_name)(handler)
             self.routes[(type_name, field_name)] = _Route(model, op)
@@ -151,6 +164,9 @@ class GraphQLApp:
             data = self.router.resolve({**event, "arguments": arguments or {}}, context)
             decision = self._request.decision
             self._report(Outcome(where, principal, True, decision.reason if decision else "", decision))
+            if isinstance(data, _Subscription):
+                # graphql/invoke.js passes it to extensions.setSubscriptionFilter
+                return {"data": None, "errors": [], "subscriptionFilter": data.filter}
             return {"data": data, "errors": self._request.errors}
         except ModelAuthError as exc:
             decision = self._request.decision if self._request else None
@@ -190,13 +206,18 @@ class GraphQLApp:
             raise Unauthorized("Not Authorized", reason=decision.reason)
         return decision
 
-    def _output(
-        self, model: Model, op: Operation, item: Mapping[str, Any], index: int | None = None
-    ) -> dict[str, Any]:
-        """The item as the client sees it: read-denied fields nulled (with an error each)."""
+    def _output(self, model: Model, op: Operation, item: Mapping[str, Any]) -> dict[str, Any]:
+        """The item as the client sees it: read-denied fields nulled (with an error each).
+
+        A mutation's result is also what subscribers receive, whoever they are, so fields with
+        their own rules are nulled in it, as Amplify does (spec §2.4)."""
         req = self._req
-        denied = denied_read_fields(req.principal, model, op, item, self.auth_config)
+        mutation = op in (Operation.CREATE, Operation.UPDATE, Operation.DELETE)
+        read_op = Operation.GET if mutation else op
+        denied = denied_read_fields(req.principal, model, read_op, item, self.auth_config)
         out = present(model, item)
+        if mutation:
+            out.update({f.name: None for f in model.fields if f.rules is not None})
         for name in sorted(denied):
             if name in out or model.field(name) is not None:
                 out[name] = None
@@ -208,6 +229,15 @@ class GraphQLApp:
                     req.errors.append(error)
         out["__typename"] = model.name
         return out
+
+    def _subscribe(self, model: Model, arguments: Mapping[str, Any]) -> _Subscription:
+        """Subscribe time (operation ``listen``): deny, or allow with the filter AppSync applies
+        to every event so this caller only receives what the rules let it read."""
+        check_arguments(arguments, self._req.field_name, (), ())
+        decision = self._decide(model, Operation.LISTEN)
+        if decision.constraint is None:
+            return _Subscription(None)
+        return _Subscription(subscription_filter(model, decision.constraint))
 
     # -- operations -----------------------------------------------------------------------------
     def _get(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -250,7 +280,7 @@ class GraphQLApp:
             check_id(data["id"], f"Create{model.name}Input")
         decision = self._decide(model, Operation.CREATE, input=data)
         item = self.store.create(model, data, decision)
-        return self._output(model, Operation.GET, item)
+        return self._output(model, Operation.CREATE, item)
 
     def _update(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
         args = check_arguments(arguments, self._req.field_name, {"input", "condition"}, {"input"})
@@ -263,7 +293,7 @@ class GraphQLApp:
         decision = self._decide(model, Operation.UPDATE, input=data)
         changes = {k: v for k, v in data.items() if k not in decision.unchanged_input_fields}
         item = self.store.update(model, item_id, changes, decision, expected)
-        return self._output(model, Operation.GET, item)
+        return self._output(model, Operation.UPDATE, item)
 
     def _delete(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
         args = check_arguments(arguments, self._req.field_name, {"input", "condition"}, {"input"})
@@ -276,7 +306,7 @@ class GraphQLApp:
             raise BadRequest(f"Delete{model.name}Input takes only id and _version")
         decision = self._decide(model, Operation.DELETE)
         item = self.store.delete(model, data["id"], decision, data.get("_version"))
-        return self._output(model, Operation.GET, item)
+        return self._output(model, Operation.DELETE, item)
 
 
 def _arn_set(text: str | None) -> frozenset[str]:

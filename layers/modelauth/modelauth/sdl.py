@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from modelauth.rules import Field, Model, Operation, Provider, Rule, Schema
+from modelauth.subscriptions import SUBSCRIPTION_PREFIXES, check_model
 
 __all__ = ["DIRECTIVES", "render"]
 
@@ -119,10 +120,28 @@ def _shared_inputs() -> list[str]:
 
 def render(schema: Schema) -> str:
     """The whole SDL for ``schema`` (deterministic, so a test can compare it to the file)."""
-    lines = [_HEADER, "schema {", "  query: Query", "  mutation: Mutation", "}", ""]
+    lines = [
+        _HEADER,
+        "schema {",
+        "  query: Query",
+        "  mutation: Mutation",
+        "  subscription: Subscription",
+        "}",
+        "",
+    ]
     queries: list[str] = []
     mutations: list[str] = []
+    subscriptions: list[str] = []
     for model in schema.models:
+        check_model(model)
+        listen = _directives(_op_rules(model, Operation.LISTEN))
+        for prefix, verb in SUBSCRIPTION_PREFIXES.items():
+            subscriptions.append(
+                _with(
+                    f'  {prefix}{model.name}: {model.name} @aws_subscribe(mutations: ["{verb}{model.name}"])',
+                    listen,
+                )
+            )
         lines += _type_block(model) + _inputs(model)
         name = model.name
         queries.append(_with(f"  get{name}(id: ID!): {name}", _directives(_op_rules(model, Operation.GET))))
@@ -146,7 +165,8 @@ def render(schema: Schema) -> str:
                 )
             )
     lines += _shared_inputs()
-    lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}"]
+    lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
+    lines += ["type Subscription {", *subscriptions, "}"]
     return "\n".join(lines) + "\n"
 
 

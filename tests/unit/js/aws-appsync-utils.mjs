@@ -15,3 +15,9 @@ export const util = {
     state().calls.push({ fn: 'appendError', args: [message, errorType, data, errorInfo] });
   },
 };
+
+export const extensions = {
+  setSubscriptionFilter(filter) {
+    state().calls.push({ fn: 'setSubscriptionFilter', args: [filter] });
+  },
+};

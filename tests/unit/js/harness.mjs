@@ -18,4 +18,7 @@ try {
   halted = true;
 }
 // undefined is not JSON: report it as null (arrays) or drop it (objects), like AppSync does.
-process.stdout.write(JSON.stringify({ returned: returned ?? null, halted, calls: globalThis.__appsync.calls }));
+const out = { returned: returned ?? null, halted, calls: globalThis.__appsync.calls };
+// a handler may write ctx.stash (invoke.js hands the subscription filter to the resolver that way)
+if (testCase.ctx && testCase.ctx.stash !== undefined) out.stash = testCase.ctx.stash;
+process.stdout.write(JSON.stringify(out));
