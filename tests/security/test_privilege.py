@@ -157,3 +157,15 @@ def test_ssn_is_never_readable_by_others_on_any_page(app: GraphQLApp) -> None:
 def test_backend_role_is_matched_exactly(app: GraphQLApp, user_arn: str, allowed: bool) -> None:
     result = as_iam(app, iam(user_arn)).call("Mutation", "createNote", input={"text": "x"})
     assert (result["data"] is not None) is allowed, result
+
+
+def test_identity_pool_guests_own_nothing(app: GraphQLApp) -> None:
+    guest = as_iam(
+        app,
+        iam(
+            "arn:aws:sts::123456789012:assumed-role/unauth/CognitoIdentityCredentials",
+            "us-east-1:g",
+            "unauthenticated",
+        ),
+    )
+    assert guest.error("Mutation", "createNote", input={"text": "x"})["errorType"] == UNAUTHORIZED

@@ -26,6 +26,7 @@ from typing import Any
 
 from modelauth.identity import AuthMode, Principal
 from modelauth.rules import (
+    DEFAULT_GROUP_CLAIM,
     Model,
     Operation,
     Provider,
@@ -51,9 +52,12 @@ __all__ = [
 class AuthConfig:
     """API-level settings the rules are judged with (spec §5).
 
-    ``identity_pool_id`` and the role ARNs make guest/authenticated identity-pool rules exact;
-    ``generic_iam_access`` (Amplify Gen 2's default, off here) lets IAM callers without a
-    Cognito identity skip all rules, leaving the IAM policy as the only guard.
+    Identity-pool rules match a caller whose role is one of the role ARNs (the STS session form
+    ``arn:aws:sts::<acct>:assumed-role/<Role>/CognitoIdentityCredentials`` or the role's own
+    ``arn:aws:iam::<acct>:role/<Role>``, compared exactly), or, only when ``identity_pool_id`` is
+    set, an identity of that pool with the rule's auth type. ``generic_iam_access`` (Amplify
+    Gen 2's default, off here) lets IAM callers without a Cognito identity skip all rules,
+    leaving the IAM policy as the only guard.
     """
 
     identity_pool_id: str | None = None
@@ -83,9 +87,25 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Constraint:
-    """What a stored item must satisfy: OR over ``alternatives``, each an AND of conditions."""
+    """What a stored item must satisfy: OR over ``alternatives``, each an AND of conditions.
+
+    Kept small: repeated conditions and alternatives implied by another one are dropped, so
+    AND-ing the same rules' constraints (model gate, field rules) does not multiply them.
+    """
 
     alternatives: tuple[tuple[Condition, ...], ...]
+
+    def __post_init__(self) -> None:
+        alternatives = [tuple(dict.fromkeys(alt)) for alt in self.alternatives]
+        kept = [
+            alt
+            for i, alt in enumerate(alternatives)
+            if not any(
+                set(other) < set(alt) or (set(other) == set(alt) and j < i)
+                for j, other in enumerate(alternatives)
+            )
+        ]
+        object.__setattr__(self, "alternatives", tuple(kept))
 
     def matches(self, item: Mapping[str, Any]) -> bool:
         return any(all(c.matches(item) for c in alt) for alt in self.alternatives)
@@ -167,7 +187,9 @@ def _applies(rule: Rule, principal: Principal) -> bool:
 
 def _claim(principal: Principal, name: str) -> str | None:
     if name == "cognitoIdentityId":
-        return principal.iam.identity_id if principal.iam else None
+        # only signed-in identities own records: a guest's identity id is an anonymous device id
+        iam = principal.iam
+        return iam.identity_id if iam is not None and iam.auth_type == "authenticated" else None
     value = principal.claim(name)
     if value is None and name in ("sub", "username"):
         # the verified identity's own fields (AppSync, authorizer context) stand in for claims
@@ -234,7 +256,7 @@ def _group_outcome(
     item: Mapping[str, Any] | None,
     data: Mapping[str, Any] | None,
 ) -> _Outcome:
-    caller_groups = principal.claim_list(rule.group_claim)
+    caller_groups = _caller_groups(principal, rule.group_claim)
     if rule.groups:
         if set(caller_groups) & set(rule.groups):
             return _GRANT
@@ -248,11 +270,31 @@ def _group_outcome(
     return _match(condition, op, item, data, f"group rule: caller groups are {list(caller_groups)}")
 
 
+def _caller_groups(principal: Principal, claim: str) -> tuple[str, ...]:
+    """The caller's groups from ``claim``, normalised to exact names (spec §4 project choice);
+    for the default claim, :attr:`Principal.groups` (``identity.groups``) when it is set."""
+    if claim == DEFAULT_GROUP_CLAIM and principal.groups:
+        return principal.groups
+    return principal.claim_list(claim)
+
+
+def _has_role(principal: Principal, role_arns: frozenset[str]) -> bool:
+    """Exact role match: the caller's STS ARN or its role's IAM ARN is listed (never a substring)."""
+    iam = principal.iam
+    return iam is not None and (
+        iam.user_arn in role_arns or (iam.role_arn is not None and iam.role_arn in role_arns)
+    )
+
+
 def _iam_outcome(rule: Rule, principal: Principal, config: AuthConfig) -> _Outcome:
     iam = principal.iam
     if iam is None:
         return _Outcome(reason="IAM rule: no IAM identity")
     if rule.strategy is Strategy.RESOURCE:
+        # backend principals only: an identity-pool user's role is never a resource role (§5.2)
+        cognito = iam.identity_pool_id is not None or iam.identity_id is not None
+        if cognito or _has_role(principal, config.auth_role_arns | config.unauth_role_arns):
+            return _Outcome(reason="resource rule: caller is an identity-pool identity, not a backend role")
         if (iam.role_name is not None and iam.role_name in rule.roles) or (
             iam.role_arn is not None and iam.role_arn in rule.roles
         ):
@@ -262,11 +304,10 @@ def _iam_outcome(rule: Rule, principal: Principal, config: AuthConfig) -> _Outco
         )
     wanted = "unauthenticated" if rule.strategy is Strategy.PUBLIC else "authenticated"
     role_arns = config.unauth_role_arns if wanted == "unauthenticated" else config.auth_role_arns
-    if iam.user_arn in role_arns:
+    if _has_role(principal, role_arns):
         return _GRANT
-    pool_ok = iam.identity_pool_id is not None and (
-        config.identity_pool_id is None or iam.identity_pool_id == config.identity_pool_id
-    )
+    # the pool id alone proves nothing unless it is ours: fail closed when it is not configured
+    pool_ok = config.identity_pool_id is not None and iam.identity_pool_id == config.identity_pool_id
     if pool_ok and iam.auth_type == wanted:
         return _GRANT
     label = "guest" if wanted == "unauthenticated" else "authenticated(identity_pool)"
@@ -285,7 +326,13 @@ def _rule_outcome(
     config: AuthConfig,
 ) -> _Outcome:
     if rule.strategy is Strategy.ALL_OF:
-        outcomes = [_rule_outcome(sub, principal, op, item, data, config) for sub in rule.rules]
+        # a member limited with .to() grants nothing outside its operations
+        outcomes = [
+            _rule_outcome(sub, principal, op, item, data, config)
+            if op in sub.operations
+            else _Outcome(reason=f"{sub.describe()} does not allow {op.value}")
+            for sub in rule.rules
+        ]
         failed = [o for o in outcomes if o.denied]
         if failed:
             return _Outcome(reason="all_of: " + "; ".join(o.reason for o in failed))
@@ -376,56 +423,85 @@ def _owner_stamp(model: Model, principal: Principal, data: Mapping[str, Any]) ->
     return stamp
 
 
-def _field_write_check(
+def _field_rules(model: Model) -> list[Rule]:
+    return [r for f in model.fields for r in f.rules or ()]
+
+
+def _static(rules: Iterable[Rule]) -> list[Rule]:
+    return [r for r in rules if not r.is_dynamic]
+
+
+def _write_check(
     model: Model,
     principal: Principal,
-    op: Operation,
-    data: Mapping[str, Any],
+    needs: Mapping[str, Sequence[Operation]],
     item: Mapping[str, Any] | None,
+    data: Mapping[str, Any] | None,
     config: AuthConfig,
 ) -> tuple[frozenset[str], Constraint | None]:
-    """Field rules for written fields (spec §3.4, §6.2): denied fields, plus the constraint
-    the stored item must meet for dynamic field rules on update."""
+    """Per-field write permission (spec §3.4, §6.2): ``needs`` maps a field to the operations
+    it needs; a field is judged by its own rules, or the model's when it has none. Returns the
+    denied fields and the constraint the stored item must meet for dynamic rules."""
     denied: set[str] = set()
     constraint: Constraint | None = None
-    for name in data:
+    for name, ops in needs.items():
         f = model.field(name)
-        if f is None or f.rules is None:
-            continue
-        ops = [op] if data[name] is not None or op is Operation.CREATE else [op, Operation.DELETE]
+        rules = model.rules if f is None or f.rules is None else f.rules
         for needed in ops:
-            combined = _combine(f.rules, principal, needed, item, data, config)
-            if combined.outcome.denied:
+            outcome = _combine(rules, principal, needed, item, data, config).outcome
+            if outcome.denied:
                 denied.add(name)
-            elif combined.outcome.constraint is not None:
-                constraint = combined.outcome.constraint.and_(constraint)
+            elif outcome.constraint is not None:
+                constraint = outcome.constraint.and_(constraint)
     return frozenset(denied), constraint
 
 
+def _input_needs(
+    model: Model, op: Operation, data: Mapping[str, Any], model_gate: bool
+) -> dict[str, list[Operation]]:
+    """What each create/update input field needs: ``op``, plus ``delete`` to null it on update.
+    Fields without rules already passed the model gate for ``op``, unless field rules opened it."""
+    needs: dict[str, list[Operation]] = {}
+    for name, value in data.items():
+        f = model.field(name)
+        if f is None:
+            continue
+        ops = [op, Operation.DELETE] if op is Operation.UPDATE and value is None else [op]
+        if f.rules is None and model_gate:
+            ops.remove(op)
+        if ops:
+            needs[name] = ops
+    return needs
+
+
 def _owner_changes(
-    model: Model, principal: Principal, data: Mapping[str, Any], static_grant: bool
+    model: Model, principal: Principal, data: Mapping[str, Any], config: AuthConfig
 ) -> tuple[frozenset[str], frozenset[str]]:
-    """Update: which owner fields the input tries to change (denied unless a static rule or a
-    transfer-enabled owner rule allows it), and which it merely re-sends unchanged."""
+    """Update: owner fields the input tries to change, and owner fields it merely re-sends with
+    the caller's own identity (a no-op, not written). Changing one needs a static rule of the
+    rules governing that field, or an owner rule on it with ``.allow_transfer()`` (project
+    choice: Amplify lets any owner reassign, spec §3.4). A list of owners sent is always a
+    change: without the stored list it cannot be told from removing the co-owners."""
     denied: set[str] = set()
     unchanged: set[str] = set()
-    for rule in model.owner_rules:
-        assert rule.owner_field is not None
-        name = rule.owner_field
-        if name not in data or not _applies(rule, principal):
+    names = [r.owner_field for r in model.owner_rules if r.owner_field is not None]
+    for name in dict.fromkeys(n for n in names if n in data):
+        f = model.field(name)
+        governing = model.rules if f is None or f.rules is None else f.rules
+        if _combine(_static(governing), principal, Operation.UPDATE, None, None, config).outcome.grant:
             continue
-        values = caller_owner_values(principal, rule.owner_claim)
-        sent = data[name]
-        if values is not None and (
-            (not rule.multi and sent in values)
-            or (rule.multi and isinstance(sent, list) and sent and all(v in values for v in sent))
-        ):
-            if not static_grant:
-                unchanged.add(name)
-            continue
-        if not (static_grant or rule.transfer):
+        rules = [r for r in model.owner_rules if r.owner_field == name and _applies(r, principal)]
+        if any(_is_own(r, principal, data[name]) for r in rules):
+            unchanged.add(name)
+        elif not any(r.transfer for r in rules):
             denied.add(name)
-    return frozenset(denied - unchanged), frozenset(unchanged)
+    return frozenset(denied), frozenset(unchanged)
+
+
+def _is_own(rule: Rule, principal: Principal, sent: Any) -> bool:
+    """Is ``sent`` the caller's own identity under this single-owner rule?"""
+    values = caller_owner_values(principal, rule.owner_claim)
+    return not rule.multi and values is not None and sent in values
 
 
 def decide(
@@ -450,38 +526,48 @@ def decide(
     if _generic_iam(principal, config):
         return Decision(True, model.name, op, "generic IAM access: the IAM policy is the only guard")
     combined = _combine(model.rules, principal, op, item, data, config)
-    if combined.outcome.denied and op is not Operation.DELETE:
-        # a role present only in field rules still passes the model gate (spec §2.3)
-        field_rules = [r for f in model.fields for r in f.rules or ()]
-        field_combined = _combine(field_rules, principal, op, item, data, config)
+    model_gate = not combined.outcome.denied
+    if not model_gate and op is not Operation.DELETE:
+        # a role present only in field rules still passes the model gate (spec §2.3); the
+        # fields it has no rule for are then masked on read and denied on write
+        field_combined = _combine(_field_rules(model), principal, op, item, data, config)
         if not field_combined.outcome.denied:
-            combined = _Combined(_Outcome(grant=True), None, (), field_combined.considered)
+            combined = _Combined(field_combined.outcome, None, (), field_combined.considered)
     if combined.outcome.denied:
         return _deny(principal, model, op, combined)
     constraint = combined.outcome.constraint
     denied_fields: frozenset[str] = frozenset()
     unchanged: frozenset[str] = frozenset()
     stamp: dict[str, Any] = {}
+    field_constraint: Constraint | None = None
     if op in (Operation.CREATE, Operation.UPDATE):
-        denied_fields, field_constraint = _field_write_check(model, principal, op, data, item, config)
-        if field_constraint is not None:
-            constraint = field_constraint.and_(constraint)
+        needs = _input_needs(model, op, data, model_gate)
+        denied_fields, field_constraint = _write_check(model, principal, needs, item, data, config)
     if op is Operation.UPDATE:
-        owner_denied, unchanged = _owner_changes(model, principal, data, combined.rule is not None)
+        owner_denied, unchanged = _owner_changes(model, principal, data, config)
         denied_fields |= owner_denied
     if op is Operation.DELETE:
-        denied_fields = _delete_field_check(model, principal, item, config)
+        # delete needs delete on every field (spec §3.4): also on those with their own rules
+        needs = {f.name: [op] for f in model.fields if f.rules is not None}
+        delete_denied, field_constraint = _write_check(model, principal, needs, item, None, config)
+        if delete_denied:
+            reason = f"delete on {model.name}: caller may not delete fields {sorted(delete_denied)}"
+            return Decision(False, model.name, op, reason)
     if op is Operation.CREATE:
         stamp = _owner_stamp(model, principal, data)
     if denied_fields:
         reason = f"{op.value} on {model.name}: caller may not write {sorted(denied_fields)}"
         return Decision(False, model.name, op, reason, denied_input_fields=denied_fields)
+    if field_constraint is not None:
+        constraint = field_constraint.and_(constraint)
     if constraint is not None and item is not None:
         if not constraint.matches(item):
             return Decision(False, model.name, op, "; ".join(combined.reasons) or constraint.why_not(item))
         constraint = None
     if combined.rule is not None:
         reason = f"{combined.rule.describe()} allows {op.value} on {model.name}"
+    elif not model_gate:
+        reason = f"{op.value} on {model.name} allowed by field rules only: other fields are not accessible"
     elif constraint is not None:
         reason = f"{op.value} on {model.name} allowed only where {constraint.describe()}"
     else:
@@ -496,20 +582,6 @@ def decide(
         owner_stamp=stamp,
         unchanged_input_fields=unchanged,
     )
-
-
-def _delete_field_check(
-    model: Model, principal: Principal, item: Mapping[str, Any] | None, config: AuthConfig
-) -> frozenset[str]:
-    """Delete needs ``delete`` on every field (spec §3.4): fields whose own rules deny it."""
-    denied = set()
-    for f in model.fields:
-        if (
-            f.rules is not None
-            and _combine(f.rules, principal, Operation.DELETE, item, None, config).outcome.denied
-        ):
-            denied.add(f.name)
-    return frozenset(denied)
 
 
 def denied_read_fields(
@@ -528,17 +600,12 @@ def denied_read_fields(
     config = config or AuthConfig()
     if _generic_iam(principal, config):
         return frozenset()
-    model_ok = _combine(model.rules, principal, op, item, None, config).outcome.grant
-    denied = set()
-    for f in model.fields:
-        rules = f.rules if f.rules is not None else None
-        if rules is None:
-            if not model_ok:
-                denied.add(f.name)
-            continue
-        if not _combine(rules, principal, op, item, None, config).outcome.grant:
-            denied.add(f.name)
-    return frozenset(denied)
+
+    def readable(rules: Sequence[Rule]) -> bool:
+        return _combine(rules, principal, op, item, None, config).outcome.grant
+
+    model_ok = readable(model.rules)
+    return frozenset(f.name for f in model.fields if not (model_ok if f.rules is None else readable(f.rules)))
 
 
 def present(model: Model, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -557,73 +624,120 @@ def present(model: Model, item: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-_EXPLAIN_PRINCIPALS: Sequence[tuple[str, str]] = (
-    ("api_key", "public API key"),
-    ("identity_pool:guest", "identity-pool guest"),
-    ("identity_pool:authenticated", "identity-pool signed-in"),
-    ("iam", "IAM role"),
-    ("user_pools", "user-pool user"),
-    ("oidc", "OIDC user"),
-    ("function", "Lambda-authorized"),
-)
+@dataclass(frozen=True, slots=True)
+class _CallerKind:
+    """A row of :func:`explain`: a kind of caller, as the rules can tell callers apart."""
+
+    label: str
+    mode: AuthMode
+    #: AWS_IAM: "guest" / "authenticated" (identity pool) or None (a backend role)
+    pool_auth: str | None = None
+    role: str | None = None
+    group: str | None = None
 
 
-def explain(model: Model) -> dict[str, dict[str, str]]:
-    """The access matrix of a model: caller kind x operation → ``allowed`` / ``only own`` /
-    ``only group`` / ``conditional`` / ``denied``.
-
-    Caller kinds are described by the rules (e.g. ``user_pools:Admin`` for a static group), so
-    the matrix shows what each rule opens.
-    """
-    matrix: dict[str, dict[str, str]] = {}
-    for label, rules in _explain_rows(model).items():
-        row: dict[str, str] = {}
-        for op in Operation:
-            row[op.value] = _explain_cell([r for r in rules if op in r.operations])
-        matrix[label] = row
-    return matrix
-
-
-def _explain_rows(model: Model) -> dict[str, list[Rule]]:
-    rows: dict[str, list[Rule]] = {label: [] for label, _ in _EXPLAIN_PRINCIPALS}
-    for rule in model.rules:
-        rows.setdefault(_row_key(rule), []).append(rule)
-    # a plain user-pool/OIDC user also benefits from owner and dynamic-group rules of its mode
-    for key in list(rows):
-        base = key.split(":", 1)[0]
-        if ":" in key and base in rows and key.startswith(("user_pools:", "oidc:")):
-            rows[key] = rows[key] + rows[base]
-    return rows
+def _caller_kinds(model: Model) -> list[_CallerKind]:
+    """Every caller kind, plus one row per resource role and per static group the rules name."""
+    rules = list(_flatten_all(model))
+    roles = dict.fromkeys(role for r in rules if r.strategy is Strategy.RESOURCE for role in r.roles)
+    kinds = [
+        _CallerKind("api_key", AuthMode.API_KEY),
+        _CallerKind("identity_pool:guest", AuthMode.IAM, pool_auth="guest"),
+        _CallerKind("identity_pool:authenticated", AuthMode.IAM, pool_auth="authenticated"),
+        _CallerKind("iam", AuthMode.IAM),
+        *(_CallerKind(f"iam:{role}", AuthMode.IAM, role=role) for role in roles),
+    ]
+    for mode, label in ((AuthMode.USER_POOLS, "user_pools"), (AuthMode.OIDC, "oidc")):
+        groups = dict.fromkeys(g for r in rules if mode_of(r.provider) == mode.value for g in r.groups)
+        kinds.append(_CallerKind(label, mode))
+        kinds.extend(_CallerKind(f"{label}:{g}", mode, group=g) for g in groups)
+    kinds.append(_CallerKind("function", AuthMode.LAMBDA))
+    return kinds
 
 
-def _row_key(rule: Rule) -> str:
-    if rule.strategy is Strategy.PUBLIC and rule.provider is Provider.IDENTITY_POOL:
-        return "identity_pool:guest"
-    if rule.strategy is Strategy.PRIVATE and rule.provider is Provider.IDENTITY_POOL:
-        return "identity_pool:authenticated"
-    base = {
-        Provider.API_KEY: "api_key",
-        Provider.USER_POOLS: "user_pools",
-        Provider.OIDC: "oidc",
-        Provider.FUNCTION: "function",
-        Provider.IAM: "iam",
-        Provider.IDENTITY_POOL: "identity_pool:authenticated",
-    }[rule.provider]
-    if rule.strategy is Strategy.GROUPS and rule.groups:
-        return f"{base}:" + "|".join(rule.groups)
+def _flatten_all(model: Model) -> Iterable[Rule]:
+    for rule in (*model.rules, *_field_rules(model)):
+        yield from rule.rules or (rule,)
+
+
+# what a rule gives a caller kind: full access, or access to matching items only
+_ALLOWED, _OWN, _GROUP, _CONDITIONAL, _DENIED = "allowed", "only own", "only group", "conditional", "denied"
+
+
+def _admits(rule: Rule, kind: _CallerKind, op: Operation) -> str | None:
+    """What ``rule`` gives callers of ``kind`` for ``op``: a cell value, or None for nothing."""
+    if op not in rule.operations or mode_of(rule.provider) != kind.mode.value:
+        return None
+    if rule.strategy is Strategy.ALL_OF:
+        parts = [_admits(sub, kind, op) for sub in rule.rules]
+        if None in parts:
+            return None
+        return _merge_and([p for p in parts if p is not None])
+    if rule.owner_field is not None:
+        # identity-pool owners are known by their identity id, which guests have too
+        return _OWN if kind.mode is not AuthMode.IAM or kind.pool_auth else None
+    if rule.groups_field is not None:
+        return _GROUP
+    if rule.strategy is Strategy.GROUPS:
+        return _ALLOWED if kind.group in rule.groups else None
     if rule.strategy is Strategy.RESOURCE:
-        return f"iam:{'|'.join(rule.roles)}"
-    return base
+        return _ALLOWED if kind.role in rule.roles else None
+    if rule.provider is Provider.IDENTITY_POOL:
+        wanted = "guest" if rule.strategy is Strategy.PUBLIC else "authenticated"
+        return _ALLOWED if kind.pool_auth == wanted else None
+    return _ALLOWED  # public apiKey, private userPools/oidc, custom: the mode is the check
 
 
-def _explain_cell(rules: Sequence[Rule]) -> str:
-    if not rules:
-        return "denied"
-    if any(not r.is_dynamic and r.strategy is not Strategy.ALL_OF for r in rules):
-        return "allowed"
-    kinds = {"owner" if r.owner_field else "group" if r.groups_field else "conditional" for r in rules}
-    if kinds == {"owner"}:
-        return "only own"
-    if kinds == {"group"}:
-        return "only group"
-    return "conditional"
+def _merge_or(cells: Iterable[str | None]) -> str:
+    found = {c for c in cells if c is not None}
+    if not found:
+        return _DENIED
+    if _ALLOWED in found:
+        return _ALLOWED
+    return found.pop() if len(found) == 1 else _CONDITIONAL
+
+
+def _merge_and(cells: Sequence[str]) -> str:
+    if _DENIED in cells:
+        return _DENIED
+    limits = {c for c in cells if c != _ALLOWED}
+    if not limits:
+        return _ALLOWED
+    return limits.pop() if len(limits) == 1 else _CONDITIONAL
+
+
+def _explain_cell(model: Model, kind: _CallerKind, op: Operation, config: AuthConfig) -> str:
+    if kind.mode is AuthMode.IAM and kind.pool_auth is None and config.generic_iam_access:
+        return _ALLOWED  # generic IAM access: the IAM policy decides
+    cell = _merge_or(_admits(r, kind, op) for r in model.rules)
+    if op is Operation.DELETE:
+        # delete needs delete on every field, including fields with their own rules
+        fields = [_merge_or(_admits(r, kind, op) for r in f.rules) for f in model.fields if f.rules]
+        return _merge_and([cell, *fields])
+    if cell == _DENIED and _merge_or(_admits(r, kind, op) for r in _field_rules(model)) != _DENIED:
+        return _CONDITIONAL  # only field rules let it in: the other fields stay hidden
+    return cell
+
+
+def explain(model: Model, config: AuthConfig | None = None) -> dict[str, dict[str, str]]:
+    """The record-level access matrix of a model: caller kind → operation → ``allowed`` /
+    ``only own`` / ``only group`` / ``conditional`` / ``denied``.
+
+    Rows: ``api_key``, ``identity_pool:guest``, ``identity_pool:authenticated``, ``iam`` (a
+    backend role no rule names), ``iam:<Role>`` per resource role, ``user_pools``,
+    ``user_pools:<Group>`` per static group (what a member of that group gets, including what
+    every signed-in user gets), ``oidc``, ``oidc:<Group>``, ``function``. ``conditional`` means
+    the answer depends on more than one item condition (owner *or* group, all_of) or that only
+    field rules admit the caller. Field rules that hide single fields from an admitted caller
+    are not shown, except for delete, which needs delete on every field.
+
+    >>> from modelauth.rules import Model, allow
+    >>> matrix = explain(Model("Todo", rules=[allow.owner(), allow.public_api_key().to(["read"])]))
+    >>> matrix["user_pools"]["update"], matrix["api_key"]["list"], matrix["api_key"]["create"]
+    ('only own', 'allowed', 'denied')
+    """
+    config = config or AuthConfig()
+    return {
+        kind.label: {op.value: _explain_cell(model, kind, op, config) for op in Operation}
+        for kind in _caller_kinds(model)
+    }

@@ -97,7 +97,6 @@ _PROVIDER_ALIASES = {
     "oidc": Provider.OIDC,
     "function": Provider.FUNCTION,
     "lambda": Provider.FUNCTION,
-    "iam": Provider.IAM,
 }
 
 # Which providers each strategy accepts. Owner rules also accept identityPool (owner =
@@ -129,6 +128,9 @@ _PROVIDER_ERRORS = {
 def _provider(value: str | Provider) -> Provider:
     if isinstance(value, Provider):
         return value
+    if value == "iam":
+        # Gen 1 spelling of identityPool (spec §1.2); Provider.IAM is only for allow.resource()
+        return Provider.IDENTITY_POOL
     try:
         return Provider(value)
     except ValueError:
@@ -242,8 +244,8 @@ class Rule:
 
     @property
     def is_dynamic(self) -> bool:
-        """Does the rule depend on the stored item (owner or dynamic-group)?"""
-        return self.owner_field is not None or self.groups_field is not None
+        """Does the rule depend on the stored item (owner or dynamic-group, or an all_of of them)?"""
+        return any(sub.owner_field is not None or sub.groups_field is not None for sub in _flatten([self]))
 
     def describe(self) -> str:
         """Short text naming the rule, for decision reasons: ``owner(owner) via userPools``."""
@@ -374,7 +376,7 @@ class Field:
         if self.rules is not None:
             rules = tuple(self.rules)
             object.__setattr__(self, "rules", rules)
-            for rule in rules:
+            for rule in (*rules, *_flatten(rules)):
                 for op in rule.field_operations or ():
                     if op not in FIELD_LEVEL_OPERATIONS:
                         raise SchemaError(f"'{op}' operation is not allowed at the field level.")
@@ -421,9 +423,9 @@ class Model:
                     added.append(Field(name, is_list=sub.multi))
                     declared.add(name)
         object.__setattr__(self, "fields", (*self.fields, *added))
-        for f in self.fields:
-            for rule in self.rules:
-                _check_field_kind(self, rule, f)
+        for rule in _flatten((*self.rules, *(r for f in self.fields for r in f.rules or ()))):
+            _check_field_kind(self, rule)
+        _check_required_fields_readable(self)
 
     @property
     def list_name(self) -> str:
@@ -444,19 +446,57 @@ class Model:
     @property
     def owner_rules(self) -> tuple[Rule, ...]:
         """Owner rules on the model and its fields (their fields are filled on create)."""
-        return tuple(r for r in _flatten(self.rules) if r.strategy is Strategy.OWNER)
+        rules = (*self.rules, *(r for f in self.fields for r in f.rules or ()))
+        return tuple(r for r in _flatten(rules) if r.strategy is Strategy.OWNER)
 
 
 def _flatten(rules: Iterable[Rule]) -> Iterable[Rule]:
+    """The rules with every all_of replaced by its members."""
     for rule in rules:
         yield from rule.rules or (rule,)
 
 
-def _check_field_kind(model: Model, rule: Rule, f: Field) -> None:
-    for sub in _flatten([rule]):
-        if f.name in (sub.owner_field, sub.groups_field) and f.is_list != sub.multi:
-            kind = "[String]" if sub.multi else "String"
-            raise SchemaError(f"{model.name}.{f.name} must be {kind} for rule {sub.describe()}")
+def _check_field_kind(model: Model, rule: Rule) -> None:
+    """Owner and groups fields hold names: ``String`` or, for the multi variants, ``[String]``."""
+    name = rule.owner_field or rule.groups_field
+    f = model.field(name) if name else None
+    if f is not None and (f.is_list != rule.multi or f.type not in ("String", "ID")):
+        kind = "[String]" if rule.multi else "String"
+        raise SchemaError(f"{model.name}.{f.name} must be {kind} for rule {rule.describe()}")
+
+
+def _role(rule: Rule) -> Rule:
+    """A rule without its operations: who it admits, to compare readers (spec §1.3)."""
+    return replace(rule, operations=ALL_OPERATIONS, transfer=False)
+
+
+def _readers(rules: Iterable[Rule]) -> set[Rule]:
+    roles = set()
+    for rule in rules:
+        if rule.operations & READ_OPERATIONS:
+            # one reader per static group, so group("A") and groups(["A", "B"]) share "A"
+            roles |= {_role(replace(rule, groups=(g,))) for g in rule.groups} or {_role(rule)}
+    return roles
+
+
+def _check_required_fields_readable(model: Model) -> None:
+    """Amplify's build error when field rules hide a required field from some reader: the
+    field would be nulled, which GraphQL cannot do for a non-null field (spec §1.3, §2.4)."""
+    everyone = _readers(model.rules).union(*(_readers(f.rules) for f in model.fields if f.rules))
+    unreadable = [
+        f.name
+        for f in model.fields
+        if f.required and everyone - _readers(f.rules if f.rules is not None else model.rules)
+    ]
+    if unreadable:
+        listed = ",".join(f'"{name}"' for name in unreadable)
+        raise SchemaError(
+            "When using field-level authorization rules you need to add rules to all of the model's "
+            f'required fields with at least read permissions. Found model "{model.name}" with required '
+            f"fields [{listed}] missing field-level authorization rules.\n\n"
+            "For more information visit "
+            "https://docs.amplify.aws/cli/graphql/authorization-rules/#field-level-authorization-rules"
+        )
 
 
 @dataclass(frozen=True, slots=True)
