@@ -83,7 +83,7 @@ def test_lambda_data_source_may_invoke_only_the_resolver_function(resources: Res
     policies = [
         p["PolicyDocument"]
         for p in of_type(resources, "AWS::IAM::ManagedPolicy").values()
-        if {"Ref": role_name} in p["Roles"]
+        if {"Ref": role_name} in p.get("Roles", ())  # ModelTablesPolicy is attached by SAM instead
     ]
 
     statements = [s for doc in policies for s in doc["Statement"]]
@@ -93,13 +93,18 @@ def test_lambda_data_source_may_invoke_only_the_resolver_function(resources: Res
     assert all("GraphQLFunction" in str(target) for target in targets), targets
 
 
-def test_api_modes_default_user_pool_plus_api_key_and_iam(resources: Resources) -> None:
+def test_api_has_every_mode_the_rules_use(resources: Resources) -> None:
     api = one(resources, "AWS::AppSync::GraphQLApi")
 
     assert api["AuthenticationType"] == "AMAZON_COGNITO_USER_POOLS"
     assert api["UserPoolConfig"]["UserPoolId"] == {"Ref": "UserPool"}
     additional = api["AdditionalAuthenticationProviders"]
-    assert [p["AuthenticationType"] for p in additional] == ["API_KEY", "AWS_IAM"]
+    assert [p["AuthenticationType"] for p in additional] == [
+        "API_KEY",
+        "AWS_IAM",
+        "AWS_LAMBDA",
+        "OPENID_CONNECT",
+    ]
     assert api["LogConfig"]["ExcludeVerboseContent"] is True
     assert len(of_type(resources, "AWS::AppSync::ApiKey")) == 1
 
@@ -112,6 +117,9 @@ def test_function_environment_names_every_model_table(resources: Resources) -> N
         *tables,
         "INDEX_TABLE",
         "USER_POOL_ID",
+        "IDENTITY_POOL_ID",
+        "AUTH_ROLE_ARNS",
+        "UNAUTH_ROLE_ARNS",
         "NEXT_TOKEN_SECRET",
         "AWS_ENDPOINT_URL_DYNAMODB",
         "POWERTOOLS_SERVICE_NAME",
@@ -140,7 +148,9 @@ def test_function_runtime_handler_and_layer(resources: Resources) -> None:
 
 def test_function_dynamodb_access_is_item_level_on_the_app_tables_only(resources: Resources) -> None:
     role = resources["GraphQLFunctionRole"]["Properties"]
-    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert {"Ref": "ModelTablesPolicy"} in role["ManagedPolicyArns"]
+    assert not role.get("Policies")  # no other inline access
+    statements = resources["ModelTablesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
 
     assert {a for s in statements for a in s["Action"]} == {
         "dynamodb:GetItem",
@@ -159,6 +169,29 @@ def test_function_dynamodb_access_is_item_level_on_the_app_tables_only(resources
             expected.append({"Fn::Sub": f"${{{model.name}Table.Arn}}/index/*"})
     [resources_granted] = [s["Resource"] for s in statements]
     assert sorted(map(str, resources_granted)) == sorted(map(str, expected))
+
+
+def test_identity_pool_roles_only_open_the_graphql_api_and_reach_the_resolver(resources: Resources) -> None:
+    variables = resources["GraphQLFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["IDENTITY_POOL_ID"] == {"Ref": "IdentityPool"}
+    assert variables["AUTH_ROLE_ARNS"] == {"Fn::GetAtt": ["IdentityPoolAuthRole", "Arn"]}
+    assert variables["UNAUTH_ROLE_ARNS"] == {"Fn::GetAtt": ["IdentityPoolUnauthRole", "Arn"]}
+    attachment = resources["IdentityPoolRoles"]["Properties"]["Roles"]
+    assert attachment == {
+        "authenticated": {"Fn::GetAtt": ["IdentityPoolAuthRole", "Arn"]},
+        "unauthenticated": {"Fn::GetAtt": ["IdentityPoolUnauthRole", "Arn"]},
+    }
+    for role, amr in (
+        ("IdentityPoolAuthRole", "authenticated"),
+        ("IdentityPoolUnauthRole", "unauthenticated"),
+    ):
+        [trust] = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Condition"]["ForAnyValue:StringLike"] == {"cognito-identity.amazonaws.com:amr": amr}
+        assert trust["Condition"]["StringEquals"] == {
+            "cognito-identity.amazonaws.com:aud": {"Ref": "IdentityPool"}
+        }
+    [statement] = resources["IdentityPoolGraphQLPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "appsync:GraphQL"
 
 
 @pytest.mark.parametrize("model", APP_SCHEMA.models, ids=lambda m: m.name)

@@ -19,7 +19,6 @@ Example (functions/graphql/app.py)::
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,13 +26,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from modelauth.errors import BadRequest, ModelAuthError, Unauthorized, UnauthorizedFields
+from modelauth.errors import BadRequest, ModelAuthError, Unauthorized
 from modelauth.identity import IdentityConfig, Principal
-from modelauth.policy import AuthConfig, Decision, decide, denied_read_fields, present
+from modelauth.operations import Operations, Output, caller_key
+from modelauth.policy import AuthConfig, Decision
 from modelauth.rules import Model, Operation, Schema
 from modelauth.store import Store
 from modelauth.subscriptions import SUBSCRIPTION_PREFIXES, check_model, subscription_filter
-from modelauth.validation import check_arguments, check_id, check_input
+from modelauth.validation import check_arguments
 
 __all__ = ["GraphQLApp", "Outcome", "OutcomeListener", "caller_key"]
 
@@ -53,14 +53,6 @@ class Outcome:
 
 
 OutcomeListener = Callable[[Outcome], None]
-
-
-def caller_key(principal: Principal) -> str:
-    """A stable identifier of the caller, to bind nextTokens to it (never the raw API key)."""
-    who = principal.sub or (principal.iam.user_arn if principal.iam else None) or principal.username
-    if who is None and principal.api_key:
-        who = "key:" + hashlib.sha256(principal.api_key.encode()).hexdigest()[:16]
-    return f"{principal.mode.value}:{who or ''}"
 
 
 @dataclass
@@ -104,6 +96,7 @@ class GraphQLApp:
         self.identity_config = identity_config or IdentityConfig()
         self.auth_config = auth_config or AuthConfig()
         self.on_outcome = on_outcome
+        self.operations = Operations(store, self.auth_config, on_decision=self._record)
         self.router = AppSyncResolver()  # type: ignore[no-untyped-call]
         self.routes: dict[tuple[str, str], _Route] = {}
         self._request: _Request | None = None
@@ -196,37 +189,26 @@ class GraphQLApp:
         assert self._request is not None
         return self._request
 
-    def _decide(self, model: Model, op: Operation, **kwargs: Any) -> Decision:
-        req = self._req
-        decision = decide(req.principal, model, op, config=self.auth_config, **kwargs)
-        req.decision = decision
-        if not decision.allowed:
-            if decision.denied_input_fields:
-                raise UnauthorizedFields(decision.denied_input_fields, reason=decision.reason)
-            raise Unauthorized("Not Authorized", reason=decision.reason)
-        return decision
+    def _record(self, decision: Decision) -> None:
+        if self._request is not None:
+            self._request.decision = decision
 
-    def _output(self, model: Model, op: Operation, item: Mapping[str, Any]) -> dict[str, Any]:
-        """The item as the client sees it: read-denied fields nulled (with an error each).
+    def _output(self, model: Model, op: Operation, output: Output) -> dict[str, Any]:
+        """The item as the client sees it: read-denied fields null, with an error each.
 
         A mutation's result is also what subscribers receive, whoever they are, so fields with
         their own rules are nulled in it, as Amplify does (spec §2.4)."""
         req = self._req
-        mutation = op in (Operation.CREATE, Operation.UPDATE, Operation.DELETE)
-        read_op = Operation.GET if mutation else op
-        denied = denied_read_fields(req.principal, model, read_op, item, self.auth_config)
-        out = present(model, item)
-        if mutation:
+        out = dict(output.item)
+        if op in (Operation.CREATE, Operation.UPDATE, Operation.DELETE):
             out.update({f.name: None for f in model.fields if f.rules is not None})
-        for name in sorted(denied):
-            if name in out or model.field(name) is not None:
-                out[name] = None
-                error = {
-                    "message": f"Not Authorized to access {name} on type {model.name}",
-                    "errorType": "Unauthorized",
-                }
-                if error not in req.errors:
-                    req.errors.append(error)
+        for name in output.denied_fields:
+            error = {
+                "message": f"Not Authorized to access {name} on type {model.name}",
+                "errorType": "Unauthorized",
+            }
+            if error not in req.errors:
+                req.errors.append(error)
         out["__typename"] = model.name
         return out
 
@@ -234,7 +216,7 @@ class GraphQLApp:
         """Subscribe time (operation ``listen``): deny, or allow with the filter AppSync applies
         to every event so this caller only receives what the rules let it read."""
         check_arguments(arguments, self._req.field_name, (), ())
-        decision = self._decide(model, Operation.LISTEN)
+        decision = self.operations.decide(self._req.principal, model, Operation.LISTEN)
         if decision.constraint is None:
             return _Subscription(None)
         return _Subscription(subscription_filter(model, decision.constraint))
@@ -242,71 +224,54 @@ class GraphQLApp:
     # -- operations -----------------------------------------------------------------------------
     def _get(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
         args = check_arguments(arguments, self._req.field_name, {"id"}, {"id"})
-        item_id = check_id(args["id"], self._req.field_name)
-        self._decide(model, Operation.GET)
-        item = self.store.get(model, item_id)
-        if item is None:
-            return None  # not found is not an auth failure (spec §12 #8)
-        self._decide(model, Operation.GET, item=item)
-        return self._output(model, Operation.GET, item)
+        output = self.operations.get(self._req.principal, model, args["id"])
+        # not found is not an auth failure (spec §12 #8)
+        return None if output is None else self._output(model, Operation.GET, output)
 
     def _list(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
         args = check_arguments(arguments, self._req.field_name, {"filter", "limit", "nextToken"}, ())
-        limit, token, filter_input = args.get("limit"), args.get("nextToken"), args.get("filter")
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
-            raise BadRequest("limit must be an integer")
-        if token is not None and not isinstance(token, str):
-            raise BadRequest("nextToken must be a string")
-        if filter_input is not None and not isinstance(filter_input, dict):
-            raise BadRequest("filter must be an object")
-        decision = self._decide(model, Operation.LIST)
-        page = self.store.list_items(
+        page = self.operations.list(
+            self._req.principal,
             model,
-            decision,
-            filter=filter_input,
-            limit=limit,
-            next_token=token,
-            caller=caller_key(self._req.principal),
+            filter=args.get("filter"),
+            limit=args.get("limit"),
+            next_token=args.get("nextToken"),
         )
-        items = [self._output(model, Operation.LIST, item) for item in page.items]
+        items = [self._output(model, Operation.LIST, out) for out in page.items]
         return {"items": items, "nextToken": page.next_token, "__typename": f"Model{model.name}Connection"}
 
     def _create(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        args = check_arguments(arguments, self._req.field_name, {"input", "condition"}, {"input"})
-        if args.get("condition") is not None:
-            raise BadRequest("condition is not supported on create")
-        data = check_input(model, args["input"], f"Create{model.name}Input", allow_keys={"id"})
-        if "id" in data and data["id"] is not None:
-            check_id(data["id"], f"Create{model.name}Input")
-        decision = self._decide(model, Operation.CREATE, input=data)
-        item = self.store.create(model, data, decision)
-        return self._output(model, Operation.CREATE, item)
+        args = self._mutation_arguments(arguments, "create")
+        return self._output(
+            model, Operation.CREATE, self.operations.create(self._req.principal, model, args["input"])
+        )
 
     def _update(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        args = check_arguments(arguments, self._req.field_name, {"input", "condition"}, {"input"})
-        if args.get("condition") is not None:
-            raise BadRequest("condition is not supported on update; use _version")
-        data = check_input(
-            model, args["input"], f"Update{model.name}Input", allow_keys={"id", "_version"}, require=("id",)
-        )
-        item_id, expected = data.pop("id"), data.pop("_version", None)
-        decision = self._decide(model, Operation.UPDATE, input=data)
-        changes = {k: v for k, v in data.items() if k not in decision.unchanged_input_fields}
-        item = self.store.update(model, item_id, changes, decision, expected)
-        return self._output(model, Operation.UPDATE, item)
+        data = self._input_with_id(model, self._mutation_arguments(arguments, "update")["input"], "Update")
+        output = self.operations.update(self._req.principal, model, data.pop("id"), data)
+        return self._output(model, Operation.UPDATE, output)
 
     def _delete(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        args = check_arguments(arguments, self._req.field_name, {"input", "condition"}, {"input"})
-        if args.get("condition") is not None:
-            raise BadRequest("condition is not supported on delete; use _version")
-        data = check_input(
-            model, args["input"], f"Delete{model.name}Input", allow_keys={"id", "_version"}, require=("id",)
-        )
+        data = self._input_with_id(model, self._mutation_arguments(arguments, "delete")["input"], "Delete")
         if set(data) - {"id", "_version"}:
             raise BadRequest(f"Delete{model.name}Input takes only id and _version")
-        decision = self._decide(model, Operation.DELETE)
-        item = self.store.delete(model, data["id"], decision, data.get("_version"))
-        return self._output(model, Operation.DELETE, item)
+        output = self.operations.delete(self._req.principal, model, data["id"], data.get("_version"))
+        return self._output(model, Operation.DELETE, output)
+
+    def _mutation_arguments(self, arguments: Mapping[str, Any], verb: str) -> dict[str, Any]:
+        args = check_arguments(arguments, self._req.field_name, {"input", "condition"}, {"input"})
+        if args.get("condition") is not None:
+            hint = "" if verb == "create" else "; use _version"
+            raise BadRequest(f"condition is not supported on {verb}{hint}")
+        return args
+
+    @staticmethod
+    def _input_with_id(model: Model, data: Any, verb: str) -> dict[str, Any]:
+        if not isinstance(data, Mapping):
+            raise BadRequest(f"{verb}{model.name}Input must be an object")
+        if data.get("id") is None:
+            raise BadRequest(f"{verb}{model.name}Input: 'id' is required")
+        return dict(data)
 
 
 def _arn_set(text: str | None) -> frozenset[str]:

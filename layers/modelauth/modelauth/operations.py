@@ -1,0 +1,166 @@
+"""The five model operations, independent of the protocol: validate → decide → store → present.
+
+Adapters turn their requests into these calls and the typed errors into their own format: the
+REST API (:mod:`modelauth.rest`) does, and the AppSync resolver (:mod:`modelauth.resolvers`) can
+(a proposed refactor: its ``_get``/``_list``/… do the same steps inline today).
+
+- ``get`` decides once without the item (so a caller with no rule never touches the table),
+  then against the stored item; a missing item is ``None`` (not an authorization failure);
+- ``list`` hands the decision's constraint to the store (owner index, whole pages);
+- ``create``/``update``/``delete`` validate the input, decide, and let the store enforce the
+  constraint atomically in its ConditionExpression;
+- every returned item is presented (owner read back as the username) with the fields this
+  caller may not read set to ``None`` and named in ``denied_fields``.
+
+Example::
+
+    ops = Operations(Store.from_env(SCHEMA.models))
+    out = ops.create(principal, TODO, {"content": "buy milk"})
+    out.item["owner"]        # 'alice'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from modelauth.errors import BadRequest, Unauthorized, UnauthorizedFields
+from modelauth.identity import Principal
+from modelauth.policy import AuthConfig, Decision, decide, denied_read_fields, present
+from modelauth.rules import Model, Operation
+from modelauth.store import Store
+from modelauth.validation import check_id, check_input
+
+__all__ = ["DecisionListener", "ListOutput", "Operations", "Output", "caller_key"]
+
+DecisionListener = Callable[[Decision], None]
+_WRITES = frozenset({Operation.CREATE, Operation.UPDATE, Operation.DELETE})
+
+
+def caller_key(principal: Principal) -> str:
+    """A stable identifier of the caller, to bind nextTokens to it (never the raw API key)."""
+    who = principal.sub or (principal.iam.user_arn if principal.iam else None) or principal.username
+    if who is None and principal.api_key:
+        who = "key:" + hashlib.sha256(principal.api_key.encode()).hexdigest()[:16]
+    return f"{principal.mode.value}:{who or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """An item as this caller may see it."""
+
+    item: dict[str, Any]
+    #: fields set to None because this caller may not read them (GraphQL adds an error for each)
+    denied_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ListOutput:
+    items: list[Output]
+    next_token: str | None
+
+
+class Operations:
+    """CRUD on any model of a schema, authorized by the rules, for any adapter."""
+
+    def __init__(
+        self,
+        store: Store,
+        auth_config: AuthConfig | None = None,
+        *,
+        on_decision: DecisionListener | None = None,
+    ) -> None:
+        self.store = store
+        self.auth_config = auth_config or AuthConfig()
+        #: sees every decision (logs, ``explain``, the demo), allowed or not
+        self.on_decision = on_decision
+
+    def decide(
+        self,
+        principal: Principal,
+        model: Model,
+        op: Operation,
+        *,
+        item: Mapping[str, Any] | None = None,
+        input: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """The decision, or the typed denial (``Unauthorized`` / ``Unauthorized on [..]``)."""
+        decision = decide(principal, model, op, item=item, input=input, config=self.auth_config)
+        if self.on_decision is not None:
+            self.on_decision(decision)
+        if not decision.allowed:
+            if decision.denied_input_fields:
+                raise UnauthorizedFields(decision.denied_input_fields, reason=decision.reason)
+            raise Unauthorized("Not Authorized", reason=decision.reason)
+        return decision
+
+    def output(self, principal: Principal, model: Model, op: Operation, item: Mapping[str, Any]) -> Output:
+        """``item`` as this caller may read it; a write's result is read as a ``get``."""
+        read_op = Operation.GET if op in _WRITES else op
+        denied = denied_read_fields(principal, model, read_op, item, self.auth_config)
+        out = present(model, item)
+        nulled = tuple(sorted(name for name in denied if name in out or model.field(name) is not None))
+        out.update(dict.fromkeys(nulled))
+        return Output(out, nulled)
+
+    # -- operations -----------------------------------------------------------------------------
+    def get(self, principal: Principal, model: Model, item_id: Any) -> Output | None:
+        item_id = check_id(item_id, f"get{model.name}")
+        self.decide(principal, model, Operation.GET)
+        item = self.store.get(model, item_id)
+        if item is None:
+            return None
+        self.decide(principal, model, Operation.GET, item=item)
+        return self.output(principal, model, Operation.GET, item)
+
+    def list(
+        self,
+        principal: Principal,
+        model: Model,
+        *,
+        filter: Any = None,
+        limit: Any = None,
+        next_token: Any = None,
+    ) -> ListOutput:
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+            raise BadRequest("limit must be an integer")
+        if next_token is not None and not isinstance(next_token, str):
+            raise BadRequest("nextToken must be a string")
+        if filter is not None and not isinstance(filter, dict):
+            raise BadRequest("filter must be an object")
+        decision = self.decide(principal, model, Operation.LIST)
+        page = self.store.list_items(
+            model, decision, filter=filter, limit=limit, next_token=next_token, caller=caller_key(principal)
+        )
+        items = [self.output(principal, model, Operation.LIST, item) for item in page.items]
+        return ListOutput(items, page.next_token)
+
+    def create(self, principal: Principal, model: Model, data: Any) -> Output:
+        values = check_input(model, data, f"Create{model.name}Input", allow_keys={"id"})
+        decision = self.decide(principal, model, Operation.CREATE, input=values)
+        item = self.store.create(model, values, decision)
+        return self.output(principal, model, Operation.CREATE, item)
+
+    def update(self, principal: Principal, model: Model, item_id: Any, data: Any) -> Output:
+        """``data``: the fields to change, plus ``_version`` for optimistic concurrency."""
+        item_id = check_id(item_id, f"Update{model.name}Input")
+        values = check_input(model, data, f"Update{model.name}Input", allow_keys={"_version"})
+        expected = values.pop("_version", None)
+        decision = self.decide(principal, model, Operation.UPDATE, input=values)
+        changes = {k: v for k, v in values.items() if k not in decision.unchanged_input_fields}
+        item = self.store.update(model, item_id, changes, decision, expected)
+        return self.output(principal, model, Operation.UPDATE, item)
+
+    def delete(
+        self, principal: Principal, model: Model, item_id: Any, expected_version: Any = None
+    ) -> Output:
+        item_id = check_id(item_id, f"Delete{model.name}Input")
+        if expected_version is not None and (
+            not isinstance(expected_version, int) or isinstance(expected_version, bool)
+        ):
+            raise BadRequest(f"Delete{model.name}Input: '_version' must be an integer")
+        decision = self.decide(principal, model, Operation.DELETE)
+        item = self.store.delete(model, item_id, decision, expected_version)
+        return self.output(principal, model, Operation.DELETE, item)

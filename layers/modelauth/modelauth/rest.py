@@ -1,0 +1,209 @@
+"""A JSON REST API over every model of a schema, on Powertools' API Gateway resolvers, with
+the same identity, rules and store as the GraphQL API.
+
+Routes per model (``Todo`` → ``/todos``; the plural is ``Model.list_name`` in lower case):
+
+=========================  ==========  ====================================================
+``GET /todos``             list        ``?limit=&nextToken=&filter=<JSON filter>``
+``POST /todos``            create      body: the fields (``id`` optional) → 201 + Location
+``GET /todos/{id}``        get         404 when missing
+``PATCH /todos/{id}``      update      body: the fields to change, ``_version`` optional
+``DELETE /todos/{id}``     delete      ``?_version=`` optional
+=========================  ==========  ====================================================
+
+The caller is :meth:`Principal.from_apigw` (the Lambda authorizer's context, Cognito authorizer
+claims, IAM, …). Errors are :class:`~modelauth.errors.ModelAuthError` mapped in one place to
+their HTTP status (400/401/403/404/409/503) with the JSON body
+``{"message", "errorType"[, "errorInfo"]}``; fields the caller may not read come back as
+``null`` and are named in the ``x-modelauth-denied-fields`` header. One function serves REST APIs
+(payload 1.0) and HTTP APIs (payload 2.0): the event's ``version`` picks the resolver.
+
+Example (functions/rest/app.py)::
+
+    from appschema import SCHEMA
+    from modelauth.rest import RestApp
+
+    app = RestApp.from_env(SCHEMA)
+
+    def lambda_handler(event, context):
+        return app.resolve(event, context)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+from modelauth.errors import BadRequest, ModelAuthError, NotFound
+from modelauth.identity import IdentityConfig, Principal
+from modelauth.operations import Operations, Output
+from modelauth.policy import AuthConfig, Decision
+from modelauth.rules import Model, Schema
+from modelauth.store import Store
+
+__all__ = ["RestApp", "resource_path"]
+
+logger = Logger(service="modelauth")
+
+_JSON = "application/json"
+DENIED_FIELDS_HEADER = "x-modelauth-denied-fields"
+
+
+def resource_path(model: Model) -> str:
+    """The collection path of a model: ``/todos``, ``/catalogitems``."""
+    return "/" + model.list_name.lower()
+
+
+def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response[str]:
+    return Response(status, _JSON, json.dumps(body, separators=(",", ":")), headers=dict(headers or {}))
+
+
+def _item(output: Output, status: int = 200, headers: Mapping[str, str] | None = None) -> Response[str]:
+    extra = dict(headers or {})
+    if output.denied_fields:
+        extra[DENIED_FIELDS_HEADER] = ",".join(output.denied_fields)
+    return _json(status, output.item, extra)
+
+
+def _error(exc: ModelAuthError) -> Response[str]:
+    logger.info("refused", extra={"status": exc.http_status, "reason": exc.reason})
+    return _json(exc.http_status, exc.as_http_body())
+
+
+def _unexpected(exc: Exception) -> Response[str]:
+    logger.exception("unexpected failure")
+    return _json(500, ModelAuthError("Internal error").as_http_body())
+
+
+def _not_found(exc: Exception) -> Response[str]:
+    return _json(404, NotFound("No such resource").as_http_body())
+
+
+class RestApp:
+    """The REST/HTTP API for every model of a schema."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        store: Store,
+        *,
+        identity_config: IdentityConfig | None = None,
+        auth_config: AuthConfig | None = None,
+    ) -> None:
+        self.schema = schema
+        self.operations = Operations(store, auth_config, on_decision=_log_decision)
+        self.identity_config = identity_config or IdentityConfig()
+        self.rest = APIGatewayRestResolver()
+        self.http = APIGatewayHttpResolver()
+        for router in (self.rest, self.http):
+            for model in schema.models:
+                self._register(router, model)
+            router.not_found(_not_found)
+            router.exception_handler(ModelAuthError)(_error)
+            router.exception_handler(Exception)(_unexpected)
+
+    @classmethod
+    def from_env(cls, schema: Schema) -> RestApp:
+        """Build once at import: DynamoDB client, tables and settings from the environment.
+
+        Behind the Lambda authorizer every caller is an ``AWS_LAMBDA`` principal, for which the
+        identity-pool settings of :class:`AuthConfig` play no part, so the defaults are used.
+        """
+        return cls(schema, Store.from_env(schema.models), identity_config=IdentityConfig.from_env())
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        """Answer one API Gateway proxy event (REST/payload 1.0, or HTTP API payload 2.0)."""
+        version = event.get("version") if isinstance(event, Mapping) else None
+        router = self.http if version == "2.0" else self.rest
+        return router.resolve(event, context)
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def _register(self, router: ApiGatewayResolver, model: Model) -> None:
+        collection = resource_path(model)
+        one = collection + "/<item_id>"
+        router.get(collection)(lambda: self._list(router, model))
+        router.post(collection)(lambda: self._create(router, model))
+        router.get(one)(lambda item_id: self._get(router, model, item_id))
+        router.patch(one)(lambda item_id: self._update(router, model, item_id))
+        router.delete(one)(lambda item_id: self._delete(router, model, item_id))
+
+    def _principal(self, router: ApiGatewayResolver) -> Principal:
+        return Principal.from_apigw(router.current_event.raw_event, config=self.identity_config)
+
+    # -- operations -----------------------------------------------------------------------------
+    def _get(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
+        output = self.operations.get(self._principal(router), model, item_id)
+        if output is None:
+            raise NotFound(f"{model.name} {item_id} not found")
+        return _item(output)
+
+    def _list(self, router: ApiGatewayResolver, model: Model) -> Response[str]:
+        query = router.current_event.query_string_parameters or {}
+        page = self.operations.list(
+            self._principal(router),
+            model,
+            filter=_json_param(query.get("filter"), "filter"),
+            limit=_int_param(query.get("limit"), "limit"),
+            next_token=query.get("nextToken"),
+        )
+        denied = sorted({name for out in page.items for name in out.denied_fields})
+        headers = {DENIED_FIELDS_HEADER: ",".join(denied)} if denied else None
+        return _json(200, {"items": [out.item for out in page.items], "nextToken": page.next_token}, headers)
+
+    def _create(self, router: ApiGatewayResolver, model: Model) -> Response[str]:
+        output = self.operations.create(self._principal(router), model, _body(router))
+        location = f"{resource_path(model)}/{output.item['id']}"
+        return _item(output, 201, {"Location": location})
+
+    def _update(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
+        body = _body(router)
+        if isinstance(body, dict) and "id" in body:
+            if body["id"] != item_id:
+                raise BadRequest("the body's id differs from the path's")
+            body = {k: v for k, v in body.items() if k != "id"}
+        return _item(self.operations.update(self._principal(router), model, item_id, body))
+
+    def _delete(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
+        query = router.current_event.query_string_parameters or {}
+        version = _int_param(query.get("_version"), "_version")
+        return _item(self.operations.delete(self._principal(router), model, item_id, version))
+
+
+def _log_decision(decision: Decision) -> None:
+    logger.info(
+        "allowed" if decision.allowed else "denied",
+        extra={"model": decision.model, "operation": decision.operation.value, "reason": decision.reason},
+    )
+
+
+def _body(router: ApiGatewayResolver) -> Any:
+    raw = router.current_event.decoded_body
+    if not raw:
+        raise BadRequest("a JSON object body is required")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRequest("the body is not valid JSON") from None
+
+
+def _int_param(text: str | None, name: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer") from None
+
+
+def _json_param(text: str | None, name: str) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadRequest(f"{name} must be JSON") from None
