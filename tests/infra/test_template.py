@@ -222,3 +222,14 @@ def test_cognito_public_client_and_groups(resources: Resources) -> None:
         "ALLOW_REFRESH_TOKEN_AUTH",
     }
     assert {g["GroupName"] for g in groups} == {"Admin", "editors"}
+
+
+def test_only_the_data_functions_see_the_tables_and_the_next_token_key(resources: Resources) -> None:
+    def variables(function: str) -> dict[str, Any]:
+        env: dict[str, Any] = resources[function]["Properties"].get("Environment", {}).get("Variables", {})
+        return env
+
+    for function in ("GraphQLFunction", "RestFunction"):
+        assert "NEXT_TOKEN_SECRET" in variables(function)
+    leaked = {k for k in variables("AuthorizerFunction") if k.startswith("TABLE_") or k == "NEXT_TOKEN_SECRET"}
+    assert not leaked
