@@ -104,7 +104,7 @@ EXPLAINED = {
     "identity-pool-owners-and-resource-roles": (
         NOTE,
         matrix(
-            identity_pool__guest="OOOOOOOO",
+            identity_pool__guest="--------",  # guests own nothing
             identity_pool__authenticated="OOOOOOOO",
             iam__BackendRole="AAAAAAAA",
             iam__OpsRole="AAAAAAAA",

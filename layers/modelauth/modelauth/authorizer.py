@@ -71,8 +71,7 @@ from modelauth.errors import ModelAuthError, Unauthenticated, Unauthorized
 from modelauth.identity import AuthMode, Principal
 from modelauth.jwks import JwksSource, KeySet
 from modelauth.policy import AuthConfig, decide
-from modelauth.rules import Model, Operation, Schema
-from modelauth.subscriptions import SUBSCRIPTION_PREFIXES
+from modelauth.rules import Model, Operation, Schema, root_fields
 
 __all__ = [
     "Caller",
@@ -508,16 +507,6 @@ def credential_of(kind: CallerKind, event: Mapping[str, Any]) -> Any:
 
 
 # The root fields per model, named as modelauth.sdl and modelauth.resolvers name them.
-_GRAPHQL_OPERATIONS = (
-    ("Query", "get{name}", Operation.GET),
-    ("Query", "list{plural}", Operation.LIST),
-    ("Mutation", "create{name}", Operation.CREATE),
-    ("Mutation", "update{name}", Operation.UPDATE),
-    ("Mutation", "delete{name}", Operation.DELETE),
-    *(("Subscription", prefix + "{name}", Operation.LISTEN) for prefix in SUBSCRIPTION_PREFIXES),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _FieldGate:
     """A field with its own rules, as a one-rule-set model so ``decide`` can judge it alone."""
@@ -556,10 +545,10 @@ def _unreachable(
     schema: Schema, gates: Sequence[_FieldGate], principal: Principal, config: AuthConfig
 ) -> list[str]:
     denied = [
-        f"{type_name}.{pattern.format(name=model.name, plural=model.list_name)}"
+        f"{root.type_name}.{root.field_name}"
         for model in schema.models
-        for type_name, pattern, op in _GRAPHQL_OPERATIONS
-        if not decide(principal, model, op, config=config).allowed
+        for root in root_fields(model)
+        if not decide(principal, model, root.operation, config=config).allowed
     ]
     denied += [g.name for g in gates if not decide(principal, g.model, Operation.GET, config=config).allowed]
     return denied

@@ -674,8 +674,8 @@ def _admits(rule: Rule, kind: _CallerKind, op: Operation) -> str | None:
             return None
         return _merge_and([p for p in parts if p is not None])
     if rule.owner_field is not None:
-        # identity-pool owners are known by their identity id, which guests have too
-        return _OWN if kind.mode is not AuthMode.IAM or kind.pool_auth else None
+        # identity-pool owners are signed-in identities (a guest's identity id owns nothing)
+        return _OWN if kind.mode is not AuthMode.IAM or kind.pool_auth == "authenticated" else None
     if rule.groups_field is not None:
         return _GROUP
     if rule.strategy is Strategy.GROUPS:

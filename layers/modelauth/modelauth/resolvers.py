@@ -30,9 +30,9 @@ from modelauth.errors import BadRequest, ModelAuthError, Unauthorized
 from modelauth.identity import IdentityConfig, Principal
 from modelauth.operations import Operations, Output, caller_key
 from modelauth.policy import AuthConfig, Decision
-from modelauth.rules import Model, Operation, Schema
+from modelauth.rules import Model, Operation, Schema, root_fields
 from modelauth.store import Store
-from modelauth.subscriptions import SUBSCRIPTION_PREFIXES, check_model, subscription_filter
+from modelauth.subscriptions import check_model, subscription_filter
 from modelauth.validation import check_arguments
 
 __all__ = ["GraphQLApp", "Outcome", "OutcomeListener", "caller_key"]
@@ -120,22 +120,19 @@ class GraphQLApp:
 
     # -- wiring ---------------------------------------------------------------------------------
     def _register(self, model: Model) -> None:
-        name = model.name
-        handlers: dict[tuple[str, str, Operation], Callable[..., Any]] = {
-            ("Query", f"get{name}", Operation.GET): lambda **a: self._get(model, a),
-            ("Query", f"list{model.list_name}", Operation.LIST): lambda **a: self._list(model, a),
-            ("Mutation", f"create{name}", Operation.CREATE): lambda **a: self._create(model, a),
-            ("Mutation", f"update{name}", Operation.UPDATE): lambda **a: self._update(model, a),
-            ("Mutation", f"delete{name}", Operation.DELETE): lambda **a: self._delete(model, a),
-        }
         check_model(model)
-        for prefix in SUBSCRIPTION_PREFIXES:
-            handlers[("Subscription", f"{prefix}{name}", Operation.LISTEN)] = lambda **a: self._subscribe(
-                model, a
-            )
-        for (type_name, field_name, op), handler in handlers.items():
-            self.router.resolver(type_name=type_name, field_name=field_name)(handler)
-            self.routes[(type_name, field_name)] = _Route(model, op)
+        handlers: dict[Operation, Callable[[Model, Mapping[str, Any]], Any]] = {
+            Operation.GET: self._get,
+            Operation.LIST: self._list,
+            Operation.CREATE: self._create,
+            Operation.UPDATE: self._update,
+            Operation.DELETE: self._delete,
+            Operation.LISTEN: self._subscribe,
+        }
+        for root in root_fields(model):
+            resolver = _bind(handlers[root.operation], model)
+            self.router.resolver(type_name=root.type_name, field_name=root.field_name)(resolver)
+            self.routes[(root.type_name, root.field_name)] = _Route(model, root.operation)
 
     # -- entry point ----------------------------------------------------------------------------
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
@@ -272,6 +269,16 @@ class GraphQLApp:
         if data.get("id") is None:
             raise BadRequest(f"{verb}{model.name}Input: 'id' is required")
         return dict(data)
+
+
+def _bind(handler: Callable[[Model, Mapping[str, Any]], Any], model: Model) -> Callable[..., Any]:
+    """A Powertools resolver taking the field's arguments as keywords, whatever their names
+    (a default argument would let a client argument named like it replace it)."""
+
+    def resolver(**arguments: Any) -> Any:
+        return handler(model, arguments)
+
+    return resolver
 
 
 def _arn_set(text: str | None) -> frozenset[str]:

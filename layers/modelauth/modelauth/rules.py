@@ -35,6 +35,9 @@ __all__ = [
     "allow",
     "mode_of",
     "parse_operations",
+    "RootField",
+    "SUBSCRIPTION_PREFIXES",
+    "root_fields",
 ]
 
 DEFAULT_OWNER_CLAIM = "sub::username"
@@ -516,3 +519,33 @@ class Schema:
             if m.name == name:
                 return m
         raise KeyError(name)
+
+
+#: subscription field prefixes and the mutation verb each one follows
+SUBSCRIPTION_PREFIXES = {"onCreate": "create", "onUpdate": "update", "onDelete": "delete"}
+
+
+@dataclass(frozen=True, slots=True)
+class RootField:
+    """A Query/Mutation/Subscription field of a model and the operation it performs."""
+
+    type_name: str
+    field_name: str
+    operation: Operation
+
+
+def root_fields(model: Model) -> tuple[RootField, ...]:
+    """The GraphQL root fields of a model, named as Amplify names them.
+
+    >>> [f.field_name for f in root_fields(Model("Todo", rules=[allow.owner()]))][:5]
+    ['getTodo', 'listTodos', 'createTodo', 'updateTodo', 'deleteTodo']
+    """
+    name = model.name
+    return (
+        RootField("Query", f"get{name}", Operation.GET),
+        RootField("Query", f"list{model.list_name}", Operation.LIST),
+        RootField("Mutation", f"create{name}", Operation.CREATE),
+        RootField("Mutation", f"update{name}", Operation.UPDATE),
+        RootField("Mutation", f"delete{name}", Operation.DELETE),
+        *(RootField("Subscription", f"{prefix}{name}", Operation.LISTEN) for prefix in SUBSCRIPTION_PREFIXES),
+    )

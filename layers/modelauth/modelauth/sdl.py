@@ -17,8 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from modelauth.rules import Field, Model, Operation, Provider, Rule, Schema
-from modelauth.subscriptions import SUBSCRIPTION_PREFIXES, check_model
+from modelauth.rules import (
+    SUBSCRIPTION_PREFIXES,
+    Field,
+    Model,
+    Operation,
+    Provider,
+    Rule,
+    Schema,
+    root_fields,
+)
+from modelauth.subscriptions import check_model
 
 __all__ = ["DIRECTIVES", "render"]
 
@@ -118,6 +127,19 @@ def _shared_inputs() -> list[str]:
     return lines
 
 
+def _signature(model: Model, field_name: str, op: Operation) -> str:
+    """Arguments and type of a root field, as Amplify generates them."""
+    name = model.name
+    if op is Operation.GET:
+        return f"(id: ID!): {name}"
+    if op is Operation.LIST:
+        return f"(filter: Model{name}FilterInput, limit: Int, nextToken: String): Model{name}Connection"
+    if op is Operation.LISTEN:
+        verb = SUBSCRIPTION_PREFIXES[field_name.removesuffix(name)]
+        return f': {name} @aws_subscribe(mutations: ["{verb}{name}"])'
+    return f"(input: {op.value.title()}{name}Input!): {name}"
+
+
 def render(schema: Schema) -> str:
     """The whole SDL for ``schema`` (deterministic, so a test can compare it to the file)."""
     lines = [
@@ -132,38 +154,18 @@ def render(schema: Schema) -> str:
     queries: list[str] = []
     mutations: list[str] = []
     subscriptions: list[str] = []
+    sections: dict[str, list[str]] = {"Query": queries, "Mutation": mutations, "Subscription": subscriptions}
     for model in schema.models:
         check_model(model)
-        listen = _directives(_op_rules(model, Operation.LISTEN))
-        for prefix, verb in SUBSCRIPTION_PREFIXES.items():
-            subscriptions.append(
-                _with(
-                    f'  {prefix}{model.name}: {model.name} @aws_subscribe(mutations: ["{verb}{model.name}"])',
-                    listen,
-                )
-            )
         lines += _type_block(model) + _inputs(model)
-        name = model.name
-        queries.append(_with(f"  get{name}(id: ID!): {name}", _directives(_op_rules(model, Operation.GET))))
-        queries.append(
-            _with(
-                f"  list{model.list_name}(filter: Model{name}FilterInput, limit: Int, nextToken: String): "
-                f"Model{name}Connection",
-                _directives(_op_rules(model, Operation.LIST)),
+        for root in root_fields(model):
+            ops = (
+                (root.operation, Operation.DELETE)
+                if root.operation is Operation.UPDATE
+                else (root.operation,)
             )
-        )
-        for verb, op in (
-            ("create", Operation.CREATE),
-            ("update", Operation.UPDATE),
-            ("delete", Operation.DELETE),
-        ):
-            ops = (Operation.UPDATE, Operation.DELETE) if op is Operation.UPDATE else (op,)
-            mutations.append(
-                _with(
-                    f"  {verb}{name}(input: {verb.title()}{name}Input!): {name}",
-                    _directives(_op_rules(model, *ops)),
-                )
-            )
+            field = f"  {root.field_name}{_signature(model, root.field_name, root.operation)}"
+            sections[root.type_name].append(_with(field, _directives(_op_rules(model, *ops))))
     lines += _shared_inputs()
     lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
     lines += ["type Subscription {", *subscriptions, "}"]

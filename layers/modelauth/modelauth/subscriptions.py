@@ -26,7 +26,7 @@ from typing import Any
 
 from modelauth.errors import BadRequest
 from modelauth.policy import Condition, Constraint
-from modelauth.rules import Model, Operation, SchemaError, Strategy
+from modelauth.rules import SUBSCRIPTION_PREFIXES, Model, Operation, SchemaError, Strategy
 
 __all__ = [
     "MAX_CONTAINS_ANY_VALUES",
@@ -46,9 +46,6 @@ MAX_FILTERS = 10
 MAX_RULES_PER_FILTER = 5
 MAX_IN_VALUES = 5
 MAX_CONTAINS_ANY_VALUES = 20
-
-#: subscription field prefixes and the mutation each one follows
-SUBSCRIPTION_PREFIXES = {"onCreate": "create", "onUpdate": "update", "onDelete": "delete"}
 
 
 class SubscriptionLimitError(BadRequest):
