@@ -231,5 +231,6 @@ def test_only_the_data_functions_see_the_tables_and_the_next_token_key(resources
 
     for function in ("GraphQLFunction", "RestFunction"):
         assert "NEXT_TOKEN_SECRET" in variables(function)
-    leaked = {k for k in variables("AuthorizerFunction") if k.startswith("TABLE_") or k == "NEXT_TOKEN_SECRET"}
+    authorizer = variables("AuthorizerFunction")
+    leaked = {k for k in authorizer if k.startswith("TABLE_") or k == "NEXT_TOKEN_SECRET"}
     assert not leaked
