@@ -92,6 +92,20 @@ def apply(event: dict[str, Any], path: tuple[Any, ...], action: str, value: Any)
         parent[last] = value
 
 
+def mutate(
+    event: dict[str, Any], mutations: list[tuple[int, str, Any]], roots: tuple[str, ...] | None
+) -> None:
+    """Apply each (position, action, value) to a path of the event (under ``roots`` if given)."""
+    for index, action, value in mutations:
+        candidates = [p for p in paths(event) if roots is None or p[0] in roots]
+        if not candidates:
+            return
+        try:
+            apply(event, candidates[index % len(candidates)], action, value)
+        except (KeyError, IndexError, TypeError):
+            continue
+
+
 MUTATION = st.tuples(st.integers(min_value=0), st.sampled_from(["drop", "retype", "inflate"]), JSON_VALUE)
 
 
@@ -110,14 +124,7 @@ def test_mutated_events_always_get_an_envelope_with_typed_errors(
     seeded_app: GraphQLApp, name: str, mutations: list[tuple[int, str, Any]]
 ) -> None:
     event = copy.deepcopy(load_event(name))
-    for index, action, value in mutations:
-        candidates = paths(event)
-        if not candidates:
-            break
-        try:
-            apply(event, candidates[index % len(candidates)], action, value)
-        except (KeyError, IndexError, TypeError):
-            continue
+    mutate(event, mutations, roots=None)
     assert_typed(seeded_app.resolve(event, None))
 
 
@@ -128,14 +135,7 @@ def test_bob_never_reads_alices_todo_whatever_his_event_looks_like(
 ) -> None:
     # as deployed: the JS step states the mode; only the event's identity/headers are attacked
     event = copy.deepcopy(load_event("getTodo.bob")) | {"authType": "User Pool Authorization"}
-    for index, action, value in mutations:
-        candidates = [p for p in paths(event) if p[0] in ("identity", "request")]
-        if not candidates:
-            break
-        try:
-            apply(event, candidates[index % len(candidates)], action, value)
-        except (KeyError, IndexError, TypeError):
-            continue
+    mutate(event, mutations, roots=("identity", "request"))
     if any(marker in json.dumps(event.get("identity"), default=str) for marker in ALICE_MARKERS):
         return  # the attacker can't forge alice's verified identity; AppSync builds it
     result = seeded_app.resolve(event, None)
