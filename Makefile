@@ -29,16 +29,18 @@ define pytest
 	$(BIN)/pytest $(1) || { rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected' >&2; exit 1; fi; exit $$rc; }
 endef
 
-.PHONY: help install lint test test-fast test-e2e build docker demo clean schema
+.PHONY: help install lint test test-fast test-e2e build docker demo serve bench clean schema
 
 help:
 	@echo "make install   create $(VENV) and install modelauth with its dev tools"
 	@echo "make demo      run the authorization demo on moto (no AWS account)"
+	@echo "make serve     the GraphQL API on http://127.0.0.1:20002/graphql, every auth mode (moto)"
 	@echo "make test      lint, unit/functional/infra tests, then sam build + e2e in Docker"
 	@echo "make lint      ruff, mypy --strict, cfn-lint, sam validate --lint"
 	@echo "make test-fast unit/functional/infra tests only"
 	@echo "make test-e2e  docker + build, then sam local invoke against moto"
 	@echo "make build     sam build"
+	@echo "make bench     benchmarks as ratios to baselines; writes bench/results.md (a few minutes)"
 	@echo "make schema    regenerate graphql/schema.graphql from the models"
 	@echo "make docker    start dockerd and build the local Lambda image (root)"
 	@echo "make clean     remove build output and caches (keeps $(VENV))"
@@ -85,6 +87,13 @@ docker:
 
 demo: install
 	$(BIN)/modelauth demo
+
+# The local AppSync endpoint until Ctrl-C; `modelauth users|token|creds|explain` talk to it.
+serve: install
+	$(BIN)/modelauth serve $(if $(PORT),--port $(PORT))
+
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -8,29 +8,11 @@ from __future__ import annotations
 
 import pytest
 from graphql import GraphQLInputObjectType, GraphQLObjectType, GraphQLSchema, build_schema, get_named_type
+from modelauth.appsync import APPSYNC_PRELUDE
 
 from tests.conftest import ROOT
 
 SCHEMA_FILE = ROOT / "graphql" / "schema.graphql"
-
-APPSYNC_PRELUDE = """
-scalar AWSDate
-scalar AWSTime
-scalar AWSDateTime
-scalar AWSTimestamp
-scalar AWSEmail
-scalar AWSJSON
-scalar AWSURL
-scalar AWSPhone
-scalar AWSIPAddress
-directive @aws_api_key on FIELD_DEFINITION | OBJECT
-directive @aws_iam on FIELD_DEFINITION | OBJECT
-directive @aws_oidc on FIELD_DEFINITION | OBJECT
-directive @aws_lambda on FIELD_DEFINITION | OBJECT
-directive @aws_cognito_user_pools(cognito_groups: [String]) on FIELD_DEFINITION | OBJECT
-directive @aws_auth(cognito_groups: [String]) on FIELD_DEFINITION
-directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION
-"""
 
 
 @pytest.fixture(scope="module")

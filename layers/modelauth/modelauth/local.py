@@ -125,10 +125,19 @@ class LocalUserPool:
     def issuer(self) -> str:
         return f"https://cognito-idp.{self.region}.amazonaws.com/{self.pool_id}"
 
-    def add_user(self, username: str, password: str, groups: Iterable[str] = ()) -> str:
-        """Create a confirmed user (optionally in groups); returns its ``sub``."""
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        groups: Iterable[str] = (),
+        attributes: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create a confirmed user (optionally in groups, with attributes); returns its ``sub``."""
         user = self.client.admin_create_user(
-            UserPoolId=self.pool_id, Username=username, MessageAction="SUPPRESS"
+            UserPoolId=self.pool_id,
+            Username=username,
+            MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": k, "Value": v} for k, v in (attributes or {}).items()],
         )
         self.client.admin_set_user_password(
             UserPoolId=self.pool_id, Username=username, Password=password, Permanent=True

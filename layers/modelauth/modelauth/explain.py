@@ -1,0 +1,159 @@
+"""``modelauth explain``: the access matrix of every model, and why one request is allowed or denied.
+
+The matrix is :func:`modelauth.policy.explain` per model (caller kind x operation → ``allowed`` /
+``only own`` / ``only group`` / ``conditional`` / ``denied``), rendered as a table or JSON.
+
+A single request is judged as the local endpoint would: first AppSync's stage (the ``@aws_*``
+directives of the operation's field, and a Lambda authorizer's ``deniedFields``), then the
+resolver's :func:`~modelauth.policy.decide` with the stored item when ``--id`` names one. The
+caller comes from an event file (AppSync or API Gateway, e.g. ``events/getTodo.alice.json``) or
+from a credential the running endpoint would accept (a user-pool / OIDC / partner JWT, an API
+key, a Lambda-authorizer key), authenticated exactly as the endpoint does.
+
+Example::
+
+    >>> from modelauth.identity import AuthMode, Principal
+    >>> from modelauth.rules import Model, Operation, allow
+    >>> todo = Model("Todo", rules=[allow.owner()])
+    >>> bob = Principal(AuthMode.USER_POOLS, sub="B2", username="bob")
+    >>> print(explain_request(bob, todo, Operation.UPDATE, item={"id": "t1", "owner": "A1::alice"}).render())
+    DENY  update Todo as AMAZON_COGNITO_USER_POOLS bob
+      stage:  resolver (rules)
+      why:    owner rule: caller is 'B2::bob', item owner is 'A1::alice'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from modelauth.identity import IdentityConfig, Principal
+from modelauth.policy import AuthConfig, decide, explain
+from modelauth.rules import Model, Operation, Schema, root_fields
+
+__all__ = [
+    "RequestExplanation",
+    "access_matrix",
+    "explain_request",
+    "graphql_field",
+    "principal_from_file",
+    "render_matrix",
+]
+
+
+def access_matrix(schema: Schema, config: AuthConfig | None = None) -> dict[str, dict[str, dict[str, str]]]:
+    """model → caller kind → operation → cell, for every model of ``schema``."""
+    return {model.name: explain(model, config) for model in schema.models}
+
+
+def render_matrix(matrix: Mapping[str, Mapping[str, Mapping[str, str]]]) -> str:
+    """The matrix as one aligned table per model.
+
+    >>> print(render_matrix({"Todo": {"api_key": {"get": "allowed", "create": "denied"}}}))
+    Todo     get      create
+    api_key  allowed  denied
+    """
+    blocks = []
+    for model, rows in matrix.items():
+        operations = list(dict.fromkeys(op for cells in rows.values() for op in cells))
+        table = [[model, *operations]] + [
+            [kind, *(cells.get(op, "") for op in operations)] for kind, cells in rows.items()
+        ]
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        blocks.append(
+            "\n".join(
+                "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                for row in table
+            )
+        )
+    return "\n\n".join(blocks)
+
+
+def graphql_field(model: Model, operation: Operation) -> tuple[str, str] | None:
+    """The root field that performs ``operation`` on ``model`` (``listen``: ``onCreate…``;
+    None: no GraphQL field, e.g. ``sync``)."""
+    root = next((f for f in root_fields(model) if f.operation is operation), None)
+    return (root.type_name, root.field_name) if root else None
+
+
+@dataclass(frozen=True)
+class RequestExplanation:
+    """The verdict on one request and where it was reached (``appsync`` or ``resolver``)."""
+
+    model: str
+    operation: str
+    mode: str
+    caller: str
+    allowed: bool
+    stage: str
+    reason: str
+    rule: str | None = None
+    constraint: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def render(self) -> str:
+        lines = [
+            f"{'ALLOW' if self.allowed else 'DENY '} {self.operation} {self.model} "
+            f"as {self.mode} {self.caller}",
+            f"  stage:  {self.stage}",
+            f"  why:    {self.reason}",
+        ]
+        if self.rule:
+            lines.append(f"  rule:   {self.rule}")
+        if self.constraint:
+            lines.append(f"  only:   items where {self.constraint} (the store enforces it atomically)")
+        return "\n".join(lines)
+
+
+def _caller(principal: Principal) -> str:
+    iam = principal.iam
+    return principal.username or principal.sub or (iam.user_arn if iam else None) or principal.mode.value
+
+
+def explain_request(
+    principal: Principal,
+    model: Model,
+    operation: Operation,
+    *,
+    item: Mapping[str, Any] | None = None,
+    input: Mapping[str, Any] | None = None,
+    config: AuthConfig | None = None,
+    field_modes: Mapping[tuple[str, str], frozenset[str]] | None = None,
+    denied_fields: frozenset[str] = frozenset(),
+) -> RequestExplanation:
+    """Judge one request: AppSync's directive / ``deniedFields`` check, then the rules."""
+    base = {"model": model.name, "operation": operation.value, "mode": principal.mode.value}
+    base["caller"] = _caller(principal)
+    target = graphql_field(model, operation)
+    if target is not None:
+        where = ".".join(target)
+        modes = (field_modes or {}).get(target)
+        if modes is not None and principal.mode.value not in modes:
+            allowed = ", ".join(sorted(modes))
+            why = f"{where} is reachable only with {allowed}: AppSync refuses before the resolver"
+            return RequestExplanation(**base, allowed=False, stage="appsync (@aws_* directives)", reason=why)
+        if where in denied_fields:
+            why = f"the Lambda authorizer listed {where} in deniedFields"
+            return RequestExplanation(**base, allowed=False, stage="appsync (Lambda authorizer)", reason=why)
+    decision = decide(principal, model, operation, item=item, input=input, config=config)
+    return RequestExplanation(
+        **base,
+        allowed=decision.allowed,
+        stage="resolver (rules)",
+        reason=decision.reason,
+        rule=decision.rule.describe() if decision.rule else None,
+        constraint=decision.constraint.describe() if decision.constraint else None,
+    )
+
+
+def principal_from_file(path: Path, config: IdentityConfig | None = None) -> Principal:
+    """The caller of an event file: AppSync direct-resolver or API Gateway proxy event."""
+    event = json.loads(path.read_text())
+    if isinstance(event, dict) and "identity" not in event and "requestContext" in event:
+        return Principal.from_apigw(event, config=config)
+    return Principal.from_appsync(event, config=config)

@@ -1,0 +1,222 @@
+"""Subscriptions over WebSocket in AppSync's real-time protocol, with owner filtering.
+
+A minimal RFC 6455 client (masked frames) speaks to the endpoint as AppSync clients do:
+connection credentials in the ``header`` query parameter, per-subscription credentials in
+``start``; IAM callers sign ``/graphql/connect`` and ``/graphql`` with botocore.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import struct
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from modelauth.realtime import accept_key
+
+from tests.local.conftest import Client
+
+
+class RealtimeClient:
+    """One real-time connection: JSON messages over a WebSocket."""
+
+    def __init__(self, url: str, connect_headers: Mapping[str, str]) -> None:
+        parts = urlsplit(url)
+        self.host = parts.netloc
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        header = quote(base64.b64encode(json.dumps(dict(connect_headers)).encode()).decode())
+        handshake = (
+            f"GET /graphql/realtime?header={header}&payload=e30= HTTP/1.1\r\nHost: {self.host}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: graphql-ws\r\n\r\n"
+        )
+        self.sock.sendall(handshake.encode())
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += self.sock.recv(1)
+        assert response.startswith(b"HTTP/1.1 101"), response
+        assert f"Sec-WebSocket-Accept: {accept_key(key)}".encode() in response
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        payload = json.dumps(message).encode()
+        mask = os.urandom(4)
+        length = len(payload)
+        head = (
+            struct.pack("!BB", 0x81, 0x80 | length)
+            if length < 126
+            else struct.pack("!BBH", 0x81, 0x80 | 126, length)
+        )
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def _exactly(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = self.sock.recv(size - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    def receive(self, timeout: float = 5) -> dict[str, Any]:
+        """The next message other than a keep-alive (TimeoutError when none comes)."""
+        self.sock.settimeout(timeout)
+        while True:
+            opcode, length = self._exactly(2)
+            length &= 0x7F
+            if length == 126:
+                length = struct.unpack("!H", self._exactly(2))[0]
+            elif length == 127:
+                length = struct.unpack("!Q", self._exactly(8))[0]
+            data = self._exactly(length)
+            if opcode & 0x0F == 0x8:
+                return {"type": "closed"}
+            message: dict[str, Any] = json.loads(data)
+            if message.get("type") != "ka":
+                return message
+
+    def start(self, query: str, authorization: Mapping[str, str]) -> dict[str, Any]:
+        """Subscribe; returns the server's answer (start_ack or error)."""
+        subscription_id = uuid.uuid4().hex
+        data = json.dumps({"query": query, "variables": {}})
+        extensions = {"authorization": dict(authorization)}
+        self.send(
+            {"id": subscription_id, "type": "start", "payload": {"data": data, "extensions": extensions}}
+        )
+        answer = self.receive()
+        answer["sent_data"] = data
+        return answer
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def connect(url: str, headers: Mapping[str, str]) -> RealtimeClient:
+    client = RealtimeClient(url, headers)
+    client.send({"type": "connection_init"})
+    assert client.receive()["type"] == "connection_ack"
+    return client
+
+
+@pytest.fixture
+def realtime(server: Any) -> Iterator[list[RealtimeClient]]:
+    opened: list[RealtimeClient] = []
+    yield opened
+    for client in opened:
+        client.close()
+
+
+def open_as(
+    realtime: list[RealtimeClient], server: Any, client: Client
+) -> tuple[RealtimeClient, dict[str, str]]:
+    """A connection with ``client``'s credentials, and the headers its starts must carry."""
+    headers = {"host": urlsplit(server.url).netloc, **client.headers}
+    connection = connect(server.url, headers)
+    realtime.append(connection)
+    return connection, headers
+
+
+def test_a_subscriber_receives_the_mutations_it_follows(
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+) -> None:
+    connection, headers = open_as(realtime, server, clients["api_key"])
+    ack = connection.start("subscription { onCreateTodo { id content } }", headers)
+    assert ack["type"] == "start_ack"
+    todo = f"todo-{uuid.uuid4().hex[:8]}"
+    clients["alice"].data(
+        f'mutation {{ createTodo(input: {{id: "{todo}", content: "hi"}}) {{ id content owner }} }}'
+    )
+    message = connection.receive()
+    assert message == {
+        "type": "data",
+        "id": ack["id"],
+        "payload": {"data": {"onCreateTodo": {"id": todo, "content": "hi"}}},
+    }
+
+
+def test_owners_only_hear_about_their_own_items(
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+) -> None:
+    alice, alice_headers = open_as(realtime, server, clients["alice"])
+    bob, bob_headers = open_as(realtime, server, clients["bob"])
+    for connection, headers in ((alice, alice_headers), (bob, bob_headers)):
+        assert connection.start("subscription { onCreateTodo { id owner } }", headers)["type"] == "start_ack"
+    created = clients["alice"].data('mutation { createTodo(input: {content: "mine"}) { id owner } }')[
+        "createTodo"
+    ]
+    assert alice.receive()["payload"]["data"] == {"onCreateTodo": created}
+    with pytest.raises(TimeoutError):
+        bob.receive(timeout=0.5)  # the filter (owner = bob) drops alice's item
+    created = clients["bob"].data('mutation { createTodo(input: {content: "his"}) { id owner } }')[
+        "createTodo"
+    ]
+    assert bob.receive()["payload"]["data"] == {"onCreateTodo": created}
+
+
+def test_a_mode_without_the_fields_directive_cannot_subscribe(
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+) -> None:
+    connection, headers = open_as(realtime, server, clients["bob"])
+    answer = connection.start("subscription { onCreateNote { id } }", headers)
+    assert answer["type"] == "error"
+    [error] = answer["payload"]["errors"]
+    assert (error["message"], error["errorType"]) == (
+        "Not Authorized to access onCreateNote on type Subscription",
+        "Unauthorized",
+    )
+
+
+def test_bad_credentials_are_refused(
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+) -> None:
+    refused = RealtimeClient(server.url, {"host": "x", "x-api-key": "da2-" + "n" * 26})
+    realtime.append(refused)
+    refused.send({"type": "connection_init"})
+    answer = refused.receive()
+    assert answer["type"] == "connection_error"
+    assert answer["payload"]["errors"][0]["errorType"] == "UnauthorizedException"
+    connection, headers = open_as(realtime, server, clients["alice"])
+    answer = connection.start("subscription { onCreateTodo { id } }", {**headers, "authorization": "garbage"})
+    assert answer["payload"]["errors"][0]["errorType"] == "UnauthorizedException"
+
+
+def signed_headers(server: Any, credentials: Credentials, path: str, body: str) -> dict[str, str]:
+    url = server.url.replace("/graphql", path)
+    request = AWSRequest(
+        method="POST", url=url, data=body.encode(), headers={"content-type": "application/json"}
+    )
+    SigV4Auth(credentials, "appsync", "us-east-1").add_auth(request)
+    return {"host": urlsplit(server.url).netloc, **dict(request.headers.items())}
+
+
+def test_iam_subscriptions_are_signed_and_filtered_to_the_identity(
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+) -> None:
+    credentials = clients["alice_iam"].credentials
+    assert credentials is not None
+    connection = connect(server.url, signed_headers(server, credentials, "/graphql/connect", "{}"))
+    realtime.append(connection)
+    query = "subscription { onCreateNote { id text owner } }"
+    data = json.dumps({"query": query, "variables": {}})
+    subscription_id = "n1"
+    extensions = {"authorization": signed_headers(server, credentials, "/graphql", data)}
+    connection.send(
+        {"id": subscription_id, "type": "start", "payload": {"data": data, "extensions": extensions}}
+    )
+    assert connection.receive()["type"] == "start_ack"
+    created = clients["alice_iam"].data('mutation { createNote(input: {text: "hi"}) { id text owner } }')
+    assert connection.receive()["payload"]["data"] == {"onCreateNote": created["createNote"]}
+    clients["bob_iam"].data('mutation { createNote(input: {text: "not yours"}) { id text owner } }')
+    with pytest.raises(TimeoutError):
+        connection.receive(timeout=0.5)
+    connection.send({"id": subscription_id, "type": "stop"})
+    assert connection.receive() == {"type": "complete", "id": subscription_id}
