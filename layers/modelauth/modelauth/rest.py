@@ -175,7 +175,8 @@ class RestApp:
 
 
 def _log_decision(decision: Decision) -> None:
-    logger.info(
+    log = logger.debug if decision.allowed else logger.info  # refusals at INFO, the rest on demand
+    log(
         "allowed" if decision.allowed else "denied",
         extra={"model": decision.model, "operation": decision.operation.value, "reason": decision.reason},
     )

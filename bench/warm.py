@@ -1,0 +1,250 @@
+"""Warm overhead: one request through the full GraphQL handler (functions/graphql/app.py:
+identity → rules → decide → store, Powertools router, one JSON log line) vs a hand-written
+minimal handler making the same DynamoDB calls with boto3 and the same owner check.
+
+Both use the handler's own DynamoDB client with one botocore ``Stubber`` on it: boto3 still
+validates and serializes every request, only the HTTP round trip is replaced by a queued
+response. After every timed batch the stub queue must be empty, so both sides made exactly the
+same calls.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.stub import Stubber
+
+from bench import common
+from bench.common import Config, Row, Section
+
+GOAL_RATIO = 1.15
+GOAL_ADDED = 50e-6
+TABLE = "Todo"
+_ser, _de = TypeSerializer(), TypeDeserializer()
+
+
+def load_handler() -> ModuleType:
+    """functions/graphql/app.py as Lambda imports it (GraphQLApp.from_env at import)."""
+    common.configure_env()
+    spec = importlib.util.spec_from_file_location("graphql_handler", common.GRAPHQL_HANDLER)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    common.silence_logs()
+    return module
+
+
+def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in item.items()}
+
+
+def _load(raw: Mapping[str, Any]) -> dict[str, Any]:
+    item = {k: _de.deserialize(v) for k, v in raw.items()}
+    return {k: int(v) if isinstance(v, Decimal) else v for k, v in item.items()}
+
+
+# -- the hand-written baseline ----------------------------------------------------------------------
+
+
+def _unauthorized(field: str, type_name: str) -> dict[str, Any]:
+    message = f"Not Authorized to access {field} on type {type_name}"
+    return {"data": None, "errors": [{"message": message, "errorType": "Unauthorized"}]}
+
+
+def _owners(event: Mapping[str, Any]) -> list[str]:
+    """The owner values a Cognito caller matches: ``<sub>::<username>`` and the legacy forms."""
+    identity = event["identity"]
+    sub, username = identity["sub"], identity["username"]
+    return [f"{sub}::{username}", sub, username]
+
+
+class MinimalHandler:
+    """What a developer would write by hand for the Todo owner rule, without modelauth."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def get_todo(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        out = self.client.get_item(
+            TableName=TABLE, Key={"id": {"S": event["arguments"]["id"]}}, ConsistentRead=True
+        )
+        if "Item" not in out:
+            return {"data": None, "errors": []}
+        item = _load(out["Item"])
+        if item.get("owner") not in _owners(event):
+            return _unauthorized("getTodo", "Query")
+        return {"data": item, "errors": []}
+
+    def list_todos(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        limit = event["arguments"].get("limit") or 100
+        items: list[dict[str, Any]] = []
+        for owner in _owners(event):  # one Query per owner form, like the store
+            out = self.client.query(
+                TableName=TABLE,
+                IndexName="byOwner",
+                KeyConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+                Limit=limit - len(items),
+            )
+            items += [_load(raw) for raw in out["Items"]]
+            if len(items) == limit:
+                break
+        return {"data": {"items": items, "nextToken": None}, "errors": []}
+
+    def update_todo(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        changes = dict(event["arguments"]["input"])
+        item_id = changes.pop("id")
+        names = {"#id": "id", "#owner": "owner", "#updatedAt": "updatedAt", "#version": "_version"}
+        values = {f":o{i}": {"S": owner} for i, owner in enumerate(_owners(event))}
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        values |= {":now": {"S": now}, ":one": {"N": "1"}}
+        sets = ["#updatedAt = :now"]
+        for i, (name, value) in enumerate(changes.items()):
+            names[f"#f{i}"], values[f":v{i}"] = name, _ser.serialize(value)
+            sets.append(f"#f{i} = :v{i}")
+        try:
+            out = self.client.update_item(
+                TableName=TABLE,
+                Key={"id": {"S": item_id}},
+                UpdateExpression="SET " + ", ".join(sets) + " ADD #version :one",
+                ConditionExpression="attribute_exists(#id) AND #owner IN (:o0, :o1, :o2)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return _unauthorized("updateTodo", "Mutation")
+        return {"data": _load(out["Attributes"]), "errors": []}
+
+
+# -- the benchmark ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    field: str
+    event: dict[str, Any]
+    responses: list[tuple[str, dict[str, Any]]]  # what DynamoDB answers, in order
+    baseline: Callable[[Mapping[str, Any]], dict[str, Any]]
+    goal: bool  # judged against the goals, or only reported
+
+
+def _todo(owner: str, number: int, **fields: Any) -> dict[str, Any]:
+    stamp = f"2025-01-01T00:00:{number:02d}.000Z"
+    return {
+        "id": f"todo-alice-{number}",
+        "content": f"item {number}",
+        "done": False,
+        "owner": owner,
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "_version": 1,
+        **fields,
+    }
+
+
+def cases(minimal: MinimalHandler) -> list[Case]:
+    get, listing, update = (common.load_event(f"{f}.alice") for f in ("getTodo", "listTodos", "updateTodo"))
+    owner = _owners(get)[0]
+    page = [_dump(_todo(owner, n)) for n in range(1, 11)]
+    empty = {"Items": [], "Count": 0, "ScannedCount": 0}
+    updated = _todo(owner, 1, done=True, _version=2)
+    return [
+        Case("getTodo", get, [("get_item", {"Item": _dump(_todo(owner, 1))})], minimal.get_todo, True),
+        Case(
+            "listTodos",
+            listing,
+            [("query", {"Items": page, "Count": 10, "ScannedCount": 10}), ("query", empty), ("query", empty)],
+            minimal.list_todos,
+            False,
+        ),
+        Case(
+            "updateTodo",
+            update,
+            [("update_item", {"Attributes": _dump(updated)})],
+            minimal.update_todo,
+            False,
+        ),
+    ]
+
+
+def _check(case: Case, full: dict[str, Any], minimal: dict[str, Any]) -> None:
+    """Both sides return the same items (the full handler adds __typename and shows the owner
+    as Amplify does)."""
+    assert full["errors"] == [], full
+    assert minimal["errors"] == [], minimal
+
+    def items(result: dict[str, Any]) -> list[dict[str, Any]]:
+        data = result["data"]
+        found = data["items"] if case.field == "listTodos" else [data]
+        return [{k: v for k, v in item.items() if k not in ("owner", "__typename")} for item in found]
+
+    assert items(full) == items(minimal), (full, minimal)
+
+
+def run(config: Config) -> Section:
+    handler = load_handler()
+    client = handler.app.store._client  # the handler's own client, built by Store.from_env
+    stubber = Stubber(client)
+    stubber.activate()
+    minimal = MinimalHandler(client)
+    section = Section("Warm overhead")
+    for case in cases(minimal):
+
+        def queue(calls: int, case: Case = case) -> None:
+            for _ in range(calls):
+                for operation, response in case.responses:
+                    stubber.add_response(operation, response)
+
+        def timed(call: Callable[[], object]) -> Callable[[], float]:
+            def sample() -> float:
+                seconds = common.per_call(call, config.batch, queue)
+                stubber.assert_no_pending_responses()
+                return seconds
+
+            return sample
+
+        def full(case: Case = case) -> dict[str, Any]:
+            result: dict[str, Any] = handler.lambda_handler(case.event, None)
+            return result
+
+        def hand_written(case: Case = case) -> dict[str, Any]:
+            return case.baseline(case.event)
+
+        queue(1)
+        first = full()
+        queue(1)
+        _check(case, first, hand_written())
+        samples = common.interleaved_samples(
+            {"full": timed(full), "minimal": timed(hand_written)}, config.runs
+        )
+        result = common.Comparison.of(samples["full"], samples["minimal"])
+        met = result.ratio <= GOAL_RATIO and result.added <= GOAL_ADDED if case.goal else None
+        goal = f"{common.at_most(GOAL_RATIO)} and ≤ +{GOAL_ADDED * 1e6:.0f} µs" if case.goal else "report"
+        measured = f"{common.us(result.measured)} (+{result.added * 1e6:,.0f} µs)"
+        section.rows.append(
+            Row(
+                f"warm {case.field} (owner rule)",
+                measured,
+                common.us(result.baseline),
+                result.ratio,
+                goal,
+                met,
+            )
+        )
+    stubber.deactivate()
+    section.details.append(
+        f"Warm: median over {config.runs} runs of {config.batch} requests per side, interleaved, on one "
+        "botocore Stubber (requests validated and serialized, no HTTP). listTodos returns 10 items and makes "
+        "3 Queries on byOwner (owner as `<sub>::<username>`, `<sub>`, `<username>`) on both sides."
+    )
+    return section

@@ -1,0 +1,45 @@
+"""The benchmarks run (smoke mode: small N, few runs). Their numbers are not judged here: the
+machine is shared and noisy, and `make bench` reports ratios, not pass/fail timings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+ROWS = [
+    "cold init, bytecode cached",
+    "cold init, as sam build ships it",
+    "peak RSS, cold handler",
+    "warm getTodo (owner rule)",
+    "warm listTodos (owner rule)",
+    "warm updateTodo (owner rule)",
+    "authorizer: verify + AppSync response",
+    "authorizer: repeated token (cache hit)",
+    "authorizer: repeated token + AppSync response",
+    "list-by-owner: items read / returned",
+    "list-by-owner: non-final pages full",
+]
+
+
+@pytest.fixture(scope="module")
+def smoke_output() -> str:
+    results = ROOT / "bench" / "results.md"
+    before = results.read_bytes() if results.exists() else None
+    done = subprocess.run(
+        [sys.executable, "bench/run.py", "--smoke"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (results.read_bytes() if results.exists() else None) == before, "--smoke must not write results"
+    return done.stdout
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_the_table_has_the_row(smoke_output: str, row: str) -> None:
+    [line] = [line for line in smoke_output.splitlines() if line.startswith(f"| {row} ")]
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    assert len(cells) == 6, line
+    assert all(cells), line
