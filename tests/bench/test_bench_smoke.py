@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 
 ROWS = [
     "cold init, bytecode cached",
-    "cold init, as sam build ships it",
+    "cold init, without .pyc",
     "peak RSS, cold handler",
     "warm getTodo (owner rule)",
     "warm listTodos (owner rule)",
