@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from appschema import SCHEMA
 from modelauth.policy import AuthConfig
 from modelauth.resolvers import GraphQLApp, Outcome
 from modelauth.store import Store
+
 from tests.conftest import load_event
 
 POOL_ID = "us-east-1:0c9c5d0e-1111-2222-3333-444455556666"
