@@ -1,5 +1,7 @@
 """Test helpers for the Lambda authorizer: issuers with their own RSA keys, tokens signed with
-moto's Cognito key, and authorizer/proxy events for every caller built from events/."""
+moto's Cognito key or crafted byte for byte, authorizer/proxy events for every caller built from
+events/, the deployed functions loaded under a test environment, and a JWKS endpoint on
+127.0.0.1 that can be made slow or broken."""
 
 from __future__ import annotations
 
@@ -7,18 +9,29 @@ import base64
 import copy
 import functools
 import gzip
+import hashlib
+import hmac
+import importlib.util
+import itertools
 import json
+import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
+from types import ModuleType
 from typing import Any
 
 import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from jwt.algorithms import RSAAlgorithm, get_default_algorithms
 from modelauth.authorizer import CallerKind
 
-from tests.conftest import load_event
+from tests.conftest import ROOT, load_event
 
 EVENT_NAMES = {
     CallerKind.APPSYNC: "authorizer.appsync",
@@ -98,12 +111,50 @@ def unverified_claims(token: str) -> dict[str, Any]:
     return claims
 
 
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def public_pem(name: str) -> bytes:
+    """The public half of rsa_key(name) as PEM: the "secret" of HS* key-confusion attacks."""
+    return (
+        rsa_key(name)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+_HMAC = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def sign_raw(
+    header: bytes | Mapping[str, Any],
+    payload: bytes | Mapping[str, Any],
+    *,
+    key_name: str = "pool",
+    alg: str = "RS256",
+    secret: bytes | None = None,
+) -> str:
+    """A compact JWS over exactly these header and payload bytes (duplicate members, bytes that
+    are not UTF-8, ...): RS*/PS* with rsa_key(key_name), HS* with ``secret``, ``none`` unsigned."""
+    raw_header = header if isinstance(header, bytes) else json.dumps(header).encode()
+    raw_payload = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    signing_input = f"{b64url(raw_header)}.{b64url(raw_payload)}"
+    if alg in _HMAC:
+        assert secret is not None
+        signature = hmac.new(secret, signing_input.encode(), _HMAC[alg]).digest()
+    elif alg.lower() == "none":
+        signature = b""
+    else:
+        signature = get_default_algorithms()[alg].sign(signing_input.encode(), rsa_key(key_name))
+    return f"{signing_input}.{b64url(signature)}"
+
+
 def forge(token: str, **changes: Any) -> str:
     """The token with its payload changed and the original signature kept (tampering)."""
     header, _, signature = token.split(".")
     payload = {**unverified_claims(token), **changes}
-    body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
-    return f"{header}.{body}.{signature}"
+    return f"{header}.{b64url(json.dumps(payload).encode())}.{signature}"
 
 
 def authorizer_event(kind: CallerKind, credential: str | None) -> dict[str, Any]:
@@ -146,3 +197,111 @@ def rest_authorizer_context(response: dict[str, Any]) -> dict[str, Any]:
     """What a REST proxy integration sees of an authorizer's Allow answer (values as strings)."""
     context = {key: str(value) for key, value in response.get("context", {}).items()}
     return {**context, "principalId": response["principalId"], "integrationLatency": 12}
+
+
+def rejected_with(call: Callable[[], Any]) -> Any:
+    """What a gateway gets from an authorizer call: its answer, or the exception it raised."""
+    try:
+        return call()
+    except Exception as exc:  # the REST 401 contract is an exception; tests look at which
+        return exc
+
+
+def assert_invalid_credential_answer(kind: CallerKind, outcome: Any, *, transient: bool = False) -> None:
+    """The caller's answer to a missing or invalid credential (authorizer module docstring):
+    REST fails with exactly ``Exception("Unauthorized")`` (API Gateway's 401), AppSync and HTTP
+    APIs get ``isAuthorized: false`` - AppSync with ``ttlOverride: 0`` when the failure is
+    transient (JWKS down, internal error), so the denial is not replayed from its cache."""
+    if kind in (CallerKind.REST_TOKEN, CallerKind.REST_REQUEST):
+        assert type(outcome) is Exception, outcome
+        assert outcome.args == ("Unauthorized",)
+    elif kind is CallerKind.APPSYNC and transient:
+        assert outcome == {"isAuthorized": False, "ttlOverride": 0}
+    else:
+        assert outcome == {"isAuthorized": False}
+
+
+# ----------------------------------------------------------------------------- deployed functions
+
+_loaded = itertools.count()
+
+
+def load_function(name: str, environ: Mapping[str, str]) -> ModuleType:
+    """functions/<name>/app.py imported afresh (a cold start) under these environment variables;
+    its ``lambda_handler`` is then the deployed entry point."""
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"_function_{name}_{next(_loaded)}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environ.items():
+            patch.setenv(key, value)
+        spec.loader.exec_module(module)
+    return module
+
+
+# ----------------------------------------------------------------------------- a JWKS endpoint
+
+
+@dataclass
+class JwksEndpoint:
+    """A JWKS endpoint on 127.0.0.1 whose answer the test controls; counts the requests it gets.
+
+    ``delay``: seconds before it answers (a slow IdP); ``trickle``: seconds between the bytes of
+    its body (a response that never quite stops coming)."""
+
+    url: str
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    hits: int = 0
+    delay: float = 0.0
+    trickle: float = 0.0
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def serve(self, jwks: dict[str, Any]) -> None:
+        self.body, self.status, self.headers = json.dumps(jwks).encode(), 200, {}
+
+    def fail(self, status: int = 503) -> None:
+        self.body, self.status = b"unavailable", status
+
+
+@contextmanager
+def jwks_endpoint() -> Iterator[JwksEndpoint]:
+    state = JwksEndpoint("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.hits += 1
+            if state.delay and state.stopping.wait(state.delay):
+                return
+            self.send_response(state.status)
+            for name, value in state.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(state.body)))
+            self.end_headers()
+            if not state.trickle:
+                self.wfile.write(state.body)
+                return
+            for byte in state.body:
+                if state.stopping.wait(state.trickle):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        state.stopping.set()  # wakes handlers that are sleeping or trickling
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -5,76 +5,32 @@ key set the authorizer fails closed."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from modelauth.authorizer import CallerKind, Issuer, LambdaAuthorizer, TokenVerifier
 from modelauth.errors import Unauthenticated
 from modelauth.jwks import JwksUnavailable, KeySet
 
-from tests.authz import TestIssuer, authorizer_event, public_jwk
+from tests.authz import JwksEndpoint, TestIssuer, authorizer_event, jwks_endpoint, public_jwk
 
 IDP = TestIssuer("https://idp.example.com/", "api", kid="key-1", key_name="idp")
 ROTATED = TestIssuer("https://idp.example.com/", "api", kid="key-2", key_name="idp-next")
 
 
-@dataclass
-class Endpoint:
-    """A JWKS endpoint whose answer the test controls; counts the requests it gets."""
-
-    url: str
-    body: bytes = b""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    hits: int = 0
-
-    def serve(self, jwks: dict[str, Any]) -> None:
-        self.body, self.status, self.headers = json.dumps(jwks).encode(), 200, {}
-
-    def fail(self, status: int = 503) -> None:
-        self.body, self.status = b"unavailable", status
-
-
 @pytest.fixture
-def endpoint() -> Iterator[Endpoint]:
-    state = Endpoint("")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.hits += 1
-            self.send_response(state.status)
-            for name, value in state.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(state.body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
+def endpoint() -> Iterator[JwksEndpoint]:
+    with jwks_endpoint() as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def verifier_for(keys: KeySet) -> TokenVerifier:
     return TokenVerifier([Issuer(IDP.issuer, keys, frozenset({"api"}))])
 
 
-def test_keys_are_fetched_once_and_cached(endpoint: Endpoint) -> None:
+def test_keys_are_fetched_once_and_cached(endpoint: JwksEndpoint) -> None:
     endpoint.serve(IDP.jwks())
     verifier = verifier_for(KeySet(endpoint.url))
     for _ in range(5):
@@ -84,7 +40,7 @@ def test_keys_are_fetched_once_and_cached(endpoint: Endpoint) -> None:
 
 @pytest.mark.parametrize("outage", ["HTTP 503", "not JSON", "no keys"])
 def test_endpoint_down_after_the_cache_expires_cached_keys_still_verify(
-    endpoint: Endpoint, outage: str
+    endpoint: JwksEndpoint, outage: str
 ) -> None:
     endpoint.serve(IDP.jwks())
     verifier = verifier_for(KeySet(endpoint.url, lifespan=0.05, refresh_cooldown=0))
@@ -102,7 +58,7 @@ def test_endpoint_down_after_the_cache_expires_cached_keys_still_verify(
     assert endpoint.hits == 2
 
 
-def warmed_up(endpoint: Endpoint, clock: list[float]) -> TokenVerifier:
+def warmed_up(endpoint: JwksEndpoint, clock: list[float]) -> TokenVerifier:
     """A verifier on the endpoint (30 s refresh cooldown, the test's clock) after its first fetch."""
     endpoint.serve(IDP.jwks())
     verifier = verifier_for(KeySet(endpoint.url, refresh_cooldown=30, clock=lambda: clock[0]))
@@ -110,7 +66,7 @@ def warmed_up(endpoint: Endpoint, clock: list[float]) -> TokenVerifier:
     return verifier
 
 
-def test_unknown_kid_refetches_once_and_finds_a_rotated_key(endpoint: Endpoint) -> None:
+def test_unknown_kid_refetches_once_and_finds_a_rotated_key(endpoint: JwksEndpoint) -> None:
     clock = [0.0]
     verifier = warmed_up(endpoint, clock)
 
@@ -120,7 +76,7 @@ def test_unknown_kid_refetches_once_and_finds_a_rotated_key(endpoint: Endpoint) 
     assert endpoint.hits == 2
 
 
-def test_unknown_kids_cannot_hammer_the_endpoint(endpoint: Endpoint) -> None:
+def test_unknown_kids_cannot_hammer_the_endpoint(endpoint: JwksEndpoint) -> None:
     clock = [0.0]
     verifier = warmed_up(endpoint, clock)
 
@@ -132,7 +88,7 @@ def test_unknown_kids_cannot_hammer_the_endpoint(endpoint: Endpoint) -> None:
     assert endpoint.hits == 1
 
 
-def test_unknown_kid_while_the_endpoint_is_down_is_denied(endpoint: Endpoint) -> None:
+def test_unknown_kid_while_the_endpoint_is_down_is_denied(endpoint: JwksEndpoint) -> None:
     endpoint.serve(IDP.jwks())
     verifier = verifier_for(KeySet(endpoint.url, refresh_cooldown=0))
     verifier.verify(IDP.token())
@@ -143,7 +99,7 @@ def test_unknown_kid_while_the_endpoint_is_down_is_denied(endpoint: Endpoint) ->
     assert verifier.verify(IDP.token()).principal_id == "user-42"  # known keys unaffected
 
 
-def test_no_key_set_ever_fetched_fails_closed(endpoint: Endpoint) -> None:
+def test_no_key_set_ever_fetched_fails_closed(endpoint: JwksEndpoint) -> None:
     endpoint.fail()
     authorizer = LambdaAuthorizer(verifier_for(KeySet(endpoint.url)))
     token = f"Bearer {IDP.token()}"
@@ -159,7 +115,7 @@ def test_no_key_set_ever_fetched_fails_closed(endpoint: Endpoint) -> None:
         authorizer.handle(authorizer_event(CallerKind.REST_TOKEN, token))
 
 
-def test_a_redirecting_jwks_endpoint_is_not_followed(endpoint: Endpoint) -> None:
+def test_a_redirecting_jwks_endpoint_is_not_followed(endpoint: JwksEndpoint) -> None:
     endpoint.status, endpoint.body = 302, b""
     endpoint.headers = {"Location": "https://attacker.example/jwks.json"}
     with pytest.raises(JwksUnavailable):

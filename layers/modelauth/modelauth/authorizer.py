@@ -7,8 +7,12 @@ token (spec §8.4):
 - JWTs: ``RS256`` only (no ``none``, no HS*), ``kid`` required and looked up in the issuer's
   :class:`~modelauth.jwks.KeySet`; ``iss`` compared exactly and chosen among several configured
   issuers (Cognito user pools and OIDC providers); ``exp``/``nbf``/``iat``/``auth_time`` with a
-  small leeway; Cognito ``token_use`` as configured; ``aud`` (ID tokens, OIDC) or ``client_id``
-  (access tokens) among the allowed clients; required claims and scopes.
+  small leeway (``exp`` a JSON number); Cognito ``token_use`` as configured; ``aud`` (ID tokens,
+  OIDC) or ``client_id`` (access tokens) among the allowed clients; required claims and scopes.
+  A header or claim set naming a member twice is refused (no parser gets to pick the ``kid`` or
+  ``sub``), and so is a ``sub`` or username containing ``::``, the separator of stored owners.
+- The ``Authorization`` header must be unambiguous: several different values (two spellings,
+  ``multiValueHeaders``) are no credential, since the gateway's cache key may be either.
 - API keys (``mak_…``): :mod:`modelauth.apikeys`, hashed, with expiry and overlapping rotation.
 
 What passes on is a flat context: ``sub``, ``username``, ``groups`` (a JSON array string),
@@ -45,6 +49,7 @@ Example (functions/authorizer/app.py)::
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -69,6 +74,7 @@ from aws_lambda_powertools.utilities.data_classes.appsync_authorizer_event impor
 from modelauth.apikeys import ApiKeyStore, SsmApiKeys, StaticApiKeys, looks_like_api_key
 from modelauth.errors import ModelAuthError, Unauthenticated, Unauthorized
 from modelauth.identity import AuthMode, Principal
+from modelauth.jwks import DEFAULT_TIMEOUT as DEFAULT_JWKS_TIMEOUT
 from modelauth.jwks import JwksSource, KeySet
 from modelauth.policy import AuthConfig, decide
 from modelauth.rules import Model, Operation, Schema, root_fields
@@ -88,6 +94,7 @@ __all__ = [
 
 logger = Logger(service="modelauth")
 
+_OWNER_SEPARATOR = "::"  # between the sub and the username of a stored owner (spec §3.2)
 UNAUTHORIZED = "Unauthorized"  # API Gateway's 401 contract: the function fails with exactly this
 DEFAULT_LEEWAY = 60
 DEFAULT_MAX_TOKEN_LENGTH = 8192
@@ -166,11 +173,13 @@ class Issuer:
         token_use: Iterable[str] = ("access",),
         jwks: JwksSource | None = None,
         region: str | None = None,
+        jwks_timeout: float = DEFAULT_JWKS_TIMEOUT,
         **options: Any,
     ) -> Issuer:
         """A Cognito user pool; keys from its public JWKS URL unless ``jwks`` says otherwise.
 
         ``token_use``: Amplify's clients send the access token; accept ``id`` too only on purpose.
+        ``jwks_timeout``: seconds to wait for the JWKS URL (:class:`~modelauth.jwks.KeySet`).
         """
         pool_region, _, suffix = user_pool_id.partition("_")
         if not suffix:
@@ -178,7 +187,7 @@ class Issuer:
         issuer = f"https://cognito-idp.{region or pool_region}.amazonaws.com/{user_pool_id}"
         return cls(
             issuer,
-            KeySet(jwks if jwks is not None else f"{issuer}/.well-known/jwks.json"),
+            KeySet(jwks if jwks is not None else f"{issuer}/.well-known/jwks.json", timeout=jwks_timeout),
             frozenset(client_ids),
             token_uses=frozenset(token_use),
             required_claims=("token_use",),
@@ -196,13 +205,14 @@ class Issuer:
         jwks: JwksSource,
         groups_claim: str | None = "groups",
         username_claims: Sequence[str] = (),
+        jwks_timeout: float = DEFAULT_JWKS_TIMEOUT,
         **options: Any,
     ) -> Issuer:
         """Any OIDC provider. ``username_claims`` is empty by default: ``preferred_username`` and
         ``email`` are not unique or stable for every IdP, so the ``sub`` names the user."""
         return cls(
             issuer,
-            KeySet(jwks),
+            KeySet(jwks, timeout=jwks_timeout),
             frozenset(audiences),
             groups_claim=groups_claim,
             username_claims=tuple(username_claims),
@@ -364,6 +374,7 @@ class TokenVerifier:
         return Caller(f"apikey:{record.key_id}", context, record.expires.timestamp())
 
     def _jwt(self, token: str, now: float) -> Caller:
+        _reject_duplicate_members(token)
         try:
             header = jwt.get_unverified_header(token)
             routing = jwt.decode(token, options={"verify_signature": False})  # only its iss is read
@@ -403,7 +414,7 @@ class TokenVerifier:
 
     def _caller(self, issuer: Issuer, claims: Mapping[str, Any], now: float) -> Caller:
         token_use = claims.get("token_use")
-        if issuer.token_uses and token_use not in issuer.token_uses:
+        if issuer.token_uses and (not isinstance(token_use, str) or token_use not in issuer.token_uses):
             raise _denied(f"token_use {_short(token_use)} is not one of {sorted(issuer.token_uses)}")
         # Cognito access tokens name their client in client_id and carry no aud (spec §9)
         what = "client_id" if issuer.token_uses and token_use == "access" else "aud"  # noqa: S105
@@ -417,7 +428,9 @@ class TokenVerifier:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise _denied("token sub must be a non-empty string")
-        scopes = set(str(claims.get("scope") or "").split())
+        expires_at = _numeric_date(claims, "exp")
+        scope = claims.get("scope")
+        scopes = set(scope.split()) if isinstance(scope, str) else set()
         missing = issuer.required_scopes - scopes
         if missing:
             raise Unauthorized(
@@ -425,10 +438,14 @@ class TokenVerifier:
                 reason=f"token lacks required scopes {sorted(missing)}",
             )
         username = next((v for c in issuer.username_claims if isinstance(v := claims.get(c), str) and v), sub)
+        sub, username = issuer.subject_prefix + sub, issuer.subject_prefix + username
+        if _OWNER_SEPARATOR in sub or _OWNER_SEPARATOR in username:
+            # owners are stored as "<sub>::<username>": a user named "<bob's sub>::bob" would be bob
+            raise _denied(f"token sub or username contains {_OWNER_SEPARATOR!r}")
         context = {
             "authMethod": "jwt",
-            "sub": issuer.subject_prefix + sub,
-            "username": issuer.subject_prefix + username,
+            "sub": sub,
+            "username": username,
             "issuer": issuer.issuer,
             "groups": json.dumps(list(_groups(claims, issuer.groups_claim))),
             "clientId": next(c for c in clients if isinstance(c, str) and c in issuer.audiences),
@@ -441,7 +458,40 @@ class TokenVerifier:
             value = claims.get(name)
             if isinstance(value, str | int | float | bool):
                 context[name] = value if isinstance(value, str) else json.dumps(value)
-        return Caller(context["sub"], context, float(claims["exp"]))
+        return Caller(context["sub"], context, expires_at)
+
+
+_MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z
+
+
+def _numeric_date(claims: Mapping[str, Any], name: str) -> float:
+    """A NumericDate claim (RFC 7519 §2: a JSON number of seconds) within the calendar."""
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= _MAX_NUMERIC_DATE:
+        raise _denied(f"token {name} {_short(value)} is not a NumericDate")
+    return float(value)
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        duplicate = next(name for name in names if names.count(name) > 1)
+        raise _denied(f"malformed token: member {_short(duplicate)} appears twice")
+    return dict(pairs)
+
+
+def _reject_duplicate_members(token: str) -> None:
+    """Refuse a header or claim set naming a member twice (RFC 7515 §4 and RFC 7519 §4 allow it):
+    which of two ``kid`` or ``sub`` values counts must never depend on a JSON parser. Segments
+    that don't decode are left to pyjwt, which refuses them."""
+    for segment in token.split(".")[:2]:
+        try:
+            json.loads(
+                base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)),
+                object_pairs_hook=_unique_members,
+            )
+        except (ValueError, RecursionError):
+            continue
 
 
 def _groups(claims: Mapping[str, Any], claim: str | None) -> tuple[str, ...]:
@@ -486,14 +536,23 @@ def detect_caller(event: Any) -> CallerKind | None:
 
 
 def _header(event: Mapping[str, Any], name: str) -> Any:
-    headers = event.get("headers")
-    if not isinstance(headers, Mapping):
-        return None
-    return next((value for key, value in headers.items() if str(key).lower() == name), None)
+    """Header ``name`` in any spelling, from ``headers`` and (REST) ``multiValueHeaders``; None
+    when absent or when the event holds different values for it: which one the gateway's
+    identity source (and cache key) took can't be told, so none is used."""
+    values: list[Any] = []
+    for section, multi in (("headers", False), ("multiValueHeaders", True)):
+        headers = event.get(section)
+        if isinstance(headers, Mapping):
+            for key, value in headers.items():
+                if str(key).lower() == name:
+                    values += value if multi and isinstance(value, list) else [value]
+    distinct = [value for n, value in enumerate(values) if value not in values[:n]]
+    return distinct[0] if len(distinct) == 1 else None
 
 
 def credential_of(kind: CallerKind, event: Mapping[str, Any]) -> Any:
-    """The raw ``Authorization`` value the gateway passed (validated by the verifier)."""
+    """The raw ``Authorization`` value the gateway passed (validated by the verifier); None when
+    it is missing or ambiguous."""
     if kind in (CallerKind.APPSYNC, CallerKind.REST_TOKEN):
         return event.get("authorizationToken")
     value = _header(event, "authorization")
@@ -607,9 +666,11 @@ class LambdaAuthorizer:
         - ``MODELAUTH_API_KEYS_PARAMETER`` (SSM parameter name) or ``MODELAUTH_API_KEYS``
           (inline JSON, local runs): API key records, see :mod:`modelauth.apikeys`.
         - ``MODELAUTH_AUTHORIZER_TTL`` (seconds, default 60), ``MODELAUTH_POLICY_SCOPE``
-          (``api`` | ``method``), ``MODELAUTH_JWT_LEEWAY`` (seconds, default 60).
+          (``api`` | ``method``), ``MODELAUTH_JWT_LEEWAY`` (seconds, default 60),
+          ``MODELAUTH_JWKS_TIMEOUT`` (seconds to wait for a JWKS URL, default 3).
         """
         env = os.environ if environ is None else environ
+        jwks_timeout = float(env.get("MODELAUTH_JWKS_TIMEOUT") or DEFAULT_JWKS_TIMEOUT)
         issuers = []
         pool_id = env.get("USER_POOL_ID", "").strip()
         if pool_id:
@@ -619,6 +680,7 @@ class LambdaAuthorizer:
                     _csv(env.get("USER_POOL_CLIENT_IDS")),
                     token_use=_csv(env.get("MODELAUTH_TOKEN_USE")) or ("access",),
                     jwks=env.get("MODELAUTH_JWKS", "").strip() or None,
+                    jwks_timeout=jwks_timeout,
                 )
             )
         for item in json.loads(env.get("MODELAUTH_OIDC_ISSUERS") or "[]"):
@@ -631,6 +693,7 @@ class LambdaAuthorizer:
                     groups_claim=item.get("groupsClaim", "groups"),
                     username_claims=item.get("usernameClaims", ()),
                     required_scopes=frozenset(item.get("requiredScopes", ())),
+                    jwks_timeout=jwks_timeout,
                 )
             )
         api_keys: ApiKeyStore | None = None

@@ -1,15 +1,24 @@
 """Signing keys of one token issuer: pyjwt's ``PyJWKClient`` with a configurable source and
 fail-closed, rate-limited refreshes.
 
-The source is a JWKS URL (fetched by ``PyJWKClient`` itself: no redirects, a timeout), a file,
-inline JSON or a mapping (local Cognito from moto, tests), or any function returning a JWKS.
-On top of ``PyJWKClient``'s cache:
+The source is a JWKS URL (fetched by ``PyJWKClient`` itself, no redirects), a file, inline JSON
+or a mapping (local Cognito from moto, tests), or any function returning a JWKS. On top of
+``PyJWKClient``'s cache:
 
-- an unknown ``kid`` triggers one refetch, and fetches (successful or not) are at least
-  ``refresh_cooldown`` seconds apart, so tokens with random ``kid`` values can't hammer the IdP;
+- a URL fetch is bounded: the verifier stops waiting for it after ``timeout`` seconds
+  (:data:`DEFAULT_TIMEOUT`, 3 s; ``MODELAUTH_JWKS_TIMEOUT`` for the authorizer), DNS, connect and a
+  response that trickles in included - urllib's own timeout only bounds each socket operation.
+  The fetch runs on a daemon thread; while one is still running no second one starts, and a late
+  answer still fills the cache;
+- an unknown ``kid`` triggers one refetch, and once a key set has been fetched, fetches
+  (successful or not) are at least ``refresh_cooldown`` seconds apart, so tokens with random
+  ``kid`` values can't hammer the IdP; until then each verification that needs a key tries (so a
+  cold start during an outage recovers as soon as the IdP does);
 - when a fetch fails, the last key set that was fetched successfully keeps verifying (a JWKS
   outage does not lock every user out); with no such set the issuer fails closed
-  (:class:`JwksUnavailable`).
+  (:class:`JwksUnavailable`), and so does a ``kid`` that set lacks while the IdP is unreachable:
+  both denials are transient (AppSync answers them with ``ttlOverride: 0``, so they are not
+  replayed from its cache once the IdP is back).
 
 Example::
 
@@ -34,7 +43,7 @@ from jwt import PyJWK, PyJWKClient, PyJWKClientError, PyJWKSet, PyJWTError
 
 from modelauth.errors import Unauthenticated
 
-__all__ = ["JwksLoader", "JwksSource", "JwksUnavailable", "KeySet", "UnknownSigningKey"]
+__all__ = ["DEFAULT_TIMEOUT", "JwksLoader", "JwksSource", "JwksUnavailable", "KeySet", "UnknownSigningKey"]
 
 logger = Logger(service="modelauth")
 
@@ -45,6 +54,8 @@ JwksSource = str | Path | Mapping[str, Any] | JwksLoader
 
 # PyJWKClient wants an http(s) URI; with another source fetch_data() never uses it.
 _UNUSED_URI = "https://jwks.invalid/not-fetched"
+#: seconds a verifier waits for a JWKS URL (AppSync gives the whole authorizer 10 s)
+DEFAULT_TIMEOUT = 3.0
 
 
 class JwksUnavailable(Unauthenticated):
@@ -55,6 +66,35 @@ class JwksUnavailable(Unauthenticated):
 
 class UnknownSigningKey(PyJWKClientError):
     """The token's ``kid`` is not in the issuer's key set, even after a refetch."""
+
+
+class _Fetch:
+    """One JWKS fetch on a daemon thread, so that a caller can stop waiting for it."""
+
+    def __init__(self, fetch: Callable[[], Any]) -> None:
+        self._done = threading.Event()
+        self._result: Any = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(fetch,), name="jwks-fetch", daemon=True).start()
+
+    def _run(self, fetch: Callable[[], Any]) -> None:
+        try:
+            self._result = fetch()
+        except BaseException as exc:  # handed to whoever waits for the result
+            self._error = exc
+        finally:
+            self._done.set()
+
+    @property
+    def running(self) -> bool:
+        return not self._done.is_set()
+
+    def result(self, timeout: float) -> Any:
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"no answer within {timeout:g} s")
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 def _is_url(source: JwksSource) -> bool:
@@ -85,9 +125,11 @@ class KeySet(PyJWKClient):
         *,
         lifespan: float = 300.0,
         refresh_cooldown: float = 30.0,
-        timeout: float = 3.0,
+        timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not 0 < timeout <= 60:  # NaN fails too
+            raise ValueError(f"the JWKS timeout must be 0 < timeout <= 60 seconds, got {timeout!r}")
         url = str(source) if _is_url(source) else None
         super().__init__(
             url or _UNUSED_URI, cache_keys=False, cache_jwk_set=True, lifespan=lifespan, timeout=timeout
@@ -100,6 +142,8 @@ class KeySet(PyJWKClient):
         self._clock = clock
         self._last_attempt: float | None = None
         self._last_good: Any = None
+        self._last_failed = False
+        self._fetch: _Fetch | None = None
         self._lock = threading.Lock()
 
     def fetch_data(self) -> Any:
@@ -113,8 +157,9 @@ class KeySet(PyJWKClient):
             return self._last_good
         self._last_attempt = now
         try:
-            data = super().fetch_data() if self._load is None else self._load_source()
-        except (PyJWTError, OSError, ValueError) as exc:  # connection, HTTP, JSON, no usable keys
+            data = self._fetch_url() if self._load is None else self._load_source()
+        except (PyJWTError, OSError, ValueError) as exc:  # connection, HTTP, JSON, no usable keys, time
+            self._last_failed = True
             if self._last_good is None:
                 raise JwksUnavailable(
                     f"no usable JWKS for {self.label}", reason=f"JWKS fetch failed: {exc}"
@@ -123,8 +168,14 @@ class KeySet(PyJWKClient):
                 "JWKS fetch failed; verifying with the last good key set", extra={"jwks": self.label}
             )
             return self._last_good
-        self._last_good = data
+        self._last_good, self._last_failed = data, False
         return data
+
+    def _fetch_url(self) -> Any:
+        """PyJWKClient's fetch, waited for at most ``timeout`` seconds in all."""
+        if self._fetch is None or not self._fetch.running:
+            self._fetch = _Fetch(super().fetch_data)
+        return self._fetch.result(self.timeout)
 
     def _load_source(self) -> PyJWKSet:
         assert self._load is not None
@@ -139,6 +190,11 @@ class KeySet(PyJWKClient):
             key = self.match_kid(self.get_signing_keys(), kid)
             if key is None:
                 key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+        if key is None and self._last_failed:  # perhaps a new key we could not fetch: transient
+            raise JwksUnavailable(
+                f"no signing key with kid {kid!r} in {self.label}",
+                reason=f"no signing key with kid {kid!r} in {self.label}, which is unreachable",
+            )
         if key is None:
             raise UnknownSigningKey(f"no signing key with kid {kid!r} in {self.label}")
         return key

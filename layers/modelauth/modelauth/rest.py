@@ -32,7 +32,7 @@ Example (functions/rest/app.py)::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -117,10 +117,19 @@ class RestApp:
         return cls(schema, Store.from_env(schema.models), identity_config=IdentityConfig.from_env())
 
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
-        """Answer one API Gateway proxy event (REST/payload 1.0, or HTTP API payload 2.0)."""
-        version = event.get("version") if isinstance(event, Mapping) else None
+        """Answer one API Gateway proxy event (REST/payload 1.0, or HTTP API payload 2.0).
+
+        Powertools reads the event before any route (and its error handlers) runs, so the event's
+        envelope is checked first: a malformed one is a 400, never a traceback."""
+        try:
+            version = _check_envelope(event)
+        except BadRequest as exc:
+            return _bare(_error(exc))
         router = self.http if version == "2.0" else self.rest
-        return router.resolve(event, context)
+        try:
+            return router.resolve(event, context)
+        except Exception as exc:  # outside the routes: no handler of the router's saw it
+            return _bare(_unexpected(exc))
 
     # -- wiring ---------------------------------------------------------------------------------
     def _register(self, router: ApiGatewayResolver, model: Model) -> None:
@@ -183,7 +192,10 @@ def _log_decision(decision: Decision) -> None:
 
 
 def _body(router: ApiGatewayResolver) -> Any:
-    raw = router.current_event.decoded_body
+    try:
+        raw = router.current_event.decoded_body
+    except ValueError:  # base64 or UTF-8
+        raise BadRequest("the body is not valid base64-encoded UTF-8") from None
     if not raw:
         raise BadRequest("a JSON object body is required")
     try:
@@ -208,3 +220,77 @@ def _json_param(text: str | None, name: str) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         raise BadRequest(f"{name} must be JSON") from None
+
+
+# --------------------------------------------------------------------------- the event's envelope
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _string_map(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _strings_map(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(isinstance(k, str) and _strings(v) for k, v in value.items())
+
+
+# what Powertools reads of each payload version, and the shape it assumes (null: absent)
+_COMMON: dict[str, Callable[[Any], bool]] = {
+    "headers": _string_map,
+    "queryStringParameters": _string_map,
+    "pathParameters": _string_map,
+    "stageVariables": _string_map,
+    "body": lambda v: isinstance(v, str),
+    "isBase64Encoded": lambda v: isinstance(v, bool),
+    "requestContext": lambda v: isinstance(v, Mapping),
+}
+_ENVELOPES: dict[str | None, dict[str, Callable[[Any], bool]]] = {
+    None: {
+        **_COMMON,
+        "httpMethod": lambda v: isinstance(v, str),
+        "path": lambda v: isinstance(v, str),
+        "multiValueHeaders": _strings_map,
+        "multiValueQueryStringParameters": _strings_map,
+    },
+    "2.0": {
+        **_COMMON,
+        "rawPath": lambda v: isinstance(v, str),
+        "rawQueryString": lambda v: isinstance(v, str),
+        "cookies": _strings,
+    },
+}
+_REQUIRED = {None: ("httpMethod", "path"), "2.0": ("rawPath", "requestContext")}
+
+
+def _check_envelope(event: Any) -> str | None:
+    """The payload version (``"2.0"`` or None for 1.0) of a well-formed proxy event."""
+    if not isinstance(event, Mapping):
+        raise BadRequest("the API Gateway event must be an object")
+    version = "2.0" if event.get("version") == "2.0" else None
+    for name, valid in _ENVELOPES[version].items():
+        value = event.get(name)
+        if (value is not None or name in _REQUIRED[version]) and not valid(value):
+            raise BadRequest(f"malformed API Gateway event: {name}")
+    if version is not None:  # the method and the stage (stripped from rawPath) live here
+        context = event["requestContext"]
+        http = context.get("http")
+        if not isinstance(http, Mapping) or not isinstance(http.get("method"), str):
+            raise BadRequest("malformed API Gateway event: requestContext.http.method")
+        if not isinstance(context.get("stage"), str):
+            raise BadRequest("malformed API Gateway event: requestContext.stage")
+    return version
+
+
+def _bare(response: Response[str]) -> dict[str, Any]:
+    """A proxy response built without a router (both payload versions read this shape)."""
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": _JSON, **{k: str(v) for k, v in response.headers.items()}},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
