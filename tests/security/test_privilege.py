@@ -169,3 +169,12 @@ def test_identity_pool_guests_own_nothing(app: GraphQLApp) -> None:
         ),
     )
     assert guest.error("Mutation", "createNote", input={"text": "x"})["errorType"] == UNAUTHORIZED
+
+
+def test_a_username_spelling_someone_elses_owner_value_owns_nothing(app: GraphQLApp) -> None:
+    Client(app, BOB).mutate("createTodo", id="bobs", content="x")
+    mallory = Client(
+        app, {**BOB, "sub": "m9", "username": "b2::bob", "claims": {"sub": "m9", "username": "b2::bob"}}
+    )
+    assert mallory.error("Query", "getTodo", id="bobs")["errorType"] == UNAUTHORIZED
+    assert mallory.error("Mutation", "createTodo", input={"content": "x"})["errorType"] == UNAUTHORIZED

@@ -209,6 +209,9 @@ def caller_owner_values(principal: Principal, claim: str) -> tuple[str, ...] | N
     parts = [_claim(principal, part) for part in claim.split("::")]
     if any(not p for p in parts):
         return None
+    if len(parts) > 1 and any("::" in p for p in parts if p):
+        # a username like "B2::bob" would spell another user's stored owner: the rule is inert
+        return None
     values = [p for p in parts if p]
     composite = "::".join(values)
     return tuple(dict.fromkeys([composite, *values]))
