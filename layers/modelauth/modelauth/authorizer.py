@@ -50,6 +50,7 @@ Example (functions/authorizer/app.py)::
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -99,6 +100,7 @@ UNAUTHORIZED = "Unauthorized"  # API Gateway's 401 contract: the function fails 
 DEFAULT_LEEWAY = 60
 DEFAULT_MAX_TOKEN_LENGTH = 8192
 DEFAULT_TTL = 60
+DEFAULT_TOKEN_CACHE_ENTRIES = 1024
 _TOKEN_USES = frozenset({"id", "access"})
 _RESERVED_CONTEXT = frozenset(
     {"sub", "username", "groups", "issuer", "authMethod", "tokenUse", "clientId", "scope", "apiKeyId"}
@@ -644,6 +646,8 @@ class LambdaAuthorizer:
         self.policy_scope = policy_scope
         self._clock = clock
         self._gates = _field_gates(schema) if schema is not None else ()
+        # deniedFields depend on the caller's principal only: computed once per distinct caller
+        self._denied_fields = functools.lru_cache(maxsize=1024)(self._compute_denied_fields)
         self._responders: Mapping[CallerKind, Callable[[Mapping[str, Any], Outcome], dict[str, Any]]] = {
             CallerKind.APPSYNC: self._appsync,
             CallerKind.REST_TOKEN: self._rest,
@@ -701,13 +705,21 @@ class LambdaAuthorizer:
             api_keys = StaticApiKeys.from_json(env["MODELAUTH_API_KEYS"])
         elif env.get("MODELAUTH_API_KEYS_PARAMETER", "").strip():
             api_keys = SsmApiKeys(env["MODELAUTH_API_KEYS_PARAMETER"].strip())
+        ttl = int(env.get("MODELAUTH_AUTHORIZER_TTL") or DEFAULT_TTL)
+        # A warm authorizer verifies a repeated credential once: entries live until the
+        # credential expires, and no longer than the gateways' own cache TTL (so revoking an API
+        # key or JWKS key takes no longer here than there). MODELAUTH_TOKEN_CACHE=0 turns it off.
+        entries = int(env.get("MODELAUTH_TOKEN_CACHE") or DEFAULT_TOKEN_CACHE_ENTRIES)
+        cache = LruTokenCache(max_entries=entries, max_age=max(ttl, 1)) if entries > 0 else None
         verifier = TokenVerifier(
-            issuers, api_keys=api_keys, leeway=int(env.get("MODELAUTH_JWT_LEEWAY") or DEFAULT_LEEWAY)
+            issuers,
+            api_keys=api_keys,
+            leeway=int(env.get("MODELAUTH_JWT_LEEWAY") or DEFAULT_LEEWAY),
+            cache=cache,
         )
         scope = env.get("MODELAUTH_POLICY_SCOPE") or "api"
         if scope not in ("api", "method"):
             raise ValueError("MODELAUTH_POLICY_SCOPE must be 'api' or 'method'")
-        ttl = int(env.get("MODELAUTH_AUTHORIZER_TTL") or DEFAULT_TTL)
         return cls(verifier, schema=schema, ttl=ttl, policy_scope="method" if scope == "method" else "api")
 
     def handle(self, event: Any) -> dict[str, Any]:
@@ -744,17 +756,18 @@ class LambdaAuthorizer:
             # 0 keeps a transient failure (JWKS down) from being replayed for the token
             return AppSyncAuthorizerResponse(False, max_age=0 if _is_transient(outcome) else None).asdict()
         try:
-            denied = (
-                _unreachable(self.schema, self._gates, outcome.principal(), self.auth_config)
-                if self.schema is not None
-                else []
-            )
+            denied = list(self._denied_fields(outcome.principal()))
         except Exception:  # fail closed: no answer without the field masks
             logger.exception("deniedFields failed: denied")
             return AppSyncAuthorizerResponse(False, max_age=0).asdict()
         return AppSyncAuthorizerResponse(
             True, max_age=self._ttl_for(outcome), resolver_context=dict(outcome.context), deny_fields=denied
         ).asdict()
+
+    def _compute_denied_fields(self, principal: Principal) -> tuple[str, ...]:
+        if self.schema is None:
+            return ()
+        return tuple(_unreachable(self.schema, self._gates, principal, self.auth_config))
 
     def _ttl_for(self, caller: Caller) -> int:
         """Never cache a caller past the expiry of its credential."""
