@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,26 @@ class AuthConfig:
     auth_role_arns: frozenset[str] = frozenset()
     unauth_role_arns: frozenset[str] = frozenset()
     generic_iam_access: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AuthConfig:
+        """``IDENTITY_POOL_ID``, ``AUTH_ROLE_ARNS`` / ``UNAUTH_ROLE_ARNS`` (comma lists) and
+        ``GENERIC_IAM_ACCESS=true``, as template.yaml sets them for the data functions.
+
+        >>> AuthConfig.from_env({"AUTH_ROLE_ARNS": "arn:a, arn:b"}).auth_role_arns == {"arn:a", "arn:b"}
+        True
+        """
+        env = os.environ if environ is None else environ
+
+        def arns(name: str) -> frozenset[str]:
+            return frozenset(a.strip() for a in env.get(name, "").split(",") if a.strip())
+
+        return cls(
+            identity_pool_id=env.get("IDENTITY_POOL_ID") or None,
+            auth_role_arns=arns("AUTH_ROLE_ARNS"),
+            unauth_role_arns=arns("UNAUTH_ROLE_ARNS"),
+            generic_iam_access=env.get("GENERIC_IAM_ACCESS", "").lower() == "true",
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,14 +28,14 @@ from aws_lambda_powertools.event_handler import AppSyncResolver
 
 from modelauth.errors import BadRequest, ModelAuthError, Unauthorized
 from modelauth.identity import IdentityConfig, Principal
-from modelauth.operations import Operations, Output, caller_key
+from modelauth.operations import Operations, Output
 from modelauth.policy import AuthConfig, Decision
 from modelauth.rules import Model, Operation, Schema, root_fields
 from modelauth.store import Store
 from modelauth.subscriptions import check_model, subscription_filter
 from modelauth.validation import check_arguments
 
-__all__ = ["GraphQLApp", "Outcome", "OutcomeListener", "caller_key"]
+__all__ = ["GraphQLApp", "Outcome", "OutcomeListener"]
 
 logger = Logger(service="modelauth")
 
@@ -106,16 +106,11 @@ class GraphQLApp:
     @classmethod
     def from_env(cls, schema: Schema) -> GraphQLApp:
         """Build once at import: DynamoDB client, tables and settings from the environment."""
-        import os
-
-        auth = AuthConfig(
-            identity_pool_id=os.environ.get("IDENTITY_POOL_ID") or None,
-            auth_role_arns=_arn_set(os.environ.get("AUTH_ROLE_ARNS")),
-            unauth_role_arns=_arn_set(os.environ.get("UNAUTH_ROLE_ARNS")),
-            generic_iam_access=os.environ.get("GENERIC_IAM_ACCESS", "").lower() == "true",
-        )
         return cls(
-            schema, Store.from_env(schema.models), identity_config=IdentityConfig.from_env(), auth_config=auth
+            schema,
+            Store.from_env(schema.models),
+            identity_config=IdentityConfig.from_env(),
+            auth_config=AuthConfig.from_env(),
         )
 
     # -- wiring ---------------------------------------------------------------------------------
@@ -282,10 +277,6 @@ def _bind(handler: Callable[[Model, Mapping[str, Any]], Any], model: Model) -> C
         return handler(model, arguments)
 
     return resolver
-
-
-def _arn_set(text: str | None) -> frozenset[str]:
-    return frozenset(a.strip() for a in (text or "").split(",") if a.strip())
 
 
 def _field_of(event: Any) -> tuple[str, str]:

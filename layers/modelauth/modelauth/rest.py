@@ -109,12 +109,15 @@ class RestApp:
 
     @classmethod
     def from_env(cls, schema: Schema) -> RestApp:
-        """Build once at import: DynamoDB client, tables and settings from the environment.
-
-        Behind the Lambda authorizer every caller is an ``AWS_LAMBDA`` principal, for which the
-        identity-pool settings of :class:`AuthConfig` play no part, so the defaults are used.
-        """
-        return cls(schema, Store.from_env(schema.models), identity_config=IdentityConfig.from_env())
+        """Build once at import: DynamoDB client, tables and settings from the environment
+        (the same :meth:`AuthConfig.from_env` as the GraphQL resolver, so an IAM-authorized
+        route is judged like AppSync's AWS_IAM mode)."""
+        return cls(
+            schema,
+            Store.from_env(schema.models),
+            identity_config=IdentityConfig.from_env(),
+            auth_config=AuthConfig.from_env(),
+        )
 
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
         """Answer one API Gateway proxy event (REST/payload 1.0, or HTTP API payload 2.0).
