@@ -23,6 +23,7 @@ import hmac
 import json
 import os
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ DEFAULT_LIST_LIMIT = 100
 MAX_LIST_LIMIT = 1000
 _MAX_TRANSACTION_ITEMS = 100
 _MAX_INDEX_RETRIES = 5
+_MAX_UNPROCESSED_RETRIES = 4
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -175,9 +177,7 @@ class Store:
         error = exc.response.get("Error", {})
         code = error.get("Code", "")
         if code in _RETRYABLE:
-            return RetryableError(
-                "The data store is busy; retry the request", reason=f"DynamoDB {operation}: {code}"
-            )
+            return _busy(f"DynamoDB {operation}: {code}")
         if code == "ValidationException":
             return BadRequest("The request was rejected by the data store", reason=error.get("Message", code))
         return exc
@@ -198,12 +198,18 @@ class Store:
             request: dict[str, Any] = {
                 self.table(model): {"Keys": [{"id": {"S": i}} for i in unique[start : start + 100]]}
             }
-            while request:
+            for attempt in range(_MAX_UNPROCESSED_RETRIES + 1):
                 out = self._call("batch_get_item", RequestItems=request)
                 for raw in out.get("Responses", {}).get(self.table(model), []):
                     item = self._load(raw)
                     found[item["id"]] = item
                 request = out.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                # DynamoDB hands keys back when throttled: back off, don't spin
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise _busy("BatchGetItem kept returning UnprocessedKeys")
         return [found.get(i) for i in ids]
 
     # -- writes ---------------------------------------------------------------------------------
@@ -367,9 +373,7 @@ class Store:
                 c in ("ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded")
                 for c in codes
             ):
-                raise RetryableError(
-                    "The data store is busy; retry the request", reason=f"transaction: {codes}"
-                ) from exc
+                raise _busy(f"transaction: {codes}") from exc
             raise self._translate(exc, "TransactWriteItems") from exc
 
     # -- lists ----------------------------------------------------------------------------------
@@ -538,6 +542,11 @@ class _ConditionFailed(Exception):
     def __init__(self, item: dict[str, Any] | None) -> None:
         super().__init__("condition failed")
         self.item = item
+
+
+def _busy(reason: str) -> RetryableError:
+    """DynamoDB kept throttling or failing after boto3's retries: the client may retry."""
+    return RetryableError("The data store is busy; retry the request", reason=reason)
 
 
 def index_fields(model: Model) -> tuple[str, ...]:
