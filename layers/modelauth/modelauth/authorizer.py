@@ -11,6 +11,8 @@ token (spec §8.4):
   OIDC) or ``client_id`` (access tokens) among the allowed clients; required claims and scopes.
   A header or claim set naming a member twice is refused (no parser gets to pick the ``kid`` or
   ``sub``), and so is a ``sub`` or username containing ``::``, the separator of stored owners.
+  The token is decoded once, as strictly as pyjwt decodes it; pyjwt's RS256, header checks and
+  claim checks then run on that decoding (``jwt.decode`` would decode it again).
 - The ``Authorization`` header must be unambiguous: several different values (two spellings,
   ``multiValueHeaders``) are no credential, since the gateway's cache key may be either.
 - API keys (``mak_…``): :mod:`modelauth.apikeys`, hashed, with expiry and overlapping rotation.
@@ -49,19 +51,20 @@ Example (functions/authorizer/app.py)::
 
 from __future__ import annotations
 
-import base64
+import binascii
 import functools
 import hashlib
 import json
 import os
 import re
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import jwt
 from aws_lambda_powertools import Logger
@@ -71,6 +74,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     parse_api_gateway_arn,
 )
 from aws_lambda_powertools.utilities.data_classes.appsync_authorizer_event import AppSyncAuthorizerResponse
+from jwt.types import FullOptions
 
 from modelauth.apikeys import ApiKeyStore, SsmApiKeys, StaticApiKeys, looks_like_api_key
 from modelauth.errors import ModelAuthError, Unauthenticated, Unauthorized
@@ -154,6 +158,8 @@ class Issuer:
     subject_prefix: str = ""
     #: extra scalar claims passed on in the context under their own names (e.g. ``email``)
     context_claims: tuple[str, ...] = ()
+    #: pyjwt's claim checks for this issuer's tokens (derived from ``required_claims``)
+    claim_options: FullOptions = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.issuer.startswith(("https://", "http://")):
@@ -165,6 +171,10 @@ class Issuer:
         reserved = _RESERVED_CONTEXT & set(self.context_claims)
         if reserved:
             raise ValueError(f"{self.issuer}: context claims {sorted(reserved)} are reserved names")
+        # aud or client_id is checked by TokenVerifier, as token_use says
+        require = ["exp", "iat", "iss", "sub", *self.required_claims]
+        options = jwt.PyJWT(options={"require": require, "verify_aud": False}).options
+        object.__setattr__(self, "claim_options", options)
 
     @classmethod
     def cognito(
@@ -243,13 +253,25 @@ class Caller:
     context: Mapping[str, str]
     #: epoch seconds after which the credential is no longer valid (token exp, key expiry)
     expires_at: float | None
+    _principal: Principal | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "context", MappingProxyType(dict(self.context)))
 
     def principal(self) -> Principal:
         """The :class:`Principal` the resolvers will build from this caller's context."""
-        return Principal.from_appsync({"identity": {"resolverContext": dict(self.context)}})
+        principal = self._principal
+        if principal is None:  # the context is immutable: read back once per caller
+            principal = _read_back(tuple(self.context.items()))
+            object.__setattr__(self, "_principal", principal)
+        return principal
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_back(context: tuple[tuple[str, str], ...]) -> Principal:
+    """``Principal.from_appsync`` of a resolver context: a pure function of the context, so a
+    user whose new token carries the same context (same sub, groups, client …) reuses it."""
+    return Principal.from_appsync({"identity": {"resolverContext": dict(context)}})
 
 
 class TokenCache(Protocol):
@@ -376,18 +398,23 @@ class TokenVerifier:
         return Caller(f"apikey:{record.key_id}", context, record.expires.timestamp())
 
     def _jwt(self, token: str, now: float) -> Caller:
-        _reject_duplicate_members(token)
+        """One parse of the token (:func:`_parse_jws`), then pyjwt's checks on what it parsed:
+        header (``kid`` a string, ``crit``), the RS256 signature with the issuer's cached key
+        object, and the registered claims (required, ``iat``/``nbf``/``exp`` with leeway, ``iss``)."""
         try:
-            header = jwt.get_unverified_header(token)
-            routing = jwt.decode(token, options={"verify_signature": False})  # only its iss is read
+            jws = _parse_jws(token)
+            _JWS_CHECKS._validate_headers(jws.header)  # pyjwt's own header checks (kid, crit)
         except jwt.PyJWTError as exc:
             raise _denied(f"malformed token: {exc}") from None
+        header, claims = jws.header, jws.claims
         alg, kid = header.get("alg"), header.get("kid")
         if alg != "RS256":
             raise _denied(f"token algorithm {_short(alg)} is not allowed (RS256 only)")
+        if header.get("b64", True) is False:  # RFC 7797 unencoded payload: never what we verify
+            raise _denied("malformed token: unencoded payloads (b64 false) are not accepted")
         if not isinstance(kid, str) or not kid:
             raise _denied("token has no kid")
-        iss = routing.get("iss")
+        iss = claims.get("iss")  # unverified: only picks the issuer whose key must verify it
         issuer = self.issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
             raise _denied(f"untrusted issuer {_short(iss)}")
@@ -395,16 +422,14 @@ class TokenVerifier:
             signing_key = issuer.keys.get_signing_key(kid)
             if signing_key.key_type != "RSA" or signing_key.algorithm_name != "RS256":
                 raise _denied(f"key {kid!r} is not an RS256 key")
-            claims = jwt.decode(
-                token,
-                signing_key.key,
-                algorithms=["RS256"],
-                issuer=issuer.issuer,
-                leeway=self.leeway,
-                options={
-                    "require": ["exp", "iat", "iss", "sub", *issuer.required_claims],
-                    "verify_aud": False,  # checked below: aud or client_id depends on token_use
-                },
+            public_key = _RS256.prepare_key(signing_key.key)  # refuses anything but an RSA key
+            weak = _RS256.check_key_length(public_key)
+            if weak:
+                warnings.warn(weak, jwt.InsecureKeyLengthWarning, stacklevel=2)
+            if not _RS256.verify(jws.signing_input, public_key, jws.signature):
+                raise jwt.InvalidSignatureError("Signature verification failed")
+            _JWT_CHECKS._validate_claims(
+                claims, issuer.claim_options, issuer=issuer.issuer, leeway=self.leeway
             )
         except ModelAuthError:
             raise
@@ -475,25 +500,78 @@ def _numeric_date(claims: Mapping[str, Any], name: str) -> float:
 
 
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    names = [name for name, _ in pairs]
-    if len(set(names)) != len(names):
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        names = [name for name, _ in pairs]
         duplicate = next(name for name in names if names.count(name) > 1)
-        raise _denied(f"malformed token: member {_short(duplicate)} appears twice")
-    return dict(pairs)
+        raise jwt.DecodeError(f"member {_short(duplicate)} appears twice")
+    return members
 
 
-def _reject_duplicate_members(token: str) -> None:
-    """Refuse a header or claim set naming a member twice (RFC 7515 §4 and RFC 7519 §4 allow it):
-    which of two ``kid`` or ``sub`` values counts must never depend on a JSON parser. Segments
-    that don't decode are left to pyjwt, which refuses them."""
-    for segment in token.split(".")[:2]:
-        try:
-            json.loads(
-                base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)),
-                object_pairs_hook=_unique_members,
-            )
-        except (ValueError, RecursionError):
-            continue
+# pyjwt's RS256 (RSASSA-PKCS1-v1_5 with SHA-256) and its header and claim checks, run on the one
+# parse of _parse_jws. jwt.decode would parse and base64-check the token again (its per-character
+# alphabet scan is most of its cost); _parse_jws refuses everything that parse refuses.
+_RS256 = jwt.get_algorithm_by_name("RS256")
+_JWS_CHECKS = jwt.PyJWS()
+_JWT_CHECKS = jwt.PyJWT()
+_JSON = json.JSONDecoder(object_pairs_hook=_unique_members)
+_BASE64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
+class _Jws(NamedTuple):
+    """A compact JWS, decoded but not verified."""
+
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def _segment(segment: str, name: str) -> bytes:
+    """One base64url segment, as strictly as pyjwt reads it: the URL-safe alphabet only, up to two
+    ``=`` of padding only where the length is a multiple of 4, and the canonical encoding (no
+    stray bits in the last character), so one token has exactly one spelling."""
+    stripped = segment.rstrip("=").encode("ascii", "replace")  # "?" for anything else: refused
+    padding = len(segment) - len(stripped)
+    if (
+        padding > 2
+        or (padding and len(segment) % 4)
+        or len(stripped) % 4 == 1
+        or stripped.translate(None, _BASE64URL_ALPHABET)  # any character outside the alphabet
+    ):
+        raise jwt.DecodeError(f"Invalid {name} padding")
+    standard = stripped.translate(_URLSAFE_TO_STANDARD) + b"=" * (-len(stripped) % 4)
+    decoded = binascii.a2b_base64(standard)
+    if binascii.b2a_base64(decoded, newline=False) != standard:
+        raise jwt.DecodeError(f"Invalid {name} padding")
+    return decoded
+
+
+def _json_object(data: bytes, name: str) -> dict[str, Any]:
+    """A JSON object naming each member once (RFC 7515 §4 and RFC 7519 §4 allow duplicates):
+    which of two ``kid`` or ``sub`` values counts must never depend on a JSON parser."""
+    try:
+        value = _JSON.decode(data.decode())  # UTF-8 (RFC 7515 §5.2); UnicodeDecodeError is a ValueError
+    except (jwt.DecodeError, ValueError, RecursionError) as exc:
+        raise jwt.DecodeError(f"Invalid {name} string: {exc}") from None
+    if not isinstance(value, dict):
+        raise jwt.DecodeError(f"Invalid {name} string: must be a json object")
+    return value
+
+
+def _parse_jws(token: str) -> _Jws:
+    """The token's three segments decoded once; raises :class:`jwt.DecodeError` for anything
+    pyjwt's own parse would refuse, and for a header or claim set naming a member twice."""
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise jwt.DecodeError("Not enough segments" if len(segments) < 3 else "Too many segments")
+    header_segment, payload_segment, signature_segment = segments
+    header = _json_object(_segment(header_segment, "header"), "header")
+    claims = _json_object(_segment(payload_segment, "payload"), "payload")
+    signature = _segment(signature_segment, "crypto")
+    signing_input = f"{header_segment}.{payload_segment}".encode()
+    return _Jws(header, claims, signing_input, signature)
 
 
 def _groups(claims: Mapping[str, Any], claim: str | None) -> tuple[str, ...]:
@@ -734,7 +812,9 @@ class LambdaAuthorizer:
             raise Exception(UNAUTHORIZED)
         outcome = self._authenticate(kind, event)
         if isinstance(outcome, Caller):
-            logger.info("authorized", extra={"caller": kind.value, "principal": outcome.principal_id})
+            # DEBUG, like the resolvers' successes: an INFO line per allowed request costs more
+            # than verifying a cached token; refusals stay at INFO
+            logger.debug("authorized", extra={"caller": kind.value, "principal": outcome.principal_id})
         else:
             logger.info("denied", extra={"caller": kind.value, "reason": outcome.reason})
         return self._responders[kind](event, outcome)
