@@ -83,6 +83,7 @@ from modelauth.jwks import DEFAULT_TIMEOUT as DEFAULT_JWKS_TIMEOUT
 from modelauth.jwks import JwksSource, KeySet
 from modelauth.policy import AuthConfig, decide
 from modelauth.rules import Model, Operation, Schema, root_fields
+from modelauth.startup import freeze_startup_heap
 
 __all__ = [
     "Caller",
@@ -798,7 +799,10 @@ class LambdaAuthorizer:
         scope = env.get("MODELAUTH_POLICY_SCOPE") or "api"
         if scope not in ("api", "method"):
             raise ValueError("MODELAUTH_POLICY_SCOPE must be 'api' or 'method'")
-        return cls(verifier, schema=schema, ttl=ttl, policy_scope="method" if scope == "method" else "api")
+        policy_scope: Literal["api", "method"] = "method" if scope == "method" else "api"
+        authorizer = cls(verifier, schema=schema, ttl=ttl, policy_scope=policy_scope)
+        freeze_startup_heap()  # what the cold start built lives as long as the process
+        return authorizer
 
     def handle(self, event: Any) -> dict[str, Any]:
         """The gateway's answer for one authorizer event.

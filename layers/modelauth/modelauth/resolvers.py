@@ -19,6 +19,7 @@ Example (functions/graphql/app.py)::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from modelauth.identity import IdentityConfig, Principal
 from modelauth.operations import Operations, Output
 from modelauth.policy import AuthConfig, Decision
 from modelauth.rules import Model, Operation, Schema, root_fields
+from modelauth.startup import freeze_startup_heap
 from modelauth.store import Store
 from modelauth.subscriptions import check_model, subscription_filter
 from modelauth.validation import check_arguments
@@ -106,12 +108,15 @@ class GraphQLApp:
     @classmethod
     def from_env(cls, schema: Schema) -> GraphQLApp:
         """Build once at import: DynamoDB client, tables and settings from the environment."""
-        return cls(
+        freeze_startup_heap()  # the imports are done: keep them out of the collector's way
+        app = cls(
             schema,
             Store.from_env(schema.models),
             identity_config=IdentityConfig.from_env(),
             auth_config=AuthConfig.from_env(),
         )
+        freeze_startup_heap()
+        return app
 
     # -- wiring ---------------------------------------------------------------------------------
     def _register(self, model: Model) -> None:
@@ -147,8 +152,10 @@ class GraphQLApp:
             if arguments is not None and not isinstance(arguments, dict):
                 raise BadRequest(f"{field_name}: arguments must be an object")
             data = self.router.resolve({**event, "arguments": arguments or {}}, context)
-            decision = self._request.decision
-            self._report(Outcome(where, principal, True, decision.reason if decision else "", decision))
+            if self.on_outcome is not None or logger.log_level <= logging.DEBUG:
+                # an allowed request is only worth an Outcome when someone looks at it
+                decision = self._request.decision
+                self._report(Outcome(where, principal, True, decision.reason if decision else "", decision))
             if isinstance(data, _Subscription):
                 # graphql/invoke.js passes it to extensions.setSubscriptionFilter
                 return {"data": None, "errors": [], "subscriptionFilter": data.filter}

@@ -44,6 +44,7 @@ from modelauth.identity import IdentityConfig, Principal
 from modelauth.operations import Operations, Output
 from modelauth.policy import AuthConfig, Decision
 from modelauth.rules import Model, Schema
+from modelauth.startup import freeze_startup_heap
 from modelauth.store import Store
 
 __all__ = ["RestApp", "resource_path"]
@@ -112,12 +113,15 @@ class RestApp:
         """Build once at import: DynamoDB client, tables and settings from the environment
         (the same :meth:`AuthConfig.from_env` as the GraphQL resolver, so an IAM-authorized
         route is judged like AppSync's AWS_IAM mode)."""
-        return cls(
+        freeze_startup_heap()  # the imports are done: keep them out of the collector's way
+        app = cls(
             schema,
             Store.from_env(schema.models),
             identity_config=IdentityConfig.from_env(),
             auth_config=AuthConfig.from_env(),
         )
+        freeze_startup_heap()
+        return app
 
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
         """Answer one API Gateway proxy event (REST/payload 1.0, or HTTP API payload 2.0).
