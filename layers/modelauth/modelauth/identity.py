@@ -69,9 +69,16 @@ _SCALARS = (str, int, float, bool)
 # --------------------------------------------------------------------------- value helpers
 
 
+# exact types of JSON scalars: immutable, copied as they are (a per-request fast path; any
+# other type, subclasses included, takes the isinstance route below)
+_IMMUTABLE_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _freeze(value: Any) -> Any:
     """A read-only deep copy, so nothing downstream can edit the caller's claims."""
-    if isinstance(value, Mapping):
+    if type(value) in _IMMUTABLE_TYPES:
+        return value
+    if type(value) is dict or isinstance(value, Mapping):
         return MappingProxyType({key: _freeze(item) for key, item in value.items()})
     if isinstance(value, list | tuple):
         return tuple(_freeze(item) for item in value)
@@ -87,8 +94,11 @@ def _thaw(value: Any) -> Any:
     return value
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
 def _empty_mapping() -> Mapping[str, Any]:
-    return MappingProxyType({})
+    return _EMPTY
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -145,7 +155,7 @@ def _normalise_list(value: Any) -> tuple[str, ...]:
 
 def _mapping(container: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any] | None:
     value = container.get(key)
-    if value is None or isinstance(value, Mapping):
+    if value is None or type(value) is dict or isinstance(value, Mapping):
         return value
     raise IdentityError(f"{where}.{key} must be an object, got {type(value).__name__}")
 
@@ -317,10 +327,16 @@ class Principal:
 
     def __post_init__(self) -> None:
         # Own read-only copies: neither the event nor whoever built us can change them later.
-        object.__setattr__(self, "claims", _freeze(self.claims))
-        object.__setattr__(self, "resolver_context", _freeze(self.resolver_context))
-        object.__setattr__(self, "groups", tuple(self.groups))
-        object.__setattr__(self, "source_ip", tuple(self.source_ip))
+        # (Built once per request: the checks skip copies that would change nothing.)
+        object.__setattr__(self, "claims", _freeze(self.claims) if self.claims else _EMPTY)
+        if self.resolver_context:
+            object.__setattr__(self, "resolver_context", _freeze(self.resolver_context))
+        elif self.resolver_context is not _EMPTY:
+            object.__setattr__(self, "resolver_context", _EMPTY)
+        if type(self.groups) is not tuple:
+            object.__setattr__(self, "groups", tuple(self.groups))
+        if type(self.source_ip) is not tuple:
+            object.__setattr__(self, "source_ip", tuple(self.source_ip))
 
     def __reduce__(self) -> tuple[type[Principal], tuple[Any, ...]]:
         # mappingproxy cannot be pickled or deep-copied: rebuild through __init__ from plain values.
@@ -370,7 +386,7 @@ class Principal:
             >>> Principal.from_appsync({"identity": None}, auth_type="API Key Authorization").mode
             <AuthMode.API_KEY: 'API_KEY'>
         """
-        if not isinstance(event, Mapping) or "identity" not in event:
+        if not (type(event) is dict or isinstance(event, Mapping)) or "identity" not in event:
             raise IdentityError("the AppSync event must be an object with an 'identity' key")
         expected = _appsync_auth_mode(auth_type, event.get("authType"))
         identity = _mapping(event, "identity", "event")

@@ -28,7 +28,7 @@ from typing import Any
 
 from modelauth.errors import BadRequest, Unauthorized, UnauthorizedFields
 from modelauth.identity import Principal
-from modelauth.policy import AuthConfig, Decision, decide, denied_read_fields, present
+from modelauth.policy import AuthConfig, Decision, DecisionCache, decide, denied_read_fields, present
 from modelauth.rules import Model, Operation
 from modelauth.store import Store
 from modelauth.validation import check_id, check_input
@@ -74,6 +74,7 @@ class Operations:
     ) -> None:
         self.store = store
         self.auth_config = auth_config or AuthConfig()
+        self._decisions = DecisionCache(self.auth_config)
         #: sees every decision (logs, ``explain``, the demo), allowed or not
         self.on_decision = on_decision
 
@@ -87,7 +88,10 @@ class Operations:
         input: Mapping[str, Any] | None = None,
     ) -> Decision:
         """The decision, or the typed denial (``Unauthorized`` / ``Unauthorized on [..]``)."""
-        decision = decide(principal, model, op, item=item, input=input, config=self.auth_config)
+        if item is None and input is None:
+            decision = self._decisions.decide(principal, model, op)
+        else:
+            decision = decide(principal, model, op, item=item, input=input, config=self.auth_config)
         if self.on_decision is not None:
             self.on_decision(decision)
         if not decision.allowed:
@@ -99,7 +103,7 @@ class Operations:
     def output(self, principal: Principal, model: Model, op: Operation, item: Mapping[str, Any]) -> Output:
         """``item`` as this caller may read it; a write's result is read as a ``get``."""
         out = present(model, item)
-        if not any(f.rules is not None for f in model.fields):
+        if not model.has_field_rules:
             # every field follows the model gate, which this caller passed for this item
             return Output(out)
         read_op = Operation.GET if op in _WRITES else op

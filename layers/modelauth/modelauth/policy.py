@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ from modelauth.rules import (
 )
 
 __all__ = [
+    "DecisionCache",
     "AuthConfig",
     "Condition",
     "Constraint",
@@ -606,6 +608,49 @@ def decide(
         owner_stamp=stamp,
         unchanged_input_fields=unchanged,
     )
+
+
+class DecisionCache:
+    """:func:`decide` for requests that carry neither an item nor an input (get, list, delete
+    and subscribe are decided that way first), remembered per caller.
+
+    :func:`decide` is pure, so an equal :class:`Principal` (every field compared, claims
+    included) on the same model object and operation gets the same answer: a warm function
+    serving the same callers again skips the rule evaluation. Bounded: the least recently
+    used entry goes first once ``max_entries`` are held.
+
+    >>> from modelauth.identity import AuthMode, Principal
+    >>> from modelauth.rules import Model, allow
+    >>> todo = Model("Todo", rules=[allow.owner()])
+    >>> cache = DecisionCache()
+    >>> alice = Principal(AuthMode.USER_POOLS, sub="A1", username="alice")
+    >>> cache.decide(alice, todo, Operation.LIST) is cache.decide(alice, todo, Operation.LIST)
+    True
+    """
+
+    def __init__(self, config: AuthConfig | None = None, max_entries: int = 1024) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.config = config or AuthConfig()
+        self.max_entries = max_entries
+        # key: (id of the model, operation, principal); the model is kept with the decision so
+        # its id cannot be reused by another model while the entry lives
+        self._entries: OrderedDict[tuple[int, Operation, Principal], tuple[Model, Decision]] = OrderedDict()
+
+    def decide(self, principal: Principal, model: Model, op: Operation) -> Decision:
+        key = (id(model), op, principal)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is model:
+            self._entries.move_to_end(key)
+            return entry[1]
+        decision = decide(principal, model, op, config=self.config)
+        self._entries[key] = (model, decision)
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return decision
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def denied_read_fields(

@@ -406,6 +406,9 @@ class Model:
     fields: Sequence[Field] = ()
     rules: Sequence[Rule] = ()
     plural: str | None = None
+    # derived once here, read on every request
+    _owner_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _has_field_rules: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", tuple(self.fields))
@@ -426,7 +429,10 @@ class Model:
                     added.append(Field(name, is_list=sub.multi))
                     declared.add(name)
         object.__setattr__(self, "fields", (*self.fields, *added))
-        for rule in _flatten((*self.rules, *(r for f in self.fields for r in f.rules or ()))):
+        flat = tuple(_flatten((*self.rules, *(r for f in self.fields for r in f.rules or ()))))
+        object.__setattr__(self, "_owner_rules", tuple(r for r in flat if r.strategy is Strategy.OWNER))
+        object.__setattr__(self, "_has_field_rules", any(f.rules is not None for f in self.fields))
+        for rule in flat:
             _check_field_kind(self, rule)
         _check_required_fields_readable(self)
 
@@ -449,8 +455,12 @@ class Model:
     @property
     def owner_rules(self) -> tuple[Rule, ...]:
         """Owner rules on the model and its fields (their fields are filled on create)."""
-        rules = (*self.rules, *(r for f in self.fields for r in f.rules or ()))
-        return tuple(r for r in _flatten(rules) if r.strategy is Strategy.OWNER)
+        return self._owner_rules
+
+    @property
+    def has_field_rules(self) -> bool:
+        """Whether any field has rules of its own (else every field follows the model's)."""
+        return self._has_field_rules
 
 
 def _flatten(rules: Iterable[Rule]) -> Iterable[Rule]:
