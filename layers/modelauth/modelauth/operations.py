@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelauth.errors import BadRequest, Unauthorized, UnauthorizedFields
 from modelauth.identity import Principal
@@ -47,8 +46,7 @@ def caller_key(principal: Principal) -> str:
     return f"{principal.mode.value}:{who or ''}"
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
+class Output(NamedTuple):
     """An item as this caller may see it."""
 
     item: dict[str, Any]
@@ -56,8 +54,7 @@ class Output:
     denied_fields: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ListOutput:
+class ListOutput(NamedTuple):
     items: list[Output]
     next_token: str | None
 

@@ -24,7 +24,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelauth.identity import AuthMode, Principal
 from modelauth.rules import (
@@ -178,8 +178,7 @@ class Decision:
         return self.allowed and (self.constraint is None or self.constraint.matches(item))
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
+class _Outcome(NamedTuple):
     grant: bool = False
     constraint: Constraint | None = None
     reason: str = ""
@@ -377,8 +376,7 @@ def _rule_outcome(
     return _GRANT
 
 
-@dataclass(frozen=True, slots=True)
-class _Combined:
+class _Combined(NamedTuple):
     outcome: _Outcome
     rule: Rule | None
     reasons: tuple[str, ...]
@@ -693,8 +691,7 @@ def present(model: Model, item: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _CallerKind:
+class _CallerKind(NamedTuple):
     """A row of :func:`explain`: a kind of caller, as the rules can tell callers apart."""
 
     label: str

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
@@ -42,8 +41,7 @@ __all__ = ["GraphQLApp", "Outcome", "OutcomeListener"]
 logger = Logger(service="modelauth")
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """How one request ended, for logs, the demo and ``explain``: the final reason includes
     what the data layer found (e.g. the stored owner) when its condition refused a write."""
 
@@ -57,26 +55,26 @@ class Outcome:
 OutcomeListener = Callable[[Outcome], None]
 
 
-@dataclass
 class _Request:
     """Per-invocation state: the caller and the non-fatal errors (denied fields) to report."""
 
-    principal: Principal
-    type_name: str
-    field_name: str
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    decision: Decision | None = None
+    __slots__ = ("decision", "errors", "field_name", "principal", "type_name")
+
+    def __init__(self, principal: Principal, type_name: str, field_name: str) -> None:
+        self.principal = principal
+        self.type_name = type_name
+        self.field_name = field_name
+        self.errors: list[dict[str, Any]] = []
+        self.decision: Decision | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Subscription:
+class _Subscription(NamedTuple):
     """A subscribe-time answer: the enhanced filter (None: every event of the model)."""
 
     filter: dict[str, Any] | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Route:
+class _Route(NamedTuple):
     model: Model
     operation: Operation
 

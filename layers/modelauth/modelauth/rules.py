@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "DEFAULT_GROUP_CLAIM",
@@ -535,8 +536,7 @@ class Schema:
 SUBSCRIPTION_PREFIXES = {"onCreate": "create", "onUpdate": "update", "onDelete": "delete"}
 
 
-@dataclass(frozen=True, slots=True)
-class RootField:
+class RootField(NamedTuple):
     """A Query/Mutation/Subscription field of a model and the operation it performs."""
 
     type_name: str

@@ -26,10 +26,9 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -83,8 +82,7 @@ def index_name(field: str) -> str:
     return "by" + field[:1].upper() + field[1:]
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
+class Page(NamedTuple):
     items: list[dict[str, Any]]
     next_token: str | None
     scanned: int
@@ -522,8 +520,7 @@ INDEX_TABLE = "ModelIndex"
 _PK, _SK = "_pk", "_sk"
 
 
-@dataclass(frozen=True, slots=True)
-class _Partition:
+class _Partition(NamedTuple):
     """One Query or Scan of a list plan, the key attributes to resume it after an item, and the
     condition its items are listed under (to skip them in later partitions)."""
 
