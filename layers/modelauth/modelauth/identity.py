@@ -16,9 +16,11 @@ Example::
 from __future__ import annotations
 
 import json
+import marshal
 import math
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -27,7 +29,7 @@ from typing import Any
 
 from modelauth.errors import IdentityError
 
-__all__ = ["AuthMode", "IamIdentity", "IdentityConfig", "Principal"]
+__all__ = ["AuthMode", "IamIdentity", "IdentityConfig", "Principal", "PrincipalCache"]
 
 
 class AuthMode(StrEnum):
@@ -420,6 +422,54 @@ class Principal:
             return _from_apigw_context(context, config or _DEFAULT_CONFIG)
         except RecursionError:  # as in from_appsync
             raise IdentityError("the authorizer data is nested too deeply") from None
+
+
+class PrincipalCache:
+    """:meth:`Principal.from_appsync` that hands back the same Principal for an identity it has
+    read before, so a warm function doesn't validate and copy one caller's claims per request.
+
+    The key is the identity serialized by :mod:`marshal` (format 2: no back-references), with
+    both ``authType`` values. marshal writes each value with its type, and equal bytes load back
+    as equal values of equal types, so ``1``, ``1.0`` and ``true`` (equal in Python, but read as
+    different claim texts) never share an entry. What marshal can't write (anything but JSON's
+    types, nesting past its depth limit) is not cached; neither are refused identities, nor
+    events without an identity object (API keys). Bounded, least recently used first out.
+
+    >>> cache = PrincipalCache()
+    >>> event = {"identity": {"resolverContext": {"sub": "u-42"}}, "authType": "Lambda Authorization"}
+    >>> cache.from_appsync(event) is cache.from_appsync({**event})
+    True
+    """
+
+    def __init__(self, config: IdentityConfig | None = None, max_entries: int = 256) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.config = config or _DEFAULT_CONFIG
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[Any, Any, bytes], Principal] = OrderedDict()
+
+    def from_appsync(self, event: Mapping[str, Any], *, auth_type: str | None = None) -> Principal:
+        identity = event.get("identity") if type(event) is dict else None
+        event_auth_type = event.get("authType") if identity is not None else None
+        keyable = isinstance(event_auth_type, str | None) and isinstance(auth_type, str | None)
+        if type(identity) is not dict or not keyable:  # from_appsync refuses or reads it uncached
+            return Principal.from_appsync(event, auth_type=auth_type, config=self.config)
+        try:
+            key = (auth_type, event_auth_type, marshal.dumps(identity, 2))
+        except ValueError:  # not JSON's types, or nested too deeply: decided uncached
+            return Principal.from_appsync(event, auth_type=auth_type, config=self.config)
+        principal = self._entries.get(key)
+        if principal is not None:
+            self._entries.move_to_end(key)
+            return principal
+        principal = Principal.from_appsync(event, auth_type=auth_type, config=self.config)
+        self._entries[key] = principal
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return principal
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 # --------------------------------------------------------------------------- AppSync

@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
 from modelauth.errors import BadRequest, ModelAuthError, Unauthorized
-from modelauth.identity import IdentityConfig, Principal
+from modelauth.identity import IdentityConfig, Principal, PrincipalCache
 from modelauth.operations import Operations, Output
 from modelauth.policy import AuthConfig, Decision
 from modelauth.rules import Model, Operation, Schema, root_fields
@@ -39,6 +39,12 @@ from modelauth.validation import check_arguments
 __all__ = ["GraphQLApp", "Outcome", "OutcomeListener"]
 
 logger = Logger(service="modelauth")
+
+# the arguments each kind of root field takes
+_NO_ARGUMENTS: frozenset[str] = frozenset()
+_GET_ARGUMENTS = frozenset({"id"})
+_LIST_ARGUMENTS = frozenset({"filter", "limit", "nextToken"})
+_MUTATION_ARGUMENTS = frozenset({"input", "condition"})
 
 
 class Outcome(NamedTuple):
@@ -94,6 +100,7 @@ class GraphQLApp:
         self.schema = schema
         self.store = store
         self.identity_config = identity_config or IdentityConfig()
+        self._principals = PrincipalCache(self.identity_config)
         self.auth_config = auth_config or AuthConfig()
         self.on_outcome = on_outcome
         self.operations = Operations(store, self.auth_config, on_decision=self._record)
@@ -144,7 +151,7 @@ class GraphQLApp:
             auth_type = event.get("authType")
             if auth_type is not None and not isinstance(auth_type, str):
                 raise BadRequest("authType must be a string")
-            principal = Principal.from_appsync(event, auth_type=auth_type, config=self.identity_config)
+            principal = self._principals.from_appsync(event, auth_type=auth_type)
             self._request = _Request(principal, type_name, field_name)
             arguments = event.get("arguments")
             if arguments is not None and not isinstance(arguments, dict):
@@ -199,7 +206,7 @@ class GraphQLApp:
         A mutation's result is also what subscribers receive, whoever they are, so fields with
         their own rules are nulled in it, as Amplify does (spec §2.4)."""
         req = self._req
-        out = dict(output.item)
+        out = output.item  # a fresh dict per request (Operations.output)
         if op in (Operation.CREATE, Operation.UPDATE, Operation.DELETE):
             out.update({f.name: None for f in model.fields if f.rules is not None})
         for name in output.denied_fields:
@@ -215,7 +222,7 @@ class GraphQLApp:
     def _subscribe(self, model: Model, arguments: Mapping[str, Any]) -> _Subscription:
         """Subscribe time (operation ``listen``): deny, or allow with the filter AppSync applies
         to every event so this caller only receives what the rules let it read."""
-        check_arguments(arguments, self._req.field_name, (), ())
+        check_arguments(arguments, self._req.field_name, _NO_ARGUMENTS, ())
         decision = self.operations.decide(self._req.principal, model, Operation.LISTEN)
         if decision.constraint is None:
             return _Subscription(None)
@@ -223,13 +230,13 @@ class GraphQLApp:
 
     # -- operations -----------------------------------------------------------------------------
     def _get(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
-        args = check_arguments(arguments, self._req.field_name, {"id"}, {"id"})
+        args = check_arguments(arguments, self._req.field_name, _GET_ARGUMENTS, ("id",))
         output = self.operations.get(self._req.principal, model, args["id"])
         # not found is not an auth failure (spec §12 #8)
         return None if output is None else self._output(model, Operation.GET, output)
 
     def _list(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        args = check_arguments(arguments, self._req.field_name, {"filter", "limit", "nextToken"}, ())
+        args = check_arguments(arguments, self._req.field_name, _LIST_ARGUMENTS, ())
         page = self.operations.list(
             self._req.principal,
             model,
@@ -259,7 +266,7 @@ class GraphQLApp:
         return self._output(model, Operation.DELETE, output)
 
     def _mutation_arguments(self, arguments: Mapping[str, Any], verb: str) -> dict[str, Any]:
-        args = check_arguments(arguments, self._req.field_name, {"input", "condition"}, {"input"})
+        args = check_arguments(arguments, self._req.field_name, _MUTATION_ARGUMENTS, ("input",))
         if args.get("condition") is not None:
             hint = "" if verb == "create" else "; use _version"
             raise BadRequest(f"condition is not supported on {verb}{hint}")
