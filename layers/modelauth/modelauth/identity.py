@@ -326,6 +326,16 @@ class Principal:
     resolver_context: Mapping[str, Any] = field(default_factory=_empty_mapping, hash=False)
     api_key: str | None = field(default=None, repr=False)  # a credential: never logged
     source_ip: tuple[str, ...] = ()
+    # the hash, once computed: a Principal is a cache key on every request (DecisionCache)
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        cached = self._hash
+        if cached is None:  # the fields compared by __eq__, except the claim mappings
+            fields_ = (self.mode, self.sub, self.username, self.issuer, self.groups, self.iam)
+            cached = hash((*fields_, self.api_key, self.source_ip))
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     def __post_init__(self) -> None:
         # Own read-only copies: neither the event nor whoever built us can change them later.
@@ -342,7 +352,7 @@ class Principal:
 
     def __reduce__(self) -> tuple[type[Principal], tuple[Any, ...]]:
         # mappingproxy cannot be pickled or deep-copied: rebuild through __init__ from plain values.
-        return type(self), tuple(_thaw(getattr(self, item.name)) for item in fields(self))
+        return type(self), tuple(_thaw(getattr(self, item.name)) for item in fields(self) if item.init)
 
     @property
     def _claim_source(self) -> Mapping[str, Any]:

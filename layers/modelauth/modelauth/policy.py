@@ -131,7 +131,13 @@ class Constraint:
         object.__setattr__(self, "alternatives", tuple(kept))
 
     def matches(self, item: Mapping[str, Any]) -> bool:
-        return any(all(c.matches(item) for c in alt) for alt in self.alternatives)
+        for alternative in self.alternatives:  # loops, not any(all(...)): run on every stored item
+            for condition in alternative:
+                if not condition.matches(item):
+                    break
+            else:
+                return True
+        return False
 
     def describe(self) -> str:
         return " or ".join(" and ".join(c.describe() for c in alt) for alt in self.alternatives)

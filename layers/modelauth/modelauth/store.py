@@ -57,6 +57,7 @@ MAX_LIST_LIMIT = 1000
 _MAX_TRANSACTION_ITEMS = 100
 _MAX_INDEX_RETRIES = 5
 _MAX_UNPROCESSED_RETRIES = 4
+_MAX_CACHED_PLANS = 512
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -135,6 +136,8 @@ class Store:
         self._clock = clock
         self._ser = TypeSerializer()
         self._de = TypeDeserializer()
+        # list plans without a filter depend only on the model and the constraint: built once
+        self._plans: dict[tuple[int, Constraint | None], tuple[Model, list[_Partition]]] = {}
 
     @classmethod
     def from_env(cls, models: Sequence[Model], client: DynamoDBClient | None = None) -> Store:
@@ -154,7 +157,12 @@ class Store:
         return {k: self._ser.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
 
     def _load(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: _from_dynamo(self._de.deserialize(v)) for k, v in raw.items()}
+        deserialize = self._de.deserialize
+        item = {}
+        for name, wire in raw.items():  # strings (most values) need no conversion: skip the call
+            value = deserialize(wire)
+            item[name] = value if type(value) is str else _from_dynamo(value)
+        return item
 
     def table(self, model: Model) -> str:
         return self._tables[model.name]
@@ -392,7 +400,7 @@ class Store:
             raise BadRequest(f"limit must be between 1 and {MAX_LIST_LIMIT}")
         scope = _query_scope(model, decision, filter, caller)
         state: dict[str, Any] = self._open_token(next_token, scope) if next_token else {"p": 0, "k": None}
-        plan = self._plan(model, decision, filter)
+        plan = self._cached_plan(model, decision) if not filter else self._plan(model, decision, filter)
         items: list[dict[str, Any]] = []
         scanned = 0
         partition, start_key = state.get("p"), state.get("k")
@@ -425,6 +433,17 @@ class Store:
             if not start_key:
                 partition, start_key = partition + 1, None
         return Page(items, None, scanned)
+
+    def _cached_plan(self, model: Model, decision: Decision) -> list[_Partition]:
+        key = (id(model), decision.constraint)
+        entry = self._plans.get(key)
+        if entry is not None and entry[0] is model:  # the model is kept, so its id isn't reused
+            return entry[1]
+        plan = self._plan(model, decision, None)
+        if len(self._plans) >= _MAX_CACHED_PLANS:
+            self._plans.pop(next(iter(self._plans)))  # the oldest goes
+        self._plans[key] = (model, plan)
+        return plan
 
     def _plan(
         self, model: Model, decision: Decision, filter_input: Mapping[str, Any] | None
