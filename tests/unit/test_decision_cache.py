@@ -89,3 +89,17 @@ def test_the_least_recently_used_entry_goes_first() -> None:
 def test_max_entries_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         DecisionCache(max_entries=0)
+
+
+def test_one_users_tokens_do_not_share_a_hash() -> None:
+    """A user's new tokens differ only in their claims; if those were left out of the hash, every
+    token would land in one bucket and each lookup would compare against all of them."""
+    tokens = [replace(ALICE, claims={**ALICE.claims, "jti": f"token-{n}", "iat": n}) for n in range(200)]
+    assert len({hash(token) for token in tokens}) == len(tokens)
+
+
+def test_equal_principals_hash_alike_whatever_the_claim_order() -> None:
+    forward = replace(ALICE, claims={"a": 1, "b": {"c": [1, 2]}, "d": "x"})
+    backward = replace(ALICE, claims={"d": "x", "b": {"c": [1, 2]}, "a": 1})
+    assert forward == backward
+    assert hash(forward) == hash(backward)

@@ -16,7 +16,6 @@ Example::
 from __future__ import annotations
 
 import json
-import marshal
 import math
 import os
 import re
@@ -25,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelauth.errors import IdentityError
 
@@ -85,6 +84,16 @@ def _freeze(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return tuple(_freeze(item) for item in value)
     return value
+
+
+def _hash_frozen(value: Any) -> int:
+    """A hash of a :func:`_freeze` result that agrees with ``==``: mappings compare without
+    regard to order, so they hash as a frozenset of their items."""
+    if isinstance(value, Mapping):
+        return hash(frozenset((key, _hash_frozen(item)) for key, item in value.items()))
+    if isinstance(value, tuple):
+        return hash(tuple(_hash_frozen(item) for item in value))
+    return hash(value)
 
 
 def _thaw(value: Any) -> Any:
@@ -331,9 +340,10 @@ class Principal:
 
     def __hash__(self) -> int:
         cached = self._hash
-        if cached is None:  # the fields compared by __eq__, except the claim mappings
+        if cached is None:  # every field __eq__ compares: one user's tokens differ in claims only
             fields_ = (self.mode, self.sub, self.username, self.issuer, self.groups, self.iam)
-            cached = hash((*fields_, self.api_key, self.source_ip))
+            claims = (_hash_frozen(self.claims), _hash_frozen(self.resolver_context))
+            cached = hash((*fields_, self.api_key, self.source_ip, *claims))
             object.__setattr__(self, "_hash", cached)
         return cached
 
@@ -434,16 +444,23 @@ class Principal:
             raise IdentityError("the authorizer data is nested too deeply") from None
 
 
+class _Remembered(NamedTuple):
+    identity: dict[str, Any]  # a private copy, of JSON's types only
+    numbers: tuple[tuple[tuple[Any, ...], type], ...]  # where it holds numbers or booleans, and which
+    principal: Principal
+
+
 class PrincipalCache:
     """:meth:`Principal.from_appsync` that hands back the same Principal for an identity it has
     read before, so a warm function doesn't validate and copy one caller's claims per request.
 
-    The key is the identity serialized by :mod:`marshal` (format 2: no back-references), with
-    both ``authType`` values. marshal writes each value with its type, and equal bytes load back
-    as equal values of equal types, so ``1``, ``1.0`` and ``true`` (equal in Python, but read as
-    different claim texts) never share an entry. What marshal can't write (anything but JSON's
-    types, nesting past its depth limit) is not cached; neither are refused identities, nor
-    events without an identity object (API keys). Bounded, least recently used first out.
+    An entry is found by a few of the identity's fields (and both ``authType`` values) and used
+    only when the whole identity equals the remembered one *with the same types*: Python's
+    ``==`` holds ``1``, ``1.0`` and ``true`` equal, yet they read as different claim texts, so
+    where the remembered identity holds a number or a boolean the new one must hold the same
+    type. (Elsewhere equality already implies it: a string, null, list or object only equals its
+    own kind.) Identities that aren't JSON's types, refused identities and events without an
+    identity object (API keys) are not cached. Bounded, least recently used first out.
 
     >>> cache = PrincipalCache()
     >>> event = {"identity": {"resolverContext": {"sub": "u-42"}}, "authType": "Lambda Authorization"}
@@ -456,30 +473,73 @@ class PrincipalCache:
             raise ValueError("max_entries must be at least 1")
         self.config = config or _DEFAULT_CONFIG
         self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[Any, Any, bytes], Principal] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], _Remembered] = OrderedDict()
 
     def from_appsync(self, event: Mapping[str, Any], *, auth_type: str | None = None) -> Principal:
         identity = event.get("identity") if type(event) is dict else None
-        event_auth_type = event.get("authType") if identity is not None else None
-        keyable = isinstance(event_auth_type, str | None) and isinstance(auth_type, str | None)
-        if type(identity) is not dict or not keyable:  # from_appsync refuses or reads it uncached
+        if type(identity) is not dict:  # API key (null identity) or refused: nothing to remember
             return Principal.from_appsync(event, auth_type=auth_type, config=self.config)
         try:
-            key = (auth_type, event_auth_type, marshal.dumps(identity, 2))
-        except ValueError:  # not JSON's types, or nested too deeply: decided uncached
+            key = (auth_type, event.get("authType"), *_bucket(identity))
+            entry = self._entries.get(key)
+        except TypeError:  # an unhashable field: from_appsync refuses it or reads it uncached
             return Principal.from_appsync(event, auth_type=auth_type, config=self.config)
-        principal = self._entries.get(key)
-        if principal is not None:
+        if entry is not None and entry.identity == identity and _same_number_types(entry, identity):
             self._entries.move_to_end(key)
-            return principal
+            return entry.principal
         principal = Principal.from_appsync(event, auth_type=auth_type, config=self.config)
-        self._entries[key] = principal
+        numbers: list[tuple[tuple[Any, ...], type]] = []
+        try:
+            remembered = _json_copy(identity, (), numbers)
+        except TypeError:  # not JSON's types: not remembered
+            return principal
+        self._entries[key] = _Remembered(remembered, tuple(numbers), principal)
+        self._entries.move_to_end(key)
         if len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
         return principal
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _bucket(identity: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Fields that tell callers (and one caller's tokens) apart, to find a remembered identity."""
+    claims = identity.get("claims")
+    context = identity.get("resolverContext")
+    return (
+        identity.get("sub"),
+        identity.get("username"),
+        identity.get("userArn"),
+        claims.get("jti") if type(claims) is dict else None,
+        context.get("sub") if type(context) is dict else None,
+    )
+
+
+def _json_copy(value: Any, path: tuple[Any, ...], numbers: list[tuple[tuple[Any, ...], type]]) -> Any:
+    """A deep copy of JSON data, noting where it holds numbers and booleans (and their types);
+    TypeError for anything else (a tuple, a set, an object)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _json_copy(item, (*path, key), numbers) for key, item in value.items()}
+    if kind is list:
+        return [_json_copy(item, (*path, index), numbers) for index, item in enumerate(value)]
+    if kind is int or kind is float or kind is bool:
+        numbers.append((path, kind))
+    elif kind is not str and value is not None:
+        raise TypeError(f"not a JSON value: {kind.__name__}")
+    return value
+
+
+def _same_number_types(entry: _Remembered, identity: Mapping[str, Any]) -> bool:
+    """Given ``entry.identity == identity``: do its numbers and booleans have the same types?"""
+    for path, kind in entry.numbers:
+        value: Any = identity
+        for step in path:
+            value = value[step]
+        if type(value) is not kind:
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- AppSync
