@@ -69,7 +69,7 @@ class Outcome(NamedTuple):
 
 
 OutcomeListener = Callable[[Outcome], None]
-_Handler = Callable[[Model, Mapping[str, Any]], Any]
+_Handler = Callable[[Model, Mapping[str, Any], "_Request"], Any]
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -200,12 +200,12 @@ class GraphQLApp:
             if auth_type is not None and not isinstance(auth_type, str):
                 raise BadRequest("authType must be a string")
             principal = self._principals.from_appsync(event, auth_type=auth_type)
-            self._request = _Request(principal, type_name, field_name)
+            self._request = req = _Request(principal, type_name, field_name)
             arguments = event.get("arguments")
             if arguments is not None and not isinstance(arguments, dict):
                 raise BadRequest(f"{field_name}: arguments must be an object")
             if route is not None:
-                data = route.handler(route.model, arguments or {})
+                data = route.handler(route.model, arguments or {}, req)
             else:  # a custom field: Powertools calls it with the arguments as keywords
                 data = self.router.resolve({**event, "arguments": arguments or {}}, context)
             if self.on_outcome is not None or logger.log_level <= logging.DEBUG:
@@ -252,12 +252,12 @@ class GraphQLApp:
         if self._request is not None:
             self._request.decision = decision
 
-    def _output(self, model: Model, op: Operation, output: Output) -> dict[str, Any]:
+    @staticmethod
+    def _output(model: Model, op: Operation, output: Output, req: _Request) -> dict[str, Any]:
         """The item as the client sees it: read-denied fields null, with an error each.
 
         A mutation's result is also what subscribers receive, whoever they are, so fields with
         their own rules are nulled in it, as Amplify does (spec §2.4)."""
-        req = self._req
         out = output.item  # a fresh dict per request (Operations.output)
         if op in (Operation.CREATE, Operation.UPDATE, Operation.DELETE):
             out.update({f.name: None for f in model.fields if f.rules is not None})
@@ -271,54 +271,57 @@ class GraphQLApp:
         out["__typename"] = model.name
         return out
 
-    def _subscribe(self, model: Model, arguments: Mapping[str, Any]) -> _Subscription:
+    def _subscribe(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> _Subscription:
         """Subscribe time (operation ``listen``): deny, or allow with the filter AppSync applies
         to every event so this caller only receives what the rules let it read."""
-        check_arguments(arguments, self._req.field_name, _NO_ARGUMENTS, ())
-        decision = self.operations.decide(self._req.principal, model, Operation.LISTEN)
+        check_arguments(arguments, req.field_name, _NO_ARGUMENTS, ())
+        decision = self.operations.decide(req.principal, model, Operation.LISTEN)
         if decision.constraint is None:
             return _Subscription(None)
         return _Subscription(subscription_filter(model, decision.constraint))
 
     # -- operations -----------------------------------------------------------------------------
-    def _get(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
-        args = check_arguments(arguments, self._req.field_name, _GET_ARGUMENTS, ("id",))
-        output = self.operations.get(self._req.principal, model, args["id"])
+    def _get(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any] | None:
+        args = check_arguments(arguments, req.field_name, _GET_ARGUMENTS, ("id",))
+        output = self.operations.get(req.principal, model, args["id"])
         # not found is not an auth failure (spec §12 #8)
-        return None if output is None else self._output(model, Operation.GET, output)
+        return None if output is None else self._output(model, Operation.GET, output, req)
 
-    def _list(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        args = check_arguments(arguments, self._req.field_name, _LIST_ARGUMENTS, ())
+    def _list(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
+        args = check_arguments(arguments, req.field_name, _LIST_ARGUMENTS, ())
         page = self.operations.list(
-            self._req.principal,
+            req.principal,
             model,
             filter=args.get("filter"),
             limit=args.get("limit"),
             next_token=args.get("nextToken"),
         )
-        items = [self._output(model, Operation.LIST, out) for out in page.items]
+        items = [self._output(model, Operation.LIST, out, req) for out in page.items]
         return {"items": items, "nextToken": page.next_token, "__typename": f"Model{model.name}Connection"}
 
-    def _create(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        args = self._mutation_arguments(arguments, "create")
-        return self._output(
-            model, Operation.CREATE, self.operations.create(self._req.principal, model, args["input"])
+    def _create(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
+        args = self._mutation_arguments(arguments, "create", req)
+        output = self.operations.create(req.principal, model, args["input"])
+        return self._output(model, Operation.CREATE, output, req)
+
+    def _update(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
+        data = self._input_with_id(
+            model, self._mutation_arguments(arguments, "update", req)["input"], "Update"
         )
+        output = self.operations.update(req.principal, model, data.pop("id"), data)
+        return self._output(model, Operation.UPDATE, output, req)
 
-    def _update(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = self._input_with_id(model, self._mutation_arguments(arguments, "update")["input"], "Update")
-        output = self.operations.update(self._req.principal, model, data.pop("id"), data)
-        return self._output(model, Operation.UPDATE, output)
-
-    def _delete(self, model: Model, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = self._input_with_id(model, self._mutation_arguments(arguments, "delete")["input"], "Delete")
+    def _delete(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
+        data = self._input_with_id(
+            model, self._mutation_arguments(arguments, "delete", req)["input"], "Delete"
+        )
         if set(data) - {"id", "_version"}:
             raise BadRequest(f"Delete{model.name}Input takes only id and _version")
-        output = self.operations.delete(self._req.principal, model, data["id"], data.get("_version"))
-        return self._output(model, Operation.DELETE, output)
+        output = self.operations.delete(req.principal, model, data["id"], data.get("_version"))
+        return self._output(model, Operation.DELETE, output, req)
 
-    def _mutation_arguments(self, arguments: Mapping[str, Any], verb: str) -> dict[str, Any]:
-        args = check_arguments(arguments, self._req.field_name, _MUTATION_ARGUMENTS, ("input",))
+    def _mutation_arguments(self, arguments: Mapping[str, Any], verb: str, req: _Request) -> dict[str, Any]:
+        args = check_arguments(arguments, req.field_name, _MUTATION_ARGUMENTS, ("input",))
         if args.get("condition") is not None:
             hint = "" if verb == "create" else "; use _version"
             raise BadRequest(f"condition is not supported on {verb}{hint}")

@@ -190,9 +190,8 @@ class Store:
 
     # -- reads ----------------------------------------------------------------------------------
     def get(self, model: Model, item_id: str) -> dict[str, Any] | None:
-        out = self._call(
-            "get_item", TableName=self.table(model), Key={"id": {"S": item_id}}, ConsistentRead=True
-        )
+        table = self._tables[model.name]
+        out = self._call("get_item", TableName=table, Key={"id": {"S": item_id}}, ConsistentRead=True)
         raw = out.get("Item")
         return self._load(raw) if raw else None
 

@@ -30,13 +30,12 @@ def check_arguments(
     arguments: Any, field: str, allowed: AbstractSet[str], required: Collection[str]
 ) -> dict[str, Any]:
     """The field's arguments as a dict, with no unknown and no missing names."""
-    # the usual case, checked cheaply: a dict of known names with every required one set
-    if (
-        type(arguments) is dict
-        and arguments.keys() <= allowed
-        and all(arguments.get(name) is not None for name in required)
-    ):
-        return dict(arguments)
+    if type(arguments) is dict and arguments.keys() <= allowed:  # the usual case, checked cheaply
+        for name in required:
+            if arguments.get(name) is None:
+                break
+        else:
+            return dict(arguments)
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, Mapping):
