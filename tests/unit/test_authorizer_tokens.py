@@ -114,6 +114,8 @@ REFUSED: dict[str, Callable[[], str | None]] = {
     "wrong issuer (another pool)": lambda: f"Bearer {UNTRUSTED.token(sub=ALICE_SUB, token_use='access')}",
     "issuer of another trusted IdP": lambda: f"Bearer {access_token(iss=OIDC.issuer)}",
     "wrong client_id (access token)": lambda: f"Bearer {access_token(client_id='other-client')}",
+    # Cognito's client_id is one string; only an OIDC aud may be a list
+    "client_id as a list holding the client": lambda: f"Bearer {access_token(client_id=[CLIENT])}",
     "wrong token_use (ID token)": lambda: f"Bearer {id_token()}",
     "no token_use": lambda: f"Bearer {access_token(token_use=None)}",
     "alg none": lambda: f"Bearer {alg_none()}",

@@ -7,7 +7,9 @@ compare every answer with a fresh, uncached decide().
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -103,3 +105,46 @@ def test_equal_principals_hash_alike_whatever_the_claim_order() -> None:
     backward = replace(ALICE, claims={"d": "x", "b": {"c": [1, 2]}, "a": 1})
     assert forward == backward
     assert hash(forward) == hash(backward)
+
+
+# Python holds these equal; the rules read them as "1", "1.0", "true", "0.0", "-0.0", ...
+EQUAL_IN_PYTHON = [1, 1.0, True, 0, 0.0, -0.0, False, [1], [True]]
+TENANT_DOC = Model("Doc", rules=[allow.owner("oidc").identity_claim("tenant")])
+
+
+def tenant(value: Any) -> Principal:
+    return Principal(AuthMode.OIDC, issuer="https://idp.example/", claims={"tenant": value})
+
+
+@pytest.mark.parametrize("first", EQUAL_IN_PYTHON)
+@pytest.mark.parametrize("then", EQUAL_IN_PYTHON)
+def test_claims_equal_in_python_but_read_differently_get_their_own_decision(first: Any, then: Any) -> None:
+    cache = DecisionCache()
+    cache.decide(tenant(first), TENANT_DOC, Operation.LIST)
+    uncached = decide(tenant(then), TENANT_DOC, Operation.LIST)
+    assert cache.decide(tenant(then), TENANT_DOC, Operation.LIST) == uncached
+    assert (tenant(first) == tenant(then)) == (repr(first) == repr(then))
+
+
+def test_claims_too_deep_to_hash_here_are_decided_uncached() -> None:
+    deep: Any = "x"
+    for _ in range(150):
+        deep = {"a": deep}
+    caller = replace(ALICE, claims={**ALICE.claims, "deep": deep})
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(_frames()) + 120)  # enough to decide, too little to hash the claims
+    try:
+        with pytest.raises(RecursionError):
+            hash(caller)
+        got = DecisionCache().decide(caller, TODO, Operation.LIST)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert got == decide(caller, TODO, Operation.LIST)
+
+
+def _frames() -> list[object]:
+    frame, frames = sys._getframe(), []
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back  # type: ignore[assignment]
+    return frames

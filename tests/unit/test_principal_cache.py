@@ -59,7 +59,7 @@ def test_a_repeated_identity_gets_the_same_principal() -> None:
     assert len(cache) == 1
 
 
-EQUAL_IN_PYTHON = [1, 1.0, True, [1], [1.0], [True], {"n": 1}, {"n": True}, 0, False, -0.0]
+EQUAL_IN_PYTHON = [1, 1.0, True, [1], [1.0], [True], {"n": 1}, {"n": True}, 0, 0.0, False, -0.0]
 
 
 def claims_event(value: Any) -> dict[str, Any]:

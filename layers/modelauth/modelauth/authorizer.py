@@ -447,7 +447,7 @@ class TokenVerifier:
         # Cognito access tokens name their client in client_id and carry no aud (spec §9)
         what = "client_id" if issuer.token_uses and token_use == "access" else "aud"  # noqa: S105
         client = claims.get(what)
-        clients = client if isinstance(client, list) else [client]
+        clients = client if isinstance(client, list) and what == "aud" else [client]  # aud may be a list
         if not any(isinstance(c, str) and c in issuer.audiences for c in clients):
             raise _denied(f"token {what} {_short(client)} is not an allowed client")
         auth_time = claims.get("auth_time")

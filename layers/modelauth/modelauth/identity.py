@@ -86,14 +86,21 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _hash_frozen(value: Any) -> int:
-    """A hash of a :func:`_freeze` result that agrees with ``==``: mappings compare without
-    regard to order, so they hash as a frozenset of their items."""
+def _typed(value: Any) -> Any:
+    """A hashable key of a :func:`_freeze` result that is equal only for values the rule engine
+    reads alike: ``1``, ``1.0`` and ``True`` differ (they read as "1", "1.0", "true"), so do
+    ``0.0`` and ``-0.0``; mappings compare without regard to order. Values of other types are
+    keyed by identity, so they never make two different objects equal."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return kind, value
+    if kind is float:
+        return kind, repr(value)
     if isinstance(value, Mapping):
-        return hash(frozenset((key, _hash_frozen(item)) for key, item in value.items()))
-    if isinstance(value, tuple):
-        return hash(tuple(_hash_frozen(item) for item in value))
-    return hash(value)
+        return Mapping, frozenset((type(key), key, _typed(item)) for key, item in value.items())
+    if kind is tuple:
+        return kind, tuple(_typed(item) for item in value)
+    return kind, id(value)
 
 
 def _thaw(value: Any) -> Any:
@@ -335,15 +342,31 @@ class Principal:
     resolver_context: Mapping[str, Any] = field(default_factory=_empty_mapping, hash=False)
     api_key: str | None = field(default=None, repr=False)  # a credential: never logged
     source_ip: tuple[str, ...] = ()
-    # the hash, once computed: a Principal is a cache key on every request (DecisionCache)
+    # what __eq__ and __hash__ compare, once computed: a Principal is a cache key on every
+    # request (DecisionCache), and one user's tokens differ in their claims only
+    _key: tuple[Any, ...] | None = field(default=None, init=False, repr=False, compare=False)
     _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _compared(self) -> tuple[Any, ...]:
+        key = self._key
+        if key is None:  # every field, the claims by type as the rules read them (see _typed)
+            fields_ = (self.mode, self.sub, self.username, self.issuer, self.groups, self.iam)
+            claims = (_typed(self.claims), _typed(self.resolver_context))
+            key = (*fields_, self.api_key, self.source_ip, *claims)
+            object.__setattr__(self, "_key", key)
+        return key
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not Principal:
+            return NotImplemented
+        return self._compared() == other._compared()
 
     def __hash__(self) -> int:
         cached = self._hash
-        if cached is None:  # every field __eq__ compares: one user's tokens differ in claims only
-            fields_ = (self.mode, self.sub, self.username, self.issuer, self.groups, self.iam)
-            claims = (_hash_frozen(self.claims), _hash_frozen(self.resolver_context))
-            cached = hash((*fields_, self.api_key, self.source_ip, *claims))
+        if cached is None:
+            cached = hash(self._compared())
             object.__setattr__(self, "_hash", cached)
         return cached
 
@@ -446,7 +469,7 @@ class Principal:
 
 class _Remembered(NamedTuple):
     identity: dict[str, Any]  # a private copy, of JSON's types only
-    numbers: tuple[tuple[tuple[Any, ...], type], ...]  # where it holds numbers or booleans, and which
+    numbers: tuple[tuple[tuple[Any, ...], Any], ...]  # where it holds numbers or booleans: _number_mark
     principal: Principal
 
 
@@ -458,9 +481,11 @@ class PrincipalCache:
     only when the whole identity equals the remembered one *with the same types*: Python's
     ``==`` holds ``1``, ``1.0`` and ``true`` equal, yet they read as different claim texts, so
     where the remembered identity holds a number or a boolean the new one must hold the same
-    type. (Elsewhere equality already implies it: a string, null, list or object only equals its
-    own kind.) Identities that aren't JSON's types, refused identities and events without an
-    identity object (API keys) are not cached. Bounded, least recently used first out.
+    type (and a float the same repr: ``0.0 == -0.0``). Identities nested deeper than comparing
+    them allows are read uncached. (Elsewhere equality already implies it: a string, null, list
+    or object only equals its own kind.) Identities that aren't JSON's types, refused identities
+    and events without an identity object (API keys) are not cached. Bounded, least recently
+    used first out.
 
     >>> cache = PrincipalCache()
     >>> event = {"identity": {"resolverContext": {"sub": "u-42"}}, "authType": "Lambda Authorization"}
@@ -482,16 +507,18 @@ class PrincipalCache:
         try:
             key = (auth_type, event.get("authType"), *_bucket(identity))
             entry = self._entries.get(key)
-        except TypeError:  # an unhashable field: from_appsync refuses it or reads it uncached
+            if entry is not None and entry.identity == identity and _same_numbers(entry, identity):
+                self._entries.move_to_end(key)
+                return entry.principal
+        # an unhashable field (from_appsync refuses it or reads it uncached), or nesting deeper
+        # than comparing allows: read it uncached, as if nothing were remembered
+        except (TypeError, RecursionError):
             return Principal.from_appsync(event, auth_type=auth_type, config=self.config)
-        if entry is not None and entry.identity == identity and _same_number_types(entry, identity):
-            self._entries.move_to_end(key)
-            return entry.principal
         principal = Principal.from_appsync(event, auth_type=auth_type, config=self.config)
-        numbers: list[tuple[tuple[Any, ...], type]] = []
+        numbers: list[tuple[tuple[Any, ...], Any]] = []
         try:
             remembered = _json_copy(identity, (), numbers)
-        except TypeError:  # not JSON's types: not remembered
+        except (TypeError, RecursionError):  # not JSON's types, or too deep to copy: not remembered
             return principal
         self._entries[key] = _Remembered(remembered, tuple(numbers), principal)
         self._entries.move_to_end(key)
@@ -516,7 +543,7 @@ def _bucket(identity: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _json_copy(value: Any, path: tuple[Any, ...], numbers: list[tuple[tuple[Any, ...], type]]) -> Any:
+def _json_copy(value: Any, path: tuple[Any, ...], numbers: list[tuple[tuple[Any, ...], Any]]) -> Any:
     """A deep copy of JSON data, noting where it holds numbers and booleans (and their types);
     TypeError for anything else (a tuple, a set, an object)."""
     kind = type(value)
@@ -525,19 +552,25 @@ def _json_copy(value: Any, path: tuple[Any, ...], numbers: list[tuple[tuple[Any,
     if kind is list:
         return [_json_copy(item, (*path, index), numbers) for index, item in enumerate(value)]
     if kind is int or kind is float or kind is bool:
-        numbers.append((path, kind))
+        numbers.append((path, _number_mark(value)))
     elif kind is not str and value is not None:
         raise TypeError(f"not a JSON value: {kind.__name__}")
     return value
 
 
-def _same_number_types(entry: _Remembered, identity: Mapping[str, Any]) -> bool:
-    """Given ``entry.identity == identity``: do its numbers and booleans have the same types?"""
-    for path, kind in entry.numbers:
+def _number_mark(value: int | float) -> Any:
+    """What must match besides ``==`` for a number to read as the same text: its type, and for
+    a float its repr (``0.0 == -0.0``, yet they read as "0.0" and "-0.0")."""
+    return repr(value) if type(value) is float else type(value)
+
+
+def _same_numbers(entry: _Remembered, identity: Mapping[str, Any]) -> bool:
+    """Given ``entry.identity == identity``: do its numbers and booleans read the same?"""
+    for path, mark in entry.numbers:
         value: Any = identity
         for step in path:
             value = value[step]
-        if type(value) is not kind:
+        if _number_mark(value) != mark:
             return False
     return True
 

@@ -618,8 +618,9 @@ class DecisionCache:
     """:func:`decide` for requests that carry neither an item nor an input (get, list, delete
     and subscribe are decided that way first), remembered per caller.
 
-    :func:`decide` is pure, so an equal :class:`Principal` (every field compared, claims
-    included) on the same model object and operation gets the same answer: a warm function
+    :func:`decide` is pure, so an equal :class:`Principal` (every field compared, claim values
+    by type as the rules read them: ``1``, ``1.0`` and ``true`` differ) on the same model object
+    and operation gets the same answer: a warm function
     serving the same callers again skips the rule evaluation. Bounded: the least recently
     used entry goes first once ``max_entries`` are held.
 
@@ -643,7 +644,10 @@ class DecisionCache:
 
     def decide(self, principal: Principal, model: Model, op: Operation) -> Decision:
         key = (id(model), op, principal)
-        entry = self._entries.get(key)
+        try:
+            entry = self._entries.get(key)
+        except RecursionError:  # claims nested deeper than hashing allows: decide uncached
+            return decide(principal, model, op, config=self.config)
         if entry is not None and entry[0] is model:
             self._entries.move_to_end(key)
             return entry[1]
