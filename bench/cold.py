@@ -204,7 +204,7 @@ def added_imports(handler: list[dict[str, float]], baseline: list[dict[str, floa
 
 def _describe(label: str, added: dict[str, float], top: int = 6) -> str:
     parts = [f"{name} {ms(secs)}" for name, secs in list(added.items())[:top]]
-    return f"  {label}: {ms(sum(added.values()))} in all; " + ", ".join(parts)
+    return f"    {label}: {ms(sum(added.values()))} in all; " + ", ".join(parts)
 
 
 # -- the benchmark ----------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ def run(config: Config) -> Section:
         f"baseline {_median_gcs(samples['baseline'])} (`modelauth.startup.freeze_startup_heap` keeps what "
         "the cold start built out of them; without it one full collection, about 17 ms, ran while the "
         "boto3 client was created)",
-        "What the handler imports beyond the baseline (`-X importtime` self time of the modules the "
+        "  What the handler imports beyond the baseline (`-X importtime` self time of the modules the "
         f"baseline does not import, by package; median of {min(config.runs, IMPORTTIME_RUNS)} runs, "
         "inflated by the tracing):",
         _describe("bytecode cached", added["bytecode"]),

@@ -66,8 +66,14 @@ def report(sections: list[Section], config: Config, took: float, load: tuple[str
         "",
     ]
     for section in sections:
-        lines += [f"- {section.details[0]}", *(f"  - {d.strip()}" for d in section.details[1:])]
+        lines += [f"- {section.details[0]}", *(_nested(detail) for detail in section.details[1:])]
     return "\n".join(lines) + "\n"
+
+
+def _nested(detail: str) -> str:
+    """A detail line as a Markdown sub-item, nested as deep as its indentation (two spaces a level)."""
+    depth = max(1, (len(detail) - len(detail.lstrip(" "))) // 2)
+    return f"{'  ' * depth}- {detail.strip()}"
 
 
 def main(argv: list[str] | None = None) -> int:
