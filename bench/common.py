@@ -57,7 +57,7 @@ class Config:
 
     @classmethod
     def full(cls) -> Config:
-        return cls(runs=15, batch=200, items=100_000, owners=2_000, page_limit=20)
+        return cls(runs=25, batch=200, items=100_000, owners=2_000, page_limit=20)
 
     @classmethod
     def quick(cls) -> Config:

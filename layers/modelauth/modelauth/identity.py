@@ -570,7 +570,8 @@ def _same_numbers(entry: _Remembered, identity: Mapping[str, Any]) -> bool:
         value: Any = identity
         for step in path:
             value = value[step]
-        if _number_mark(value) != mark:
+        kind = type(value)  # _number_mark, inlined: this runs for every number on every request
+        if kind is not mark and (kind is not float or repr(value) != mark):
             return False
     return True
 
