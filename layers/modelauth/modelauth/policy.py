@@ -689,11 +689,8 @@ def present(model: Model, item: Mapping[str, Any]) -> dict[str, Any]:
     """The API view of a stored item: composite owner values read back as the username part
     (``"A1::alice"`` → ``"alice"``), as Amplify's owner field resolver does (spec §3.2)."""
     out = dict(item)
-    for rule in model.owner_rules:
-        name = rule.owner_field
-        if name is None or "::" not in rule.owner_claim or name not in out:
-            continue
-        value = out[name]
+    for name in model.composite_owner_fields:
+        value = out.get(name)
         if isinstance(value, str):
             out[name] = value.rsplit("::", 1)[-1]
         elif isinstance(value, list):

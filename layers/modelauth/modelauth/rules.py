@@ -407,9 +407,13 @@ class Model:
     fields: Sequence[Field] = ()
     rules: Sequence[Rule] = ()
     plural: str | None = None
-    # derived once here, read on every request
-    _owner_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
-    _has_field_rules: bool = field(init=False, repr=False, compare=False)
+    # derived once here, read on every request (plain attributes: no call on the warm path)
+    #: owner rules on the model and its fields (their fields are filled on create)
+    owner_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    #: whether any field has rules of its own (else every field follows the model's)
+    has_field_rules: bool = field(init=False, repr=False, compare=False)
+    #: owner fields holding ``<sub>::<username>`` values, shown to clients as the username part
+    composite_owner_fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", tuple(self.fields))
@@ -431,8 +435,11 @@ class Model:
                     declared.add(name)
         object.__setattr__(self, "fields", (*self.fields, *added))
         flat = tuple(_flatten((*self.rules, *(r for f in self.fields for r in f.rules or ()))))
-        object.__setattr__(self, "_owner_rules", tuple(r for r in flat if r.strategy is Strategy.OWNER))
-        object.__setattr__(self, "_has_field_rules", any(f.rules is not None for f in self.fields))
+        owners = tuple(r for r in flat if r.strategy is Strategy.OWNER)
+        object.__setattr__(self, "owner_rules", owners)
+        object.__setattr__(self, "has_field_rules", any(f.rules is not None for f in self.fields))
+        composite = (r.owner_field for r in owners if r.owner_field is not None and "::" in r.owner_claim)
+        object.__setattr__(self, "composite_owner_fields", tuple(dict.fromkeys(composite)))
         for rule in flat:
             _check_field_kind(self, rule)
         _check_required_fields_readable(self)
@@ -452,16 +459,6 @@ class Model:
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
-
-    @property
-    def owner_rules(self) -> tuple[Rule, ...]:
-        """Owner rules on the model and its fields (their fields are filled on create)."""
-        return self._owner_rules
-
-    @property
-    def has_field_rules(self) -> bool:
-        """Whether any field has rules of its own (else every field follows the model's)."""
-        return self._has_field_rules
 
 
 def _flatten(rules: Iterable[Rule]) -> Iterable[Rule]:
