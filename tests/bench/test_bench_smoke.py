@@ -3,6 +3,8 @@ machine is shared and noisy, and `make bench` reports ratios, not pass/fail timi
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 
@@ -17,6 +19,7 @@ ROWS = [
     "warm getTodo (owner rule)",
     "warm listTodos (owner rule)",
     "warm updateTodo (owner rule)",
+    "warm getTodo, instructions (callgrind)",
     "authorizer: verify + AppSync response",
     "authorizer: repeated token (cache hit)",
     "authorizer: repeated token + AppSync response",
@@ -43,3 +46,13 @@ def test_the_table_has_the_row(smoke_output: str, row: str) -> None:
     cells = [cell.strip() for cell in line.strip("|").split("|")]
     assert len(cells) == 6, line
     assert all(cells), line
+
+
+def test_instructions_are_counted_where_valgrind_is(smoke_output: str) -> None:
+    """Every machine of this project's kind has valgrind: the row then holds counts, not a note."""
+    [line] = [line for line in smoke_output.splitlines() if line.startswith("| warm getTodo, instructions")]
+    if shutil.which("valgrind") is None:
+        assert "valgrind not installed" in line, line
+        return
+    counts = r"\| \d+\.\d{3} M \(\+[\d,.]+ k\) +\| \d+\.\d{3} M +"
+    assert re.search(counts + r"\| \d+\.\d{2}\N{MULTIPLICATION SIGN} ", line), line
