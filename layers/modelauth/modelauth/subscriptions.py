@@ -54,7 +54,7 @@ class SubscriptionLimitError(BadRequest):
 
 def _presented(model: Model, field: str, values: tuple[str, ...]) -> list[str]:
     """Values as subscription payloads carry them (composite owners read back shortened)."""
-    composite = any(r.owner_field == field and "::" in r.owner_claim for r in model.owner_rules)
+    composite = field in model.composite_owner_fields
     shown = [v.rsplit("::", 1)[-1] if composite else v for v in values]
     return list(dict.fromkeys(shown))
 
