@@ -30,13 +30,8 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 def child(side: str, requests: int) -> None:
     """The work one callgrind child counts (its set-up is counted too, and cancels out)."""
-    from botocore.stub import Stubber
-
-    handler = warm.load_handler()
-    client = handler.app.store._client
-    stubber = Stubber(client)
-    stubber.activate()
-    case = warm.cases(warm.MinimalHandler(client))[0]  # getTodo, owner rule, one event repeated
+    handler, stubber, minimal = warm.stubbed()
+    case = warm.cases(minimal)[0]  # getTodo, owner rule, one event repeated
     [(operation, response)] = case.responses
     calls = {
         "full": lambda: handler.lambda_handler(case.event, None),
@@ -106,4 +101,6 @@ def run(config: Config) -> Section:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in SIDES or not sys.argv[2].isdigit():
+        raise SystemExit(f"usage: python -m bench.instructions <{'|'.join(SIDES)}> <requests>")
     child(sys.argv[1], int(sys.argv[2]))

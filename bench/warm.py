@@ -220,12 +220,18 @@ def _check(case: Case, full: dict[str, Any], minimal: dict[str, Any]) -> None:
     assert items(full) == items(minimal), (full, minimal)
 
 
-def run(config: Config) -> Section:
+def stubbed() -> tuple[ModuleType, Stubber, MinimalHandler]:
+    """The handler and the hand-written baseline on one activated Stubber: the handler's own
+    client, built by Store.from_env."""
     handler = load_handler()
-    client = handler.app.store._client  # the handler's own client, built by Store.from_env
+    client = handler.app.store._client
     stubber = Stubber(client)
     stubber.activate()
-    minimal = MinimalHandler(client)
+    return handler, stubber, MinimalHandler(client)
+
+
+def run(config: Config) -> Section:
+    handler, stubber, minimal = stubbed()
     section = Section("Warm overhead")
     for case in cases(minimal):
 
