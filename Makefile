@@ -1,4 +1,5 @@
-# modelauth - developer and CI entry points (GNU make).
+# modelauth - developer and CI entry points (GNU make). The library is src/modelauth (runtime) and
+# src/modelauth/local (the laptop side); example/ is a SAM project that uses it as yours would.
 #   make demo   the main job: real requests through every auth mode on the embedded default (moto)
 #   make test   lint + unit/functional/infra tests + sam build + e2e (sam local invoke in Docker)
 # A fresh machine needs python3 (>= 3.11), a pyenv Python 3.12 (for `sam build`) and the Docker CLI;
@@ -41,17 +42,17 @@ help:
 	@echo "make test-e2e  docker + build, then sam local invoke against moto"
 	@echo "make build     sam build"
 	@echo "make bench     benchmarks as ratios to baselines; writes bench/results.md (a few minutes)"
-	@echo "make schema    regenerate graphql/schema.graphql from the models"
+	@echo "make schema    regenerate example/graphql/schema.graphql from example/appschema"
 	@echo "make docker    start dockerd and build the local Lambda image (root)"
 	@echo "make clean     remove build output and caches (keeps $(VENV))"
 
 install: $(STAMP)
 
-# graphql/schema.graphql is generated from layers/modelauth/appschema (a test checks it is current)
+# example/graphql/schema.graphql is generated from example/appschema (a test checks it is current)
 schema: install
-	$(BIN)/python -m modelauth.sdl graphql/schema.graphql
+	cd example && ../$(BIN)/python -m modelauth.sdl graphql/schema.graphql
 
-$(STAMP): pyproject.toml layers/modelauth/requirements.txt
+$(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
@@ -60,8 +61,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/cfn-lint template.yaml
-	$(BIN)/sam validate --lint
+	$(BIN)/cfn-lint example/template.yaml
+	cd example && ../$(BIN)/sam validate --lint
 
 test: install
 	$(MAKE) --no-print-directory lint
@@ -69,7 +70,7 @@ test: install
 	$(MAKE) --no-print-directory test-e2e
 
 test-fast: install
-	$(call pytest,-m 'not e2e' --doctest-modules layers/modelauth tests)
+	$(call pytest,-m 'not e2e' --doctest-modules src tests)
 
 test-e2e: install docker build
 	$(call pytest,-m e2e tests/e2e)
@@ -77,7 +78,7 @@ test-e2e: install docker build
 build: install
 	@test -x "$(PY312_BIN)/python3.12" || { echo "python3.12 not found in $(PYENV_ROOT)/versions/3.12.*" \
 		"nor on PATH: install it (pyenv install 3.12) - sam build needs the function's runtime" >&2; exit 1; }
-	PATH="$(PY312_BIN):$$PATH" $(BIN)/sam build
+	cd example && PATH="$(PY312_BIN):$$PATH" ../$(BIN)/sam build
 
 # Needs root: it may apt-get install docker.io/debootstrap and start dockerd (idempotent, ~0.1 s when done).
 docker:
@@ -86,15 +87,15 @@ docker:
 	$(if $(filter 0,$(shell id -u)),,sudo) $(SHARED)/tools/lambda-python-image.sh
 
 demo: install
-	$(BIN)/modelauth demo
+	cd example && ../$(BIN)/modelauth demo
 
 # The local AppSync endpoint until Ctrl-C; `modelauth users|token|creds|explain` talk to it.
 serve: install
-	$(BIN)/modelauth serve $(if $(PORT),--port $(PORT))
+	cd example && ../$(BIN)/modelauth serve $(if $(PORT),--port $(PORT))
 
 bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .aws-sam example/.aws-sam build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

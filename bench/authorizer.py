@@ -10,11 +10,11 @@ from typing import Any
 
 import boto3
 import jwt
-from modelauth.authorizer import Issuer, LambdaAuthorizer, LruTokenCache, TokenVerifier
-from modelauth.local import LocalUserPool, moto_jwks
 
 from bench import common
 from bench.common import Config, Section
+from modelauth.authorizer import Issuer, LambdaAuthorizer, LruTokenCache, TokenVerifier
+from modelauth.local import LocalUserPool, moto_jwks
 
 GOAL_RATIO = 1.2
 GOAL_CACHED = 10e-6
@@ -41,7 +41,7 @@ def _cache_from_env(pool: LocalUserPool, jwks: dict[str, Any]) -> bool:
 
 
 def run(config: Config) -> Section:
-    from appschema import SCHEMA
+    from tests.fixtures.schema import SCHEMA
 
     common.configure_env()
     pool, token = cognito_token()

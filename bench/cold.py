@@ -6,7 +6,7 @@ The handler is imported from a copy laid out like Lambda's ``/opt/python`` + ``/
 two variants:
 
 - *bytecode cached*: the layer's own code compiled ahead (``compileall``), dependencies from the
-  venv (which has ``.pyc``) — what layers/modelauth/Makefile ships (it compiles everything);
+  venv (which has ``.pyc``) — what example/layers/modelauth/Makefile ships (it compiles everything);
 - *without .pyc*: the layer's code **and** its requirements (Powertools, PyJWT, …) as source
   only, as SAM's stock ``BuildMethod: python3.12`` leaves them; ``/opt`` is read-only in Lambda,
   so every cold start would compile these modules again.
@@ -35,6 +35,7 @@ from packaging.utils import canonicalize_name
 
 from bench.common import (
     ENV,
+    EXAMPLE,
     GRAPHQL_HANDLER,
     LAYER,
     Comparison,
@@ -95,8 +96,8 @@ class Variant:
 def _env(path: Path | None) -> dict[str, str]:
     env = {**os.environ, **ENV, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONPATH", None)
-    if path is not None:
-        env["PYTHONPATH"] = str(path)
+    # the tree holds the example's appschema; the venv variant finds it in the example project
+    env["PYTHONPATH"] = str(path if path is not None else EXAMPLE)
     return env
 
 
@@ -157,11 +158,12 @@ def _copy(source: Path, target_dir: Path) -> None:
 def build_tree(root: Path, *, with_requirements: bool, compiled: bool) -> Path:
     """``/opt/python`` (the layer) and ``/var/task`` (the function) merged in one directory."""
     root.mkdir()
-    for package in ("modelauth", "appschema"):
-        _copy(LAYER / package, root)
+    _copy(LAYER / "modelauth", root)
+    shutil.rmtree(root / "modelauth" / "local")  # the layer ships the runtime only
+    _copy(EXAMPLE / "appschema", root)
     _copy(GRAPHQL_HANDLER, root)
     if with_requirements:
-        requirements = (LAYER / "requirements.txt").read_text().split("\n")
+        requirements = (EXAMPLE / "layers" / "modelauth" / "requirements.txt").read_text().split("\n")
         lines = [r.strip() for r in requirements if r.strip() and not r.startswith("#")]
         for dist in _requirement_closure(lines):
             for top in _top_level_paths(dist):
@@ -237,7 +239,7 @@ def run(config: Config) -> Section:
 
     init = compare("bytecode", "init")
     section.rows.append(compared("cold init, bytecode cached", init, ms, at_most(GOAL), init.ratio <= GOAL))
-    # what SAM's stock python3.12 build would ship (no .pyc): why layers/modelauth/Makefile exists
+    # what SAM's stock python3.12 build would ship (no .pyc): why example/layers/modelauth/Makefile exists
     section.rows.append(compared("cold init, without .pyc (stock build)", compare("source", "init"), ms))
     section.rows.append(compared("peak RSS, cold handler", compare("bytecode", "rss_kb"), _megabytes))
     wall = compare("bytecode", "wall")
@@ -246,7 +248,8 @@ def run(config: Config) -> Section:
         "interleaved; time measured inside each child around the import. The handler runs from a copy laid "
         "out like Lambda's /opt/python + /var/task; 'without .pyc' also holds the layer's "
         "requirements (Powertools, PyJWT, ...) without .pyc, as SAM's stock python3.12 build leaves them "
-        "(layers/modelauth/Makefile compiles them, so the deployed layer is the bytecode-cached row). "
+        "(example/layers/modelauth/Makefile compiles them, so the deployed layer is the bytecode-cached "
+        "row). "
         "awscrt and pyOpenSSL (dev dependencies here, not in Lambda's runtime) are hidden on both sides.",
         f"  whole process (interpreter start to exit): handler {ms(wall.measured)}, baseline "
         f"{ms(wall.baseline)}, ratio {times(wall.ratio)}",

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,8 +22,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYER = ROOT / "layers" / "modelauth"
-GRAPHQL_HANDLER = ROOT / "functions" / "graphql" / "app.py"
+LAYER = ROOT / "src"  # the library (its runtime part is what the layer ships)
+EXAMPLE = ROOT / "example"
+GRAPHQL_HANDLER = ROOT / "example" / "functions" / "graphql" / "app.py"
 
 # what the functions see in Lambda, minus real credentials: nothing here reaches AWS
 ENV = {
@@ -31,13 +33,14 @@ ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "TABLE_TODO": "Todo",
     "NEXT_TOKEN_SECRET": "bench-secret",
+    "MODELAUTH_SCHEMA": "appschema:SCHEMA",  # the example app's models (example/appschema)
     "POWERTOOLS_SERVICE_NAME": "modelauth",
 }
 
 
 def load_event(name: str) -> dict[str, Any]:
     """A sample event from events/, e.g. ``load_event("getTodo.alice")``."""
-    data: dict[str, Any] = json.loads((ROOT / "events" / f"{name}.json").read_text())
+    data: dict[str, Any] = json.loads((ROOT / "tests" / "events" / f"{name}.json").read_text())
     return data
 
 
@@ -45,6 +48,8 @@ def configure_env() -> None:
     """Set :data:`ENV` where the environment does not say otherwise."""
     for name, value in ENV.items():
         os.environ.setdefault(name, value)
+    if str(EXAMPLE) not in sys.path:  # the handler's schema module (MODELAUTH_SCHEMA) lives there
+        sys.path.append(str(EXAMPLE))
 
 
 @dataclass(frozen=True)

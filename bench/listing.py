@@ -81,13 +81,14 @@ def scan_filter(
 
 def run(config: Config) -> Section:
     configure_env()
-    from appschema import SCHEMA, TODO
+    from moto import mock_aws
+
     from modelauth.identity import AuthMode, Principal
     from modelauth.local import create_tables
     from modelauth.policy import decide
     from modelauth.rules import Operation
     from modelauth.store import Store, dynamodb_client, iter_pages
-    from moto import mock_aws
+    from tests.fixtures.schema import SCHEMA, TODO
 
     section = Section("List by owner")
     with mock_aws():

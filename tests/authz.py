@@ -29,9 +29,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm, get_default_algorithms
-from modelauth.authorizer import CallerKind
 
-from tests.conftest import ROOT, load_event
+from modelauth.authorizer import CallerKind
+from tests.conftest import PROJECT, load_event
 
 EVENT_NAMES = {
     CallerKind.APPSYNC: "authorizer.appsync",
@@ -229,7 +229,7 @@ _loaded = itertools.count()
 def load_function(name: str, environ: Mapping[str, str]) -> ModuleType:
     """functions/<name>/app.py imported afresh (a cold start) under these environment variables;
     its ``lambda_handler`` is then the deployed entry point."""
-    path = ROOT / "functions" / name / "app.py"
+    path = PROJECT / "functions" / name / "app.py"
     spec = importlib.util.spec_from_file_location(f"_function_{name}_{next(_loaded)}", path)
     assert spec is not None
     assert spec.loader is not None

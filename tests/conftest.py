@@ -1,4 +1,8 @@
-"""Shared fixtures: events from events/, a moto DynamoDB with the app's tables."""
+"""Shared fixtures: events from tests/events/, a moto DynamoDB with the fixture schema's tables.
+
+The library's tests run against the fixture schema (tests/fixtures/schema.py), never against the
+example app's models: ``MODELAUTH_SCHEMA`` points every handler and command at it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,13 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EVENTS = ROOT / "events"
+EVENTS = ROOT / "tests" / "events"
+EXAMPLE = ROOT / "example"  # the example project (its own models, template and events)
+# The SAM project the library's local/functional tests run: template, functions and SDL for the
+# fixture schema (today the example project's files, whose tables match the fixture schema).
+PROJECT = EXAMPLE
+FIXTURE_SCHEMA = "tests.fixtures.schema:SCHEMA"
+os.environ["MODELAUTH_SCHEMA"] = FIXTURE_SCHEMA
 
 # never reach real AWS from tests
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -30,10 +40,11 @@ def load_event(name: str) -> dict[str, Any]:
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     """An in-process moto DynamoDB client with every model's table created."""
-    from appschema import SCHEMA
+    from moto import mock_aws
+
     from modelauth.local import create_tables
     from modelauth.store import dynamodb_client
-    from moto import mock_aws
+    from tests.fixtures.schema import SCHEMA
 
     with mock_aws():
         client = dynamodb_client()
@@ -44,9 +55,9 @@ def dynamodb() -> Iterator[Any]:
 @pytest.fixture
 def store(dynamodb: Any) -> Any:
     """A Store over every app table (and the index table) in moto."""
-    from appschema import SCHEMA
     from modelauth.local import create_tables
     from modelauth.store import INDEX_TABLE, Store
+    from tests.fixtures.schema import SCHEMA
 
     return Store(dynamodb, create_tables(dynamodb, SCHEMA), token_key=b"test-key", index_table=INDEX_TABLE)
 
@@ -54,7 +65,7 @@ def store(dynamodb: Any) -> Any:
 @pytest.fixture
 def graphql_app(store: Any) -> Any:
     """The resolver for every app model, on moto."""
-    from appschema import SCHEMA
     from modelauth.resolvers import GraphQLApp
+    from tests.fixtures.schema import SCHEMA
 
     return GraphQLApp(SCHEMA, store)

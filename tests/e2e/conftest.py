@@ -22,9 +22,9 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import EVENTS, ROOT, load_event
+from tests.conftest import EVENTS, EXAMPLE, load_event
 
-BUILT_TEMPLATE = ROOT / ".aws-sam" / "build" / "template.yaml"
+BUILT_TEMPLATE = EXAMPLE / ".aws-sam" / "build" / "template.yaml"
 VENV_BIN = Path(sys.executable).parent
 LAMBDA_IMAGE = "public.ecr.aws/lambda/python:3.12-x86_64"
 FUNCTION = "GraphQLFunction"
@@ -49,7 +49,7 @@ def docker_gateway() -> str:
     if image.returncode != 0:
         pytest.fail(f"Lambda base image missing (`make docker` builds it): {image.stderr.strip()}")
     if not BUILT_TEMPLATE.is_file():
-        pytest.fail(f"{BUILT_TEMPLATE.relative_to(ROOT)} missing: run `make build` (make test-e2e does)")
+        pytest.fail(f"{BUILT_TEMPLATE.relative_to(EXAMPLE)} missing: run `make build` (make test-e2e does)")
     return _bridge_gateway()
 
 
@@ -205,7 +205,7 @@ def sam_invoke(env_vars_file: Path) -> Invoke:
             "--skip-pull-image",
         ]
         proc = subprocess.run(
-            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=INVOKE_TIMEOUT_S, check=False
+            cmd, cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=INVOKE_TIMEOUT_S, check=False
         )
         report = f"$ {' '.join(cmd)}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
         assert proc.returncode == 0, report

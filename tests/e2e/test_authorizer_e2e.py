@@ -28,16 +28,16 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from appschema import SCHEMA
+from samcli.yamlhelper import yaml_dump, yaml_parse
+
 from modelauth.apikeys import new_api_key
 from modelauth.authorizer import CallerKind
 from modelauth.local import LocalUserPool, create_tables, moto_jwks
 from modelauth.store import INDEX_TABLE
-from samcli.yamlhelper import yaml_dump, yaml_parse
-
 from tests.authz import authorizer_event
-from tests.conftest import EVENTS, ROOT
+from tests.conftest import EVENTS, EXAMPLE
 from tests.e2e.conftest import BUILT_TEMPLATE, INVOKE_TIMEOUT_S, REGION, VENV_BIN, _free_port, last_json_line
+from tests.fixtures.schema import SCHEMA
 
 pytestmark = pytest.mark.e2e
 
@@ -115,7 +115,7 @@ def invoke_file(setup: Setup, event_file: Path) -> Any:
         "--env-vars", str(setup.env_file), "--region", REGION, "--skip-pull-image",
     ]  # fmt: skip
     proc = subprocess.run(
-        cmd, cwd=ROOT, env=sam_env(), capture_output=True, text=True, timeout=INVOKE_TIMEOUT_S, check=False
+        cmd, cwd=EXAMPLE, env=sam_env(), capture_output=True, text=True, timeout=INVOKE_TIMEOUT_S, check=False
     )
     assert proc.returncode == 0, f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}"
     return last_json_line(proc.stdout)
@@ -185,7 +185,7 @@ def api(
     ]  # fmt: skip
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            cmd, cwd=ROOT, env=sam_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=EXAMPLE, env=sam_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     base = f"http://127.0.0.1:{port}"
     try:

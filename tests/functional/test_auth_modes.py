@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from appschema import SCHEMA
+
 from modelauth.policy import AuthConfig
 from modelauth.resolvers import GraphQLApp, Outcome
 from modelauth.store import Store
-
 from tests.conftest import load_event
+from tests.fixtures.schema import SCHEMA
 
 POOL_ID = "us-east-1:0c9c5d0e-1111-2222-3333-444455556666"
 AUTH_ROLE = "arn:aws:iam::123456789012:role/amplify-app-dev-authRole"

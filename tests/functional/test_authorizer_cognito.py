@@ -13,12 +13,12 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.parameters import SSMProvider
+from moto import mock_aws
+
 from modelauth.apikeys import SsmApiKeys, new_api_key
 from modelauth.authorizer import CallerKind, Issuer, LambdaAuthorizer, TokenVerifier
 from modelauth.errors import Unauthenticated
 from modelauth.local import LocalUserPool, moto_jwks
-from moto import mock_aws
-
 from tests.authz import authorizer_event, forge, moto_sign, unverified_claims
 
 PASSWORD = "Correct-Horse-9"

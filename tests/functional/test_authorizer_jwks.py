@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from modelauth.authorizer import CallerKind, Issuer, LambdaAuthorizer, TokenVerifier
 from modelauth.errors import Unauthenticated
 from modelauth.jwks import JwksUnavailable, KeySet
-
 from tests.authz import JwksEndpoint, TestIssuer, authorizer_event, jwks_endpoint, public_jwk
 
 IDP = TestIssuer("https://idp.example.com/", "api", kid="key-1", key_name="idp")

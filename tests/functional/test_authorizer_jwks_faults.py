@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from modelauth.authorizer import CallerKind, Issuer, LambdaAuthorizer, TokenVerifier
 from modelauth.jwks import DEFAULT_TIMEOUT, KeySet
-
 from tests.authz import (
     JwksEndpoint,
     TestIssuer,

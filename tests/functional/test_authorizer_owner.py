@@ -12,15 +12,15 @@ from typing import Any
 
 import boto3
 import pytest
-from appschema import SCHEMA
+
 from modelauth.authorizer import CallerKind, Issuer, LambdaAuthorizer, TokenVerifier
 from modelauth.local import LocalUserPool, appsync_event, moto_jwks
 from modelauth.resolvers import GraphQLApp
 from modelauth.rest import RestApp
 from modelauth.store import Store
-
 from tests.authz import authorizer_event, proxy_event, rest_authorizer_context
 from tests.conftest import load_event
+from tests.fixtures.schema import SCHEMA
 
 PASSWORD = "Correct-Horse-9"
 LAMBDA_AUTH = "Lambda Authorization"  # util.authType() for AWS_LAMBDA, forwarded by graphql/invoke.js

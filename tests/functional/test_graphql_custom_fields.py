@@ -9,12 +9,12 @@ import sys
 from typing import Any
 
 import pytest
-from appschema import SCHEMA
+
 from modelauth.errors import Unauthorized
 from modelauth.resolvers import GraphQLApp
 from modelauth.store import Store
-
-from tests.conftest import ROOT, load_event
+from tests.conftest import FIXTURE_SCHEMA, PROJECT, ROOT, load_event
+from tests.fixtures.schema import SCHEMA
 
 
 @pytest.fixture
@@ -80,10 +80,15 @@ def test_a_model_field_cannot_be_taken_over(app: GraphQLApp) -> None:
 def test_the_handler_does_not_import_powertools_event_handler_without_custom_fields() -> None:
     """Model fields are dispatched without it: its import is a third of the cold start beyond boto3."""
     code = "import sys, app\nprint('aws_lambda_powertools.event_handler' in sys.modules)\n"
-    env_path = f"{ROOT / 'layers' / 'modelauth'}:{ROOT / 'functions' / 'graphql'}"
+    env_path = f"{ROOT / 'src'}:{ROOT}:{PROJECT / 'functions' / 'graphql'}"
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env={"PYTHONPATH": env_path, "AWS_DEFAULT_REGION": "us-east-1", "PATH": ""},
+        env={
+            "PYTHONPATH": env_path,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "PATH": "",
+            "MODELAUTH_SCHEMA": FIXTURE_SCHEMA,
+        },
         capture_output=True,
         text=True,
         check=True,

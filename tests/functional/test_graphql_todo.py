@@ -6,11 +6,11 @@ import copy
 from typing import Any
 
 import pytest
-from appschema import SCHEMA, TODO
+
 from modelauth.resolvers import GraphQLApp
 from modelauth.store import Store
-
 from tests.conftest import load_event
+from tests.fixtures.schema import SCHEMA, TODO
 
 ALICE_SUB = "a1b2c3d4-0000-4000-8000-00000000a11c"
 BOB_SUB = "b0b0b0b0-0000-4000-8000-000000000b0b"

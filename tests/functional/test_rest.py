@@ -8,14 +8,14 @@ import json
 from typing import Any
 
 import pytest
-from appschema import SCHEMA
+
 from modelauth.local import create_tables
 from modelauth.rest import RestApp, resource_path
 from modelauth.rules import Field, Model, Schema, allow
 from modelauth.store import Store
-
 from tests.authz import proxy_event
 from tests.conftest import load_event
+from tests.fixtures.schema import SCHEMA
 
 ALICE = load_event("rest.getTicket.alice")["requestContext"]["authorizer"]
 BOB = load_event("rest.getTicket.bob")["requestContext"]["authorizer"]

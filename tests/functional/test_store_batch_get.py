@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from appschema import TODO
+
 from modelauth.errors import RetryableError
 from modelauth.policy import Decision
 from modelauth.rules import Operation
 from modelauth.store import Store
+from tests.fixtures.schema import TODO
 
 ALLOW = Decision(True, "Todo", Operation.CREATE, "test")
 

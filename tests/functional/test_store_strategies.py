@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from modelauth.resolvers import GraphQLApp
 
+from modelauth.resolvers import GraphQLApp
 from tests.functional.helpers import ALICE, BOB, CAROL, DAVE, Client, list_all, user
 
 NOT_AUTHORIZED = "Not Authorized to access {} on type {}"

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from modelauth.resolvers import GraphQLApp
 from modelauth.subscriptions import event_passes
-
 from tests.conftest import load_event
 from tests.functional.helpers import ALICE, BOB, Client
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from appschema import SCHEMA as APP_SCHEMA
 from cfnlint.decode import decode  # type: ignore[import-untyped]
 from cfnlint.template import Template  # type: ignore[import-untyped]
 from cfnlint.template.transforms.transform import Transform  # type: ignore[import-untyped]
 from graphql import ObjectTypeDefinitionNode, ObjectTypeExtensionNode, parse
+
 from modelauth.local import table_definition
+from modelauth.project import SchemaRef
+from tests.conftest import EXAMPLE
 
-from tests.conftest import ROOT
+APP_SCHEMA = SchemaRef.parse("appschema:SCHEMA").load(search=EXAMPLE)  # the example's models
 
-TEMPLATE = ROOT / "template.yaml"
-SCHEMA = ROOT / "graphql" / "schema.graphql"
+TEMPLATE = EXAMPLE / "template.yaml"
+SCHEMA = EXAMPLE / "graphql" / "schema.graphql"
 
 Resources = dict[str, dict[str, Any]]
 
@@ -116,6 +118,7 @@ def test_function_environment_names_every_model_table(resources: Resources) -> N
     assert set(variables) == {
         *tables,
         "INDEX_TABLE",
+        "MODELAUTH_SCHEMA",
         "USER_POOL_ID",
         "IDENTITY_POOL_ID",
         "AUTH_ROLE_ARNS",
@@ -127,6 +130,7 @@ def test_function_environment_names_every_model_table(resources: Resources) -> N
     }
     assert {k: v for k, v in variables.items() if k in tables} == tables
     assert variables["INDEX_TABLE"] == {"Ref": "ModelIndexTable"}
+    assert variables["MODELAUTH_SCHEMA"] == "appschema:SCHEMA"  # example/pyproject.toml's schema
     assert variables["USER_POOL_ID"] == {"Ref": "UserPool"}
     assert variables["AWS_ENDPOINT_URL_DYNAMODB"] == ""  # declared so `sam local --env-vars` can set it
     assert variables["POWERTOOLS_SERVICE_NAME"] == "modelauth"

@@ -19,9 +19,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.conftest import ROOT
+from tests.conftest import PROJECT
 
-TEMPLATE = ROOT / "template.yaml"
+TEMPLATE = PROJECT / "template.yaml"
 
 
 @dataclass(frozen=True)
@@ -66,15 +66,15 @@ def reasons(response: requests.Response) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def template() -> Any:
-    from modelauth.samtemplate import SamTemplate
+    from modelauth.local.samtemplate import SamTemplate
 
     return SamTemplate.load(TEMPLATE)
 
 
 @pytest.fixture(scope="session")
 def backend(template: Any) -> Iterator[Any]:
-    from appschema import SCHEMA
-    from modelauth.sandbox import Backend
+    from modelauth.local.sandbox import Backend
+    from tests.fixtures.schema import SCHEMA
 
     backend = Backend.embedded(template, SCHEMA)
     backend.add_user("alice", ["editors"])
@@ -86,7 +86,7 @@ def backend(template: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def server(template: Any, backend: Any) -> Iterator[Any]:
-    from modelauth.server import LocalServer
+    from modelauth.local.server import LocalServer
 
     with LocalServer(template, backend, port=0, log=None) as server:
         yield server

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from modelauth.appsync import Invocation, LocalAppSync, RequestAuth
+
+from modelauth.local.appsync import Invocation, LocalAppSync, RequestAuth
 
 SDL = """
 schema { query: Query mutation: Mutation }

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelauth.cli import main
 
-from tests.conftest import EVENTS, ROOT
+from modelauth.local.cli import main
+from tests.conftest import EVENTS, PROJECT
 from tests.local.conftest import Client
 
 
@@ -21,14 +21,14 @@ def state(tmp_path: Path, backend: Any, server: Any) -> Path:
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    code = main(["--template", str(ROOT / "template.yaml"), *map(str, args)])
+    code = main(["--template", str(PROJECT / "template.yaml"), *map(str, args)])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
 def test_explain_prints_every_models_matrix(capsys: pytest.CaptureFixture[str]) -> None:
-    from appschema import SCHEMA
     from modelauth.explain import access_matrix
+    from tests.fixtures.schema import SCHEMA
 
     code, out, _ = cli(capsys, "explain")
     assert code == 0

@@ -46,7 +46,7 @@ def signed(server: Any, creds: Credentials, *, body: bytes) -> dict[str, str]:
 def forged_token(backend: Any, **changes: Any) -> str:
     """A user-pool-looking token: the claims of a real one, changed, re-signed with a foreign key."""
     claims = {**jwt.decode(backend.token("alice"), options={"verify_signature": False}), **changes}
-    from modelauth.sandbox import LocalIssuer
+    from modelauth.local.sandbox import LocalIssuer
 
     stranger = LocalIssuer.generate("https://stranger.example", "x")
     return jwt.encode(

@@ -9,7 +9,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from modelauth.identitypool import IdentityPoolError, LocalIdentityPool, Role
+
+from modelauth.local.identitypool import IdentityPoolError, LocalIdentityPool, Role
 
 PROVIDER = "cognito-idp.us-east-1.amazonaws.com/us-east-1_Ab12"
 TOKENS = {"token-alice": "A1", "token-bob": "B2"}

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelauth.samtemplate import SamTemplate, TemplateError, resolve
+
+from modelauth.local.samtemplate import SamTemplate, TemplateError, resolve
 
 REFS = {"Stage": "dev", "Table": "todo-dev", "Role.Arn": "arn:aws:iam::1:role/r", "{{resolve}}": "s3cr3t"}
 

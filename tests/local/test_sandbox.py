@@ -9,8 +9,9 @@ from typing import Any
 import boto3
 import jwt
 import pytest
-from appschema import SCHEMA
-from modelauth.sandbox import Backend, BackendError, LocalIssuer
+
+from modelauth.local.sandbox import Backend, BackendError, LocalIssuer
+from tests.fixtures.schema import SCHEMA
 
 
 def test_state_round_trips_privately(tmp_path: Path, backend: Any) -> None:

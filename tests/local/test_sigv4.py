@@ -11,7 +11,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from modelauth.sigv4 import SignatureError, SigningKey, SigV4Verifier, is_sigv4, parse_authorization
+
+from modelauth.local.sigv4 import SignatureError, SigningKey, SigV4Verifier, is_sigv4, parse_authorization
 
 KEY = SigningKey("ASIAEXAMPLE123456789", "secret-key", "session-token", expires=2e9)
 URL = "http://127.0.0.1:20002/graphql"

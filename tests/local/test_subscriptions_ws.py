@@ -21,8 +21,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from modelauth.realtime import accept_key
 
+from modelauth.local.realtime import accept_key
 from tests.local.conftest import Client
 
 

@@ -55,9 +55,10 @@ def moto_endpoint() -> Iterator[str]:
 def server_tables(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Fresh app tables in the moto server; yields the settings a Store needs."""
     import requests
-    from appschema import SCHEMA
+
     from modelauth.local import create_tables
     from modelauth.store import INDEX_TABLE, dynamodb_client
+    from tests.fixtures.schema import SCHEMA
 
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_endpoint)

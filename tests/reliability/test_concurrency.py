@@ -7,10 +7,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from appschema import SCHEMA
 from modelauth.resolvers import GraphQLApp
 from modelauth.store import Store, dynamodb_client
-
+from tests.fixtures.schema import SCHEMA
 from tests.functional.helpers import ALICE, CAROL, Client
 
 WRITERS = 16

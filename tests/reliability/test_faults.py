@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from appschema import SCHEMA
 from botocore.awsrequest import AWSResponse
+
 from modelauth.resolvers import GraphQLApp
 from modelauth.store import INDEX_TABLE, Store
-
+from tests.fixtures.schema import SCHEMA
 from tests.functional.helpers import ALICE, Client
 
 

@@ -19,11 +19,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from appschema import SCHEMA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from modelauth.authorizer import CallerKind, detect_caller
 
+from modelauth.authorizer import CallerKind, detect_caller
 from tests.authz import (
     assert_invalid_credential_answer,
     authorizer_event,
@@ -33,6 +32,7 @@ from tests.authz import (
     rejected_with,
 )
 from tests.conftest import EVENTS, load_event
+from tests.fixtures.schema import SCHEMA
 from tests.security.test_hostile_events import ALICE_MARKERS, MUTATION, mutate
 from tests.security.test_hostile_tokens import environment
 from tests.unit.test_authorizer_tokens import ALICE_SUB, POOL, access_token
@@ -134,9 +134,10 @@ class RestWorld:
 @pytest.fixture(scope="module")
 def rest() -> Iterator[RestWorld]:
     """The deployed REST function on moto, with alice's Ticket and Todo stored."""
+    from moto import mock_aws
+
     from modelauth.local import create_tables
     from modelauth.store import dynamodb_client
-    from moto import mock_aws
 
     with mock_aws():
         client = dynamodb_client()

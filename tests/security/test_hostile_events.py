@@ -12,13 +12,13 @@ import json
 from typing import Any
 
 import pytest
-from appschema import SCHEMA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from modelauth.resolvers import GraphQLApp
 from modelauth.store import INDEX_TABLE, Store
-
 from tests.conftest import EVENTS, load_event
+from tests.fixtures.schema import SCHEMA
 
 KNOWN_ERROR_TYPES = {
     "Unauthorized",
@@ -48,9 +48,10 @@ JSON_VALUE = st.recursive(
 @pytest.fixture(scope="module")
 def seeded_app() -> Any:
     """One app for the module, with alice's Todo stored (moto, in-process)."""
+    from moto import mock_aws
+
     from modelauth.local import create_tables
     from modelauth.store import dynamodb_client
-    from moto import mock_aws
 
     with mock_aws():
         client = dynamodb_client()

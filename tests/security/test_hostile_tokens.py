@@ -20,13 +20,12 @@ from types import ModuleType
 from typing import Any, Literal
 
 import pytest
-from appschema import SCHEMA
+
 from modelauth.apikeys import new_api_key
 from modelauth.authorizer import CallerKind
 from modelauth.identity import Principal
 from modelauth.policy import decide
 from modelauth.rules import Model, Operation, allow
-
 from tests.authz import (
     assert_invalid_credential_answer,
     authorizer_event,
@@ -42,6 +41,7 @@ from tests.authz import (
     unverified_claims,
 )
 from tests.conftest import load_event
+from tests.fixtures.schema import SCHEMA
 from tests.unit.test_authorizer_tokens import (
     ALICE_SUB,
     CLIENT,

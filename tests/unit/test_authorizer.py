@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from appschema import SCHEMA
+
 from modelauth.authorizer import (
     Caller,
     CallerKind,
@@ -23,9 +23,9 @@ from modelauth.errors import Unauthenticated
 from modelauth.identity import AuthMode, Principal
 from modelauth.jwks import JwksUnavailable
 from modelauth.rules import Field, Model, Schema, allow
-
 from tests.authz import EVENT_NAMES, TestIssuer, authorizer_event
 from tests.conftest import load_event
+from tests.fixtures.schema import SCHEMA
 from tests.unit.test_authorizer_tokens import CLIENT, POOL, POOL_ID, access_token
 
 # ----------------------------------------------------------------------------- callers

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from modelauth.apikeys import (
     ApiKeyExpired,
     ApiKeyRecord,
@@ -20,7 +21,6 @@ from modelauth.apikeys import (
 )
 from modelauth.authorizer import CallerKind, LambdaAuthorizer, TokenVerifier
 from modelauth.errors import Unauthenticated
-
 from tests.authz import authorizer_event
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

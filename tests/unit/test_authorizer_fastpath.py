@@ -18,14 +18,14 @@ from typing import Any
 
 import jwt
 import pytest
-from appschema import SCHEMA
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
 from modelauth import authorizer as authorizer_module
 from modelauth.authorizer import DEFAULT_LEEWAY, Caller, CallerKind, Issuer, LambdaAuthorizer, TokenVerifier
 from modelauth.errors import Unauthenticated
-
 from tests.authz import authorizer_event, b64url, rsa_key, unverified_claims
+from tests.fixtures.schema import SCHEMA
 from tests.unit.test_authorizer_tokens import ALICE_SUB, CLIENT, POOL, POOL_ID, access_token
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

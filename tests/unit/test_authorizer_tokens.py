@@ -14,12 +14,12 @@ from typing import Any
 
 import jwt
 import pytest
-from appschema import SCHEMA
 from cryptography.hazmat.primitives import serialization
+
 from modelauth.authorizer import CallerKind, Issuer, LambdaAuthorizer, TokenVerifier
 from modelauth.errors import Unauthenticated
-
 from tests.authz import TestIssuer, authorizer_event, forge, rsa_key
+from tests.fixtures.schema import SCHEMA
 
 POOL_ID = "us-east-1_TestPool1"
 CLIENT = "app-client-1"

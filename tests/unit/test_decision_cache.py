@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from modelauth.identity import AuthMode, Principal
 from modelauth.policy import DecisionCache, decide
 from modelauth.rules import Model, Operation, allow
-
 from tests.unit.test_policy_properties import Caller, callers, model_of, rule_lists
 
 ITEMLESS = [Operation.GET, Operation.LIST, Operation.DELETE, Operation.LISTEN]

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from modelauth.identity import AuthMode, Principal
 from modelauth.policy import AuthConfig, decide, explain
 from modelauth.rules import Field, Model, Operation, allow
-
 from tests.unit.test_policy_matrix import PROFILE, SECRET, TEASER
 from tests.unit.test_policy_worked_examples import (
     API_KEY,

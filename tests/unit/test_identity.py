@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from modelauth.errors import IdentityError, Unauthorized
 from modelauth.identity import AuthMode, IamIdentity, IdentityConfig, Principal
-
 from tests.conftest import EVENTS, load_event
 
 ACCOUNT = "123456789012"

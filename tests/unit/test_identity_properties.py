@@ -16,9 +16,9 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from modelauth.errors import IdentityError
 from modelauth.identity import AuthMode, IamIdentity, IdentityConfig, Principal
-
 from tests.conftest import EVENTS, load_event
 from tests.unit.test_identity import (
     ACCOUNT,

@@ -17,8 +17,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-INVOKE_JS = ROOT / "graphql" / "invoke.js"
-SUBSCRIPTION_JS = ROOT / "graphql" / "subscription.js"
+INVOKE_JS = ROOT / "src" / "modelauth" / "js" / "invoke.js"
+SUBSCRIPTION_JS = ROOT / "src" / "modelauth" / "js" / "subscription.js"
 JS_DIR = Path(__file__).parent / "js"
 
 DENIED = {"message": "Not Authorized to access getTodo on type Query", "errorType": "Unauthorized"}

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from modelauth.identity import AuthMode, IamIdentity, Principal
 from modelauth.policy import AuthConfig, decide, denied_read_fields
 from modelauth.rules import READ_OPERATIONS, Field, Model, Operation, Rule, allow
-
 from tests.unit.test_policy_worked_examples import (
     ACCOUNT,
     ALICE,

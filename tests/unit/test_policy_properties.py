@@ -22,6 +22,7 @@ from typing import Any
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+
 from modelauth.identity import AuthMode, Principal
 from modelauth.policy import Decision, decide
 from modelauth.rules import READ_OPERATIONS, Field, Model, Operation, Rule, allow

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from _pytest.mark import ParameterSet
+
 from modelauth.identity import AuthMode, IamIdentity, Principal
 from modelauth.policy import AuthConfig, Decision, decide, denied_read_fields, present
 from modelauth.rules import Field, Model, Rule, allow

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from modelauth.errors import IdentityError
 from modelauth.identity import IdentityConfig, Principal, PrincipalCache
-
 from tests.unit.test_identity_properties import APPSYNC_EVENTS, _mutated
 
 

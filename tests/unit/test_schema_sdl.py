@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 from graphql import GraphQLInputObjectType, GraphQLObjectType, GraphQLSchema, build_schema, get_named_type
-from modelauth.appsync import APPSYNC_PRELUDE
 
-from tests.conftest import ROOT
+from modelauth.local.appsync import APPSYNC_PRELUDE
+from tests.conftest import PROJECT
 
-SCHEMA_FILE = ROOT / "graphql" / "schema.graphql"
+SCHEMA_FILE = PROJECT / "graphql" / "schema.graphql"
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from modelauth.identity import AuthMode, Principal
 from modelauth.policy import Condition, Constraint, decide
 from modelauth.rules import Field, Model, Operation, SchemaError, allow
@@ -120,7 +121,7 @@ def test_schema_build_rejects_models_whose_listen_rules_cannot_fit() -> None:
 
 
 def test_schema_build_accepts_the_app_models() -> None:
-    from appschema import SCHEMA
+    from tests.fixtures.schema import SCHEMA
 
     for model in SCHEMA.models:
         check_model(model)

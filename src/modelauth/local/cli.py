@@ -1,0 +1,389 @@
+"""The ``modelauth`` command: a local AppSync endpoint and the tools around it.
+
+::
+
+    modelauth serve [--port N] [--aws [--stack NAME]]     the local endpoint (see modelauth.local.server)
+    modelauth users add NAME [--group G ...]            a user in the local user pool
+    modelauth token NAME [--id | --oidc | --lambda] [--group G ...]
+    modelauth token --api-key | --lambda-key            the endpoint's keys
+    modelauth creds [--user NAME | --role ROLE] [--json]  identity-pool / STS credentials (SigV4)
+    modelauth explain [--json] [--model M]              the access matrix
+    modelauth explain --as FILE_OR_TOKEN --op OP --model M [--id X] [--input JSON] [--json]
+    modelauth demo                                      the walkthrough (make demo)
+
+Errors are one line on stderr and a non-zero exit code, never a traceback.
+
+Example::
+
+    >>> main(["explain", "--model", "Todo", "--json"])  # doctest: +ELLIPSIS
+    {
+      "Todo": {
+    ...
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from modelauth.project import Project, ProjectError
+from modelauth.rules import Schema
+
+__all__ = ["main"]
+
+# Top-level modules of the `local` extra: missing ones mean `pip install 'modelauth[local]'`.
+_LOCAL_DEPENDENCIES = frozenset({"graphql", "moto", "requests", "yaml", "werkzeug", "flask"})
+
+_OPERATIONS = ("create", "update", "delete", "get", "list", "listen", "sync", "search")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelauth", description="Amplify-grade model authorization, locally"
+    )
+    parser.add_argument(
+        "--schema",
+        default=None,
+        help="package.module:ATTR (default: [tool.modelauth] schema in pyproject.toml)",
+    )
+    parser.add_argument(
+        "--template", type=Path, default=None, help="the SAM template (default: the project's)"
+    )
+    parser.add_argument(
+        "--state", type=Path, default=None, help="state file (default <project>/.modelauth/local.json)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="the GraphQL API on 127.0.0.1 with every auth mode")
+    serve.add_argument("--port", type=int, default=None, help="default 20002; 0 picks a free port")
+    serve.add_argument("--aws", action="store_true", help="use the tables and user pool of a deployed stack")
+    serve.add_argument("--stack", default=None, help="stack name for --aws (default: samconfig.toml's)")
+    serve.add_argument("--region", default=None, help="default: AWS_DEFAULT_REGION or us-east-1")
+    serve.add_argument("--log-level", default="WARNING", help="the functions' log level (default WARNING)")
+
+    users = sub.add_parser("users", help="local user-pool users").add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="add a confirmed user (password generated, kept in the state)")
+    add.add_argument("name")
+    add.add_argument("--group", action="append", default=[], help="a user-pool group (repeatable)")
+    users.add_parser("list", help="the local users")
+
+    token = sub.add_parser("token", help="a credential for curl: JWT, API key or Lambda-authorizer key")
+    token.add_argument("name", nargs="?")
+    kind = token.add_mutually_exclusive_group()
+    kind.add_argument("--id", dest="kind", action="store_const", const="id", help="Cognito ID token")
+    kind.add_argument("--oidc", dest="kind", action="store_const", const="oidc", help="local OIDC issuer")
+    kind.add_argument(
+        "--lambda", dest="kind", action="store_const", const="lambda", help="for the Lambda authorizer"
+    )
+    kind.add_argument("--api-key", dest="kind", action="store_const", const="api-key", help="the API key")
+    kind.add_argument(
+        "--lambda-key", dest="kind", action="store_const", const="lambda-key", help="authorizer key"
+    )
+    token.add_argument("--group", action="append", default=[], help="groups claim (--oidc / --lambda)")
+
+    creds = sub.add_parser("creds", help="AWS credentials from the local identity pool (or STS)")
+    who = creds.add_mutually_exclusive_group()
+    who.add_argument("--user", help="signed-in user (authenticated role); default: a guest")
+    who.add_argument("--role", help="a backend role to assume (e.g. modelauth-backend)")
+    creds.add_argument("--json", action="store_true")
+
+    explain = sub.add_parser("explain", help="the access matrix, or why one request is allowed/denied")
+    explain.add_argument("--json", action="store_true")
+    explain.add_argument("--model", help="one model (required with --as)")
+    explain.add_argument("--as", dest="caller", help="an event JSON file or a credential (JWT, API key)")
+    explain.add_argument("--op", choices=_OPERATIONS, help="the operation (with --as)")
+    explain.add_argument("--id", dest="item_id", help="the stored item to judge against (running endpoint)")
+    explain.add_argument("--input", help="create/update input as JSON")
+
+    sub.add_parser("demo", help="the walkthrough: every auth mode and model through the local endpoint")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        args.project = Project.find()
+        args.template = args.template or args.project.path("template")
+        args.state = args.state or args.project.root / ".modelauth" / "local.json"
+        return int(_COMMANDS[args.command](args))
+    except KeyboardInterrupt:
+        return 130
+    except ProjectError as exc:  # bad configuration: say what to do, exit 2 (a usage error)
+        print(f"modelauth {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in _LOCAL_DEPENDENCIES:
+            print(
+                f"modelauth {args.command}: needs the local extras ({exc.name} is missing): "
+                "pip install 'modelauth[local]'",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"modelauth {args.command}: {_describe(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # every failure is one typed line, never a traceback
+        print(f"modelauth {args.command}: {_describe(exc)}", file=sys.stderr)
+        return 1
+
+
+def _describe(exc: Exception) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+    if isinstance(exc, EndpointConnectionError):
+        return f"cannot reach {exc.kwargs.get('endpoint_url')}: is `modelauth serve` running?"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code')}: {error.get('Message')}"
+    if isinstance(exc, BotoCoreError | OSError | ValueError | KeyError | RuntimeError):
+        return f"{type(exc).__name__}: {exc}"
+    reason = getattr(exc, "reason", None)
+    return f"{type(exc).__name__}: {reason or exc}"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    from modelauth.local.server import DEFAULT_PORT, serve
+
+    region = args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    stack = (args.stack or _samconfig_stack(args.project.root)) if args.aws else None
+    return serve(
+        args.template,
+        _schema(args),
+        port=DEFAULT_PORT if args.port is None else args.port,
+        state_path=args.state,
+        aws_stack=stack,
+        region=region,
+        log_level=args.log_level,
+    )
+
+
+def _samconfig_stack(root: Path) -> str:
+    import tomllib
+
+    try:
+        config = tomllib.loads((root / "samconfig.toml").read_text())
+    except FileNotFoundError:
+        return "modelauth"
+    name = config.get("default", {}).get("global", {}).get("parameters", {}).get("stack_name")
+    return str(name or "modelauth")
+
+
+def _users(args: argparse.Namespace) -> int:
+    from modelauth.local.sandbox import Backend
+
+    backend = Backend.load(args.state)
+    if args.action == "list":
+        for name in backend.users:
+            print(name)
+        return 0
+    sub = backend.add_user(args.name, args.group)
+    backend.save(args.state)
+    groups = f" in {', '.join(args.group)}" if args.group else ""
+    print(f"added {args.name}{groups} (sub {sub}); token: modelauth token {args.name}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from modelauth.local.sandbox import Backend
+
+    backend = Backend.load(args.state)
+    if args.kind == "api-key":
+        print(next(iter(backend.api_keys)))
+    elif args.kind == "lambda-key":
+        print(backend.lambda_api_key)
+    elif not args.name:
+        raise ValueError("a user name is required (or --api-key / --lambda-key)")
+    else:
+        print(backend.token(args.name, args.kind or "access", args.group))
+    return 0
+
+
+def _creds(args: argparse.Namespace) -> int:
+    import boto3
+
+    from modelauth.local.sandbox import Backend
+
+    backend = Backend.load(args.state)
+    if backend.endpoint is None:
+        raise RuntimeError("the state names no running endpoint: start `modelauth serve`")
+    options: dict[str, Any] = {
+        "endpoint_url": backend.endpoint.removesuffix("graphql"),
+        "region_name": backend.region,
+        "aws_access_key_id": "local",  # the local endpoint checks no signature on these calls
+        "aws_secret_access_key": "local",
+    }
+    if args.role:
+        answer = boto3.client("sts", **options).assume_role(
+            RoleArn=args.role, RoleSessionName="modelauth-cli"
+        )
+        credentials = answer["Credentials"]
+        secret, who = credentials["SecretAccessKey"], answer["AssumedRoleUser"]["Arn"]
+    else:
+        identity = boto3.client("cognito-identity", **options)
+        logins = {backend.login_provider: backend.token(args.user, "id")} if args.user else {}
+        identity_id = identity.get_id(IdentityPoolId=backend.identity_pool_id, Logins=logins)["IdentityId"]
+        answer = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)
+        credentials = answer["Credentials"]
+        secret = credentials["SecretKey"]
+        who = f"{identity_id} ({'authenticated ' + args.user if args.user else 'guest'})"
+    values = {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+        "AWS_REGION": backend.region,
+    }
+    if args.json:
+        print(json.dumps({**values, "identity": who, "expiration": str(credentials["Expiration"])}, indent=2))
+    else:
+        print("\n".join(f"export {k}={v}" for k, v in values.items()))
+        print(f"# {who}, expires {credentials['Expiration']}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> Schema:
+    project: Project = args.project
+    return project.load_schema(args.schema)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    SCHEMA = _schema(args)
+
+    from modelauth.explain import access_matrix, render_matrix
+
+    models = [m for m in SCHEMA.models if args.model in (None, m.name)]
+    if not models:
+        raise ValueError(f"no model {args.model!r}; models: {', '.join(m.name for m in SCHEMA.models)}")
+    if args.caller is None:
+        matrix = access_matrix(type(SCHEMA)(models=tuple(models)))
+        print(json.dumps(matrix, indent=2) if args.json else render_matrix(matrix))
+        return 0
+    if args.op is None or args.model is None:
+        raise ValueError("--as needs --op and --model")
+    explanation = _explain_request(args, models[0])
+    print(json.dumps(explanation.as_json(), indent=2) if args.json else explanation.render())
+    return 0 if explanation.allowed else 3
+
+
+def _explain_request(args: argparse.Namespace, model: Any) -> Any:
+    from modelauth.explain import RequestExplanation, explain_request, principal_from_file
+    from modelauth.identity import IdentityConfig
+    from modelauth.local.samtemplate import SamTemplate
+    from modelauth.local.sandbox import Backend, BackendError
+    from modelauth.policy import AuthConfig
+    from modelauth.rules import Operation
+
+    template = SamTemplate.load(args.template)
+    try:
+        backend: Backend | None = Backend.load(args.state)
+    except BackendError:
+        backend = None  # an event file needs no running endpoint
+    identity_config, auth_config = IdentityConfig(), AuthConfig()
+    if backend is not None:
+        identity_config = IdentityConfig(user_pool_issuers=frozenset({backend.user_pool_issuer}))
+        auth_config = AuthConfig(
+            identity_pool_id=backend.identity_pool_id,
+            auth_role_arns=frozenset({backend.auth_role.arn(backend.account_id)}),
+            unauth_role_arns=frozenset({backend.unauth_role.arn(backend.account_id)}),
+        )
+    denied: frozenset[str] = frozenset()
+    if _is_file(args.caller):
+        principal = principal_from_file(Path(args.caller), identity_config)
+    else:
+        if backend is None:
+            raise BackendError(
+                "a credential is checked with the local endpoint's keys: start `modelauth serve`"
+            )
+        principal, denied, refusal = _principal_of_credential(template, backend, args.caller, identity_config)
+        if refusal is not None:
+            return RequestExplanation(model.name, args.op, "-", "-", False, "appsync (401)", refusal)
+    item = None
+    if args.item_id is not None:
+        if backend is None:
+            raise BackendError("--id reads the item from the running endpoint: start `modelauth serve`")
+        item = _stored_item(template, backend, model, args.item_id)
+    from graphql import build_schema
+
+    from modelauth.local.appsync import APPSYNC_PRELUDE, field_modes
+
+    modes = field_modes(
+        build_schema(APPSYNC_PRELUDE + template.api.schema_path.read_text()), template.api.default_mode
+    )
+    return explain_request(
+        principal,
+        model,
+        Operation(args.op),
+        item=item,
+        input=json.loads(args.input) if args.input else None,
+        config=auth_config,
+        field_modes=modes,
+        denied_fields=denied,
+    )
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except OSError:  # a JWT is longer than a file name may be
+        return False
+
+
+def _principal_of_credential(
+    template: Any, backend: Any, credential: str, config: Any
+) -> tuple[Any, frozenset[str], str | None]:
+    """Authenticate ``credential`` as the endpoint would: (principal, deniedFields, 401 reason)."""
+    from modelauth.errors import ModelAuthError
+    from modelauth.identity import Principal
+    from modelauth.local.appsync import AUTH_TYPE_TEXT
+    from modelauth.local.server import build_authenticator, load_functions
+
+    functions = load_functions(template, backend, filter(None, [template.api.lambda_authorizer]))
+    authenticator = build_authenticator(template, backend, functions)
+    header = "x-api-key" if credential.startswith("da2-") else "authorization"
+    try:
+        auth = authenticator.authenticate("POST", "/graphql", [(header, credential)], b"", "127.0.0.1")
+    except ModelAuthError as exc:
+        return None, frozenset(), exc.reason
+    event = {"identity": auth.identity, "request": {"headers": {header: credential}}}
+    principal = Principal.from_appsync(event, auth_type=AUTH_TYPE_TEXT[auth.mode], config=config)
+    return principal, auth.denied_fields, None
+
+
+def _stored_item(template: Any, backend: Any, model: Any, item_id: str) -> dict[str, Any]:
+    from modelauth.store import Store
+
+    function = next(iter(set(template.resolvers.values())))
+    env = backend.environment(template, function)
+    store = Store(
+        backend.client("dynamodb"), {model.name: env[f"TABLE_{model.name.upper()}"]}, token_key=b"explain"
+    )
+    item = store.get(model, item_id)
+    if item is None:
+        raise KeyError(f"no {model.name} with id {item_id!r}")
+    return item
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from modelauth.local.demo import run
+
+    return run(_schema(args), template_path=args.template)
+
+
+_COMMANDS = {
+    "serve": _serve,
+    "users": _users,
+    "token": _token,
+    "creds": _creds,
+    "explain": _explain,
+    "demo": _demo,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

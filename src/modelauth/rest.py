@@ -1,0 +1,306 @@
+"""A JSON REST API over every model of a schema, on Powertools' API Gateway resolvers, with
+the same identity, rules and store as the GraphQL API.
+
+Routes per model (``Todo`` → ``/todos``; the plural is ``Model.list_name`` in lower case):
+
+=========================  ==========  ====================================================
+``GET /todos``             list        ``?limit=&nextToken=&filter=<JSON filter>``
+``POST /todos``            create      body: the fields (``id`` optional) → 201 + Location
+``GET /todos/{id}``        get         404 when missing
+``PATCH /todos/{id}``      update      body: the fields to change, ``_version`` optional
+``DELETE /todos/{id}``     delete      ``?_version=`` optional
+=========================  ==========  ====================================================
+
+The caller is :meth:`Principal.from_apigw` (the Lambda authorizer's context, Cognito authorizer
+claims, IAM, …). Errors are :class:`~modelauth.errors.ModelAuthError` mapped in one place to
+their HTTP status (400/401/403/404/409/503) with the JSON body
+``{"message", "errorType"[, "errorInfo"]}``; fields the caller may not read come back as
+``null`` and are named in the ``x-modelauth-denied-fields`` header. One function serves REST APIs
+(payload 1.0) and HTTP APIs (payload 2.0): the event's ``version`` picks the resolver.
+
+Example (functions/rest/app.py)::
+
+    from modelauth.rest import RestApp
+
+    app = RestApp.from_env()  # the schema named by $MODELAUTH_SCHEMA
+
+    def lambda_handler(event, context):
+        return app.resolve(event, context)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+from modelauth.errors import BadRequest, ModelAuthError, NotFound
+from modelauth.identity import IdentityConfig, Principal
+from modelauth.operations import Operations, Output
+from modelauth.policy import AuthConfig, Decision
+from modelauth.project import load_schema
+from modelauth.rules import Model, Schema
+from modelauth.startup import freeze_startup_heap
+from modelauth.store import Store
+
+__all__ = ["RestApp", "resource_path"]
+
+logger = Logger(service="modelauth")
+
+_JSON = "application/json"
+DENIED_FIELDS_HEADER = "x-modelauth-denied-fields"
+
+
+def resource_path(model: Model) -> str:
+    """The collection path of a model: ``/todos``, ``/catalogitems``."""
+    return "/" + model.list_name.lower()
+
+
+def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response[str]:
+    return Response(status, _JSON, json.dumps(body, separators=(",", ":")), headers=dict(headers or {}))
+
+
+def _item(output: Output, status: int = 200, headers: Mapping[str, str] | None = None) -> Response[str]:
+    extra = dict(headers or {})
+    if output.denied_fields:
+        extra[DENIED_FIELDS_HEADER] = ",".join(output.denied_fields)
+    return _json(status, output.item, extra)
+
+
+def _error(exc: ModelAuthError) -> Response[str]:
+    logger.info("refused", extra={"status": exc.http_status, "reason": exc.reason})
+    return _json(exc.http_status, exc.as_http_body())
+
+
+def _unexpected(exc: Exception) -> Response[str]:
+    logger.exception("unexpected failure")
+    return _json(500, ModelAuthError("Internal error").as_http_body())
+
+
+def _not_found(exc: Exception) -> Response[str]:
+    return _json(404, NotFound("No such resource").as_http_body())
+
+
+class RestApp:
+    """The REST/HTTP API for every model of a schema."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        store: Store,
+        *,
+        identity_config: IdentityConfig | None = None,
+        auth_config: AuthConfig | None = None,
+    ) -> None:
+        self.schema = schema
+        self.operations = Operations(store, auth_config, on_decision=_log_decision)
+        self.identity_config = identity_config or IdentityConfig()
+        self.rest = APIGatewayRestResolver()
+        self.http = APIGatewayHttpResolver()
+        for router in (self.rest, self.http):
+            for model in schema.models:
+                self._register(router, model)
+            router.not_found(_not_found)
+            router.exception_handler(ModelAuthError)(_error)
+            router.exception_handler(Exception)(_unexpected)
+
+    @classmethod
+    def from_env(cls, schema: Schema | None = None) -> RestApp:
+        """Build once at import: DynamoDB client, tables and settings from the environment
+        (``schema`` defaults to the one ``$MODELAUTH_SCHEMA`` names). The same
+        :meth:`AuthConfig.from_env` as the GraphQL resolver, so an IAM-authorized route is judged
+        like AppSync's AWS_IAM mode."""
+        if schema is None:
+            schema = load_schema()
+        freeze_startup_heap()  # the imports are done: keep them out of the collector's way
+        app = cls(
+            schema,
+            Store.from_env(schema.models),
+            identity_config=IdentityConfig.from_env(),
+            auth_config=AuthConfig.from_env(),
+        )
+        freeze_startup_heap()
+        return app
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        """Answer one API Gateway proxy event (REST/payload 1.0, or HTTP API payload 2.0).
+
+        Powertools reads the event before any route (and its error handlers) runs, so the event's
+        envelope is checked first: a malformed one is a 400, never a traceback."""
+        try:
+            version = _check_envelope(event)
+        except BadRequest as exc:
+            return _bare(_error(exc))
+        router = self.http if version == "2.0" else self.rest
+        try:
+            return router.resolve(event, context)
+        except Exception as exc:  # outside the routes: no handler of the router's saw it
+            return _bare(_unexpected(exc))
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def _register(self, router: ApiGatewayResolver, model: Model) -> None:
+        collection = resource_path(model)
+        one = collection + "/<item_id>"
+        router.get(collection)(lambda: self._list(router, model))
+        router.post(collection)(lambda: self._create(router, model))
+        router.get(one)(lambda item_id: self._get(router, model, item_id))
+        router.patch(one)(lambda item_id: self._update(router, model, item_id))
+        router.delete(one)(lambda item_id: self._delete(router, model, item_id))
+
+    def _principal(self, router: ApiGatewayResolver) -> Principal:
+        return Principal.from_apigw(router.current_event.raw_event, config=self.identity_config)
+
+    # -- operations -----------------------------------------------------------------------------
+    def _get(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
+        output = self.operations.get(self._principal(router), model, item_id)
+        if output is None:
+            raise NotFound(f"{model.name} {item_id} not found")
+        return _item(output)
+
+    def _list(self, router: ApiGatewayResolver, model: Model) -> Response[str]:
+        query = router.current_event.query_string_parameters or {}
+        page = self.operations.list(
+            self._principal(router),
+            model,
+            filter=_json_param(query.get("filter"), "filter"),
+            limit=_int_param(query.get("limit"), "limit"),
+            next_token=query.get("nextToken"),
+        )
+        denied = sorted({name for out in page.items for name in out.denied_fields})
+        headers = {DENIED_FIELDS_HEADER: ",".join(denied)} if denied else None
+        return _json(200, {"items": [out.item for out in page.items], "nextToken": page.next_token}, headers)
+
+    def _create(self, router: ApiGatewayResolver, model: Model) -> Response[str]:
+        output = self.operations.create(self._principal(router), model, _body(router))
+        location = f"{resource_path(model)}/{output.item['id']}"
+        return _item(output, 201, {"Location": location})
+
+    def _update(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
+        body = _body(router)
+        if isinstance(body, dict) and "id" in body:
+            if body["id"] != item_id:
+                raise BadRequest("the body's id differs from the path's")
+            body = {k: v for k, v in body.items() if k != "id"}
+        return _item(self.operations.update(self._principal(router), model, item_id, body))
+
+    def _delete(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
+        query = router.current_event.query_string_parameters or {}
+        version = _int_param(query.get("_version"), "_version")
+        return _item(self.operations.delete(self._principal(router), model, item_id, version))
+
+
+def _log_decision(decision: Decision) -> None:
+    log = logger.debug if decision.allowed else logger.info  # refusals at INFO, the rest on demand
+    log(
+        "allowed" if decision.allowed else "denied",
+        extra={"model": decision.model, "operation": decision.operation.value, "reason": decision.reason},
+    )
+
+
+def _body(router: ApiGatewayResolver) -> Any:
+    try:
+        raw = router.current_event.decoded_body
+    except ValueError:  # base64 or UTF-8
+        raise BadRequest("the body is not valid base64-encoded UTF-8") from None
+    if not raw:
+        raise BadRequest("a JSON object body is required")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRequest("the body is not valid JSON") from None
+
+
+def _int_param(text: str | None, name: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer") from None
+
+
+def _json_param(text: str | None, name: str) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadRequest(f"{name} must be JSON") from None
+
+
+# --------------------------------------------------------------------------- the event's envelope
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _string_map(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _strings_map(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(isinstance(k, str) and _strings(v) for k, v in value.items())
+
+
+# what Powertools reads of each payload version, and the shape it assumes (null: absent)
+_COMMON: dict[str, Callable[[Any], bool]] = {
+    "headers": _string_map,
+    "queryStringParameters": _string_map,
+    "pathParameters": _string_map,
+    "stageVariables": _string_map,
+    "body": lambda v: isinstance(v, str),
+    "isBase64Encoded": lambda v: isinstance(v, bool),
+    "requestContext": lambda v: isinstance(v, Mapping),
+}
+_ENVELOPES: dict[str | None, dict[str, Callable[[Any], bool]]] = {
+    None: {
+        **_COMMON,
+        "httpMethod": lambda v: isinstance(v, str),
+        "path": lambda v: isinstance(v, str),
+        "multiValueHeaders": _strings_map,
+        "multiValueQueryStringParameters": _strings_map,
+    },
+    "2.0": {
+        **_COMMON,
+        "rawPath": lambda v: isinstance(v, str),
+        "rawQueryString": lambda v: isinstance(v, str),
+        "cookies": _strings,
+    },
+}
+_REQUIRED = {None: ("httpMethod", "path"), "2.0": ("rawPath", "requestContext")}
+
+
+def _check_envelope(event: Any) -> str | None:
+    """The payload version (``"2.0"`` or None for 1.0) of a well-formed proxy event."""
+    if not isinstance(event, Mapping):
+        raise BadRequest("the API Gateway event must be an object")
+    version = "2.0" if event.get("version") == "2.0" else None
+    for name, valid in _ENVELOPES[version].items():
+        value = event.get(name)
+        if (value is not None or name in _REQUIRED[version]) and not valid(value):
+            raise BadRequest(f"malformed API Gateway event: {name}")
+    if version is not None:  # the method and the stage (stripped from rawPath) live here
+        context = event["requestContext"]
+        http = context.get("http")
+        if not isinstance(http, Mapping) or not isinstance(http.get("method"), str):
+            raise BadRequest("malformed API Gateway event: requestContext.http.method")
+        if not isinstance(context.get("stage"), str):
+            raise BadRequest("malformed API Gateway event: requestContext.stage")
+    return version
+
+
+def _bare(response: Response[str]) -> dict[str, Any]:
+    """A proxy response built without a router (both payload versions read this shape)."""
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": _JSON, **{k: str(v) for k, v in response.headers.items()}},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
