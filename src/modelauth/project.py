@@ -79,6 +79,10 @@ class SchemaRef:
                 f"schema module {self.module!r}{where} does not import: {exc}; "
                 "check the name and that it is importable from the project directory"
             ) from exc
+        except Exception as exc:  # a SchemaError (two models with one name, a bad rule) or a bug
+            raise ProjectError(
+                f"schema module {self.module!r}{where} fails on import: {type(exc).__name__}: {exc}"
+            ) from exc
         value = getattr(module, self.attr, None)
         if not isinstance(value, Schema):
             got = "nothing" if value is None else type(value).__name__

@@ -10,6 +10,8 @@
     modelauth explain [--json] [--model M]              the access matrix
     modelauth explain --as FILE_OR_TOKEN --op OP --model M [--id X] [--input JSON] [--json]
     modelauth demo                                      the walkthrough (make demo)
+    modelauth generate [--check] [--force]              SDL, JS and the template's generated regions
+    modelauth schema [--output FILE]                    the GraphQL SDL of the models
 
 Errors are one line on stderr and a non-zero exit code, never a traceback.
 
@@ -101,6 +103,20 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--input", help="create/update input as JSON")
 
     sub.add_parser("demo", help="the walkthrough: every auth mode and model through the local endpoint")
+
+    generate = sub.add_parser(
+        "generate",
+        help="write the SDL, the APPSYNC_JS steps and the template's generated regions from the models",
+        description="Regions are '# modelauth:generated begin NAME' ... '# modelauth:generated end NAME' "
+        "comment pairs in the template: resources (under Resources), resolvers (under GraphQLApi "
+        "Properties.Resolvers), table-env (under a function's Environment.Variables) and, optional, "
+        "outputs (under Outputs). Everything outside them is yours.",
+    )
+    generate.add_argument("--check", action="store_true", help="write nothing; exit 1 with a diff when stale")
+    generate.add_argument("--force", action="store_true", help="overwrite hand edits inside the regions")
+
+    schema = sub.add_parser("schema", help="print the GraphQL SDL of the models")
+    schema.add_argument("--output", type=Path, default=None, help="write it to this file instead")
     return parser
 
 
@@ -375,8 +391,28 @@ def _demo(args: argparse.Namespace) -> int:
     return run(_schema(args), template_path=args.template)
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from modelauth.local.generate import generate
+
+    return generate(args.project, _schema(args), check=args.check, force=args.force, out=sys.stdout)
+
+
+def _sdl(args: argparse.Namespace) -> int:
+    from modelauth.sdl import render
+
+    text = render(_schema(args))
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    return 0
+
+
 _COMMANDS = {
     "serve": _serve,
+    "generate": _generate,
+    "schema": _sdl,
     "users": _users,
     "token": _token,
     "creds": _creds,
