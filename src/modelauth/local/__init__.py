@@ -66,17 +66,22 @@ def table_definition(model: Model, table_name: str) -> dict[str, Any]:
 
 
 def create_tables(
-    client: DynamoDBClient, schema: Schema, table_names: Mapping[str, str] | None = None
+    client: DynamoDBClient,
+    schema: Schema,
+    table_names: Mapping[str, str] | None = None,
+    *,
+    index_table: str = INDEX_TABLE,
 ) -> dict[str, str]:
     """Create every model's table (named by ``table_names`` or the model name) and the index
-    table when a model needs one; returns the model → table map."""
+    table (``index_table``) when a model needs one, skipping tables that exist; returns the
+    model → table map."""
     names = {m.name: (table_names or {}).get(m.name, m.name) for m in schema.models}
     existing = set(client.list_tables().get("TableNames", []))
     for model in schema.models:
         if names[model.name] not in existing:
             client.create_table(**table_definition(model, names[model.name]))
-    if any(index_fields(m) for m in schema.models) and INDEX_TABLE not in existing:
-        client.create_table(**index_table_definition(INDEX_TABLE))
+    if any(index_fields(m) for m in schema.models) and index_table not in existing:
+        client.create_table(**index_table_definition(index_table))
     return names
 
 

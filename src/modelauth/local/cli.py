@@ -12,6 +12,8 @@
     modelauth demo                                      the walkthrough (make demo)
     modelauth generate [--check] [--force]              SDL, JS and the template's generated regions
     modelauth schema [--output FILE]                    the GraphQL SDL of the models
+    modelauth events [--output DIR] [--check]           sample events for sam local invoke
+    modelauth local-env (--endpoint URL | --start [--port N]) [--container-host H] [--output FILE]
 
 Errors are one line on stderr and a non-zero exit code, never a traceback.
 
@@ -117,6 +119,34 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the GraphQL SDL of the models")
     schema.add_argument("--output", type=Path, default=None, help="write it to this file instead")
+
+    # -- sam local invoke: sample events and the local environment (modelauth.local.events/localenv)
+    events = sub.add_parser(
+        "events",
+        help="write sample events (every model x operation x auth mode) for sam local invoke",
+        description="AppSync direct-resolver events as invoke.js sends them, plus REST/HTTP API and "
+        "Lambda authorizer events when the template has those functions; ids, issuer and keys "
+        "from [tool.modelauth.local] (the ones `modelauth local-env` configures).",
+    )
+    events.add_argument("--output", type=Path, default=None, help="directory (default: [tool.modelauth] events)")
+    events.add_argument("--check", action="store_true", help="write nothing; exit 1 when a file is stale")
+    local_env = sub.add_parser(
+        "local-env",
+        help="create the tables in a local DynamoDB (moto) and write sam local invoke's --env-vars file",
+    )
+    local_env.add_argument("--endpoint", help="a running moto_server as this machine reaches it, e.g. http://127.0.0.1:5005")
+    local_env.add_argument("--start", action="store_true", help="start moto itself and serve until Ctrl-C")
+    local_env.add_argument("--port", type=int, default=None, help="--start's port (default 5005)")
+    local_env.add_argument(
+        "--container-host",
+        default=None,
+        help="the host as a Lambda container reaches it (default: Docker's bridge gateway; "
+        "host.docker.internal on Docker Desktop)",
+    )
+    local_env.add_argument(
+        "--output", type=Path, default=None, help="the env-vars file (default <project>/.modelauth/env.json)"
+    )
+    # -- end sam local invoke
     return parser
 
 
@@ -409,6 +439,90 @@ def _sdl(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- sam local invoke: `modelauth events` and `modelauth local-env` ------------------------------
+
+
+def _local_config(args: argparse.Namespace) -> Any:
+    from modelauth.local.events import LocalConfig
+
+    project: Project = args.project
+    return LocalConfig.from_settings(project.settings.get("local"), f"{project.root / 'pyproject.toml'} [tool.modelauth.local]")
+
+
+def _template_functions(path: Path) -> tuple[bool, bool]:
+    """(REST function, Lambda authorizer) in the template: an Api/HttpApi event, an authorizer."""
+    from modelauth.local.samtemplate import SamTemplate
+
+    if not path.is_file():
+        return False, False
+    template = SamTemplate.load(path)
+    authorizer, rest = template.api.lambda_authorizer is not None, False
+    for props in template.of_type("AWS::Serverless::Function").values():
+        kinds = {e.get("Type") for e in (props.get("Events") or {}).values() if isinstance(e, dict)}
+        rest = rest or bool(kinds & {"Api", "HttpApi"})
+    for cfn_type in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
+        for props in template.of_type(cfn_type).values():
+            authorizer = authorizer or bool(((props.get("Auth") or {}).get("Authorizers") or {}))
+    return rest, authorizer
+
+
+def _events(args: argparse.Namespace) -> int:
+    from modelauth.local.events import sample_events
+
+    rest, authorizer = _template_functions(args.template)
+    events = sample_events(_schema(args), _local_config(args), rest=rest, authorizer=authorizer)
+    directory: Path = args.output or args.project.path("events")
+    texts = {name: json.dumps(event, indent=2) + "\n" for name, event in events.items()}
+    if args.check:
+        stale = [n for n, t in texts.items() if not (directory / n).is_file() or (directory / n).read_text() != t]
+        for name in stale:
+            print(f"stale: {directory / name}", file=sys.stderr)
+        if stale:
+            print(f"{len(stale)} of {len(texts)} events are stale: run `modelauth events`", file=sys.stderr)
+        return 1 if stale else 0
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    print(f"wrote {len(texts)} events to {directory}")
+    return 0
+
+
+def _schema_ref(args: argparse.Namespace) -> str:
+    """The schema reference the functions get as MODELAUTH_SCHEMA (--schema, env, pyproject)."""
+    import os
+
+    from modelauth.project import ENV_SCHEMA
+
+    ref = args.schema or os.environ.get(ENV_SCHEMA) or args.project.schema
+    if not ref:
+        raise ProjectError("no schema configured: add [tool.modelauth] schema to pyproject.toml or pass --schema")
+    return str(ref)
+
+
+def _local_env(args: argparse.Namespace) -> int:
+    from modelauth.local.localenv import DEFAULT_PORT, local_env
+    from modelauth.local.samtemplate import SamTemplate
+
+    if args.start == bool(args.endpoint):
+        raise ProjectError("pass exactly one of --endpoint URL (a running moto_server) and --start")
+    if args.port is not None and not args.start:
+        raise ProjectError("--port is --start's; with --endpoint the port is in the URL")
+    return local_env(
+        SamTemplate.load(args.template),
+        _schema(args),
+        _local_config(args),
+        schema_ref=_schema_ref(args),
+        output=args.output or args.project.root / ".modelauth" / "env.json",
+        endpoint=args.endpoint,
+        container_host=args.container_host,
+        start=args.start,
+        port=DEFAULT_PORT if args.port is None else args.port,
+    )
+
+
+# -- end sam local invoke
+
+
 _COMMANDS = {
     "serve": _serve,
     "generate": _generate,
@@ -418,6 +532,8 @@ _COMMANDS = {
     "creds": _creds,
     "explain": _explain,
     "demo": _demo,
+    "events": _events,
+    "local-env": _local_env,
 }
 
 
