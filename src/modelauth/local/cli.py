@@ -128,13 +128,17 @@ def _parser() -> argparse.ArgumentParser:
         "Lambda authorizer events when the template has those functions; ids, issuer and keys "
         "from [tool.modelauth.local] (the ones `modelauth local-env` configures).",
     )
-    events.add_argument("--output", type=Path, default=None, help="directory (default: [tool.modelauth] events)")
+    events.add_argument(
+        "--output", type=Path, default=None, help="directory (default: [tool.modelauth] events)"
+    )
     events.add_argument("--check", action="store_true", help="write nothing; exit 1 when a file is stale")
     local_env = sub.add_parser(
         "local-env",
         help="create the tables in a local DynamoDB (moto) and write sam local invoke's --env-vars file",
     )
-    local_env.add_argument("--endpoint", help="a running moto_server as this machine reaches it, e.g. http://127.0.0.1:5005")
+    local_env.add_argument(
+        "--endpoint", help="a running moto_server as this machine reaches it, e.g. http://127.0.0.1:5005"
+    )
     local_env.add_argument("--start", action="store_true", help="start moto itself and serve until Ctrl-C")
     local_env.add_argument("--port", type=int, default=None, help="--start's port (default 5005)")
     local_env.add_argument(
@@ -446,7 +450,9 @@ def _local_config(args: argparse.Namespace) -> Any:
     from modelauth.local.events import LocalConfig
 
     project: Project = args.project
-    return LocalConfig.from_settings(project.settings.get("local"), f"{project.root / 'pyproject.toml'} [tool.modelauth.local]")
+    return LocalConfig.from_settings(
+        project.settings.get("local"), f"{project.root / 'pyproject.toml'} [tool.modelauth.local]"
+    )
 
 
 def _template_functions(path: Path) -> tuple[bool, bool]:
@@ -462,7 +468,7 @@ def _template_functions(path: Path) -> tuple[bool, bool]:
         rest = rest or bool(kinds & {"Api", "HttpApi"})
     for cfn_type in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
         for props in template.of_type(cfn_type).values():
-            authorizer = authorizer or bool(((props.get("Auth") or {}).get("Authorizers") or {}))
+            authorizer = authorizer or bool((props.get("Auth") or {}).get("Authorizers") or {})
     return rest, authorizer
 
 
@@ -474,7 +480,9 @@ def _events(args: argparse.Namespace) -> int:
     directory: Path = args.output or args.project.path("events")
     texts = {name: json.dumps(event, indent=2) + "\n" for name, event in events.items()}
     if args.check:
-        stale = [n for n, t in texts.items() if not (directory / n).is_file() or (directory / n).read_text() != t]
+        stale = [
+            n for n, t in texts.items() if not (directory / n).is_file() or (directory / n).read_text() != t
+        ]
         for name in stale:
             print(f"stale: {directory / name}", file=sys.stderr)
         if stale:
@@ -495,7 +503,9 @@ def _schema_ref(args: argparse.Namespace) -> str:
 
     ref = args.schema or os.environ.get(ENV_SCHEMA) or args.project.schema
     if not ref:
-        raise ProjectError("no schema configured: add [tool.modelauth] schema to pyproject.toml or pass --schema")
+        raise ProjectError(
+            "no schema configured: add [tool.modelauth] schema to pyproject.toml or pass --schema"
+        )
     return str(ref)
 
 

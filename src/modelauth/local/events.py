@@ -1,4 +1,5 @@
-"""Sample events for ``sam local invoke``: every model × operation × auth mode its rules mention.
+"""Sample events for ``sam local invoke``: every model, operation and auth mode its
+rules mention.
 
 :func:`sample_events` is pure: from a schema and a :class:`LocalConfig` (the ids, issuer, keys
 and users of a local setup) to ``{file name: event}``. ``modelauth events`` writes them to the
@@ -13,7 +14,8 @@ the same configuration, so the function reads each caller as the mode the file n
   ``<model>-<provider>-<caller>``; get/update/delete of a provider's callers all target the item
   its first user (alice) creates, so ``alice`` shows the owner and ``bob`` the other user.
 - API Gateway proxy events of the REST function's routes, as they arrive after the Lambda
-  authorizer (for the models whose rules mention ``function``): ``rest.<field>.<user>.json`` (REST, payload 1.0) and ``http.<field>.<user>.json``
+  authorizer (for the models whose rules mention ``function``): ``rest.<field>.<user>.json``
+  (REST, payload 1.0) and ``http.<field>.<user>.json``
   (HTTP API, payload 2.0).
 - Lambda authorizer events (``authorizer.<caller>.<credential>.json`` for ``appsync``,
   ``rest-token``, ``rest-request``, ``http-v2``): the users' access tokens are signed with moto's
@@ -25,10 +27,10 @@ Users: ``alice`` is in every group the rules name (unless configured otherwise),
 Example::
 
     >>> from modelauth.rules import Field, Model, Schema, allow
-    >>> todo = Model("Todo", fields=[Field("content")], rules=[allow.owner(), allow.public_api_key().to(["read"])])
+    >>> todo = Model("Todo", fields=[Field("content")], rules=[allow.owner(), allow.public_api_key()])
     >>> events = sample_events(Schema(models=(todo,)), LocalConfig())
-    >>> sorted(events)[:4]
-    ['createTodo.apiKey.json', 'createTodo.userPools.alice.json', 'createTodo.userPools.bob.json', 'deleteTodo.apiKey.json']
+    >>> sorted(events)[:3]
+    ['createTodo.apiKey.json', 'createTodo.userPools.alice.json', 'createTodo.userPools.bob.json']
     >>> events["getTodo.userPools.bob.json"]["arguments"]
     {'id': 'todo-userpools-alice'}
 """
@@ -105,7 +107,7 @@ class LocalConfig:
     api_key: str = "da2-m0de1auth0l0ca10ap1key00"
     #: the Lambda authorizer's API key (``local-env`` gives the authorizer its record)
     authorizer_api_key: str = "mak_m0de1auth-l0ca1-auth0r1zer-key-000000000000"
-    next_token_secret: str = "modelauth-local-next-token-secret-not-for-production"
+    next_token_secret: str = "modelauth-local-next-token-secret-not-for-production"  # noqa: S105 - local
     users: tuple[LocalUser, ...] = _DEFAULT_USERS
 
     @property
@@ -156,8 +158,14 @@ def _users(value: Any, origin: str) -> tuple[LocalUser, ...]:
         raise ProjectError(f"{origin}: users must be a list of at least two {{name, sub, groups}} tables")
     users = []
     for item in value:
-        name, sub, groups = (item.get(k) for k in ("name", "sub", "groups")) if isinstance(item, Mapping) else (None,) * 3
-        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", name) or not isinstance(sub, str):
+        name, sub, groups = (
+            (item.get(k) for k in ("name", "sub", "groups")) if isinstance(item, Mapping) else (None,) * 3
+        )
+        if (
+            not isinstance(name, str)
+            or not re.fullmatch(r"[a-z][a-z0-9_-]*", name)
+            or not isinstance(sub, str)
+        ):
             raise ProjectError(f"{origin}: each user needs a lower-case name and a sub (strings)")
         if groups is not None and not (isinstance(groups, list) and all(isinstance(g, str) for g in groups)):
             raise ProjectError(f"{origin}: {name}'s groups must be a list of strings")
@@ -250,7 +258,7 @@ def _access_claims(config: LocalConfig, user: LocalUser, groups: Mapping[str, li
         client_id=config.client_id,
         origin_jti=jti,
         event_id=str(uuid.uuid5(_NAMESPACE, f"{jti}/event")),
-        token_use="access",
+        token_use="access",  # noqa: S106 - a claim, not a password
         scope="aws.cognito.signin.user.admin",
         auth_time=_IAT,
         iat=_IAT,
@@ -317,14 +325,22 @@ class _Callers:
         users = self.config.users
         provider = rule.provider
         if provider is Provider.API_KEY:
-            return [_Caller(provider, "apiKey", None, None, self._headers(**{"x-api-key": self.config.api_key}))]
+            return [
+                _Caller(provider, "apiKey", None, None, self._headers(**{"x-api-key": self.config.api_key}))
+            ]
         if provider is Provider.IAM:
-            return [self._iam(provider, f"iam.{_role_name(r)}", None, self._role_session(r)) for r in rule.roles]
+            return [
+                self._iam(provider, f"iam.{_role_name(r)}", None, self._role_session(r)) for r in rule.roles
+            ]
         if provider is Provider.IDENTITY_POOL:
             if rule.strategy is Strategy.PUBLIC:
                 return [self._iam(provider, "identityPool.guest", None, self._pool_session(None))]
             return [self._iam(provider, f"identityPool.{u.name}", u, self._pool_session(u)) for u in users]
-        make = {Provider.USER_POOLS: self._user_pools, Provider.OIDC: self._oidc, Provider.FUNCTION: self._lambda}
+        make = {
+            Provider.USER_POOLS: self._user_pools,
+            Provider.OIDC: self._oidc,
+            Provider.FUNCTION: self._lambda,
+        }
         return [make[provider](u) for u in users]
 
     def _user_pools(self, user: LocalUser) -> _Caller:
@@ -371,7 +387,8 @@ class _Callers:
             "cognitoIdentityAuthProvider": provider,
             "sourceIp": [_SOURCE_IP],
             "username": f"{_role_id(role)}:CognitoIdentityCredentials",
-            "userArn": f"arn:aws:sts::{config.account_id}:assumed-role/{_role_name(role)}/CognitoIdentityCredentials",
+            "userArn": f"arn:aws:sts::{config.account_id}:assumed-role/{_role_name(role)}"
+            "/CognitoIdentityCredentials",
         }
 
     def _role_session(self, role: str) -> dict[str, Any]:
@@ -388,11 +405,15 @@ class _Callers:
             "userArn": f"arn:aws:sts::{account}:assumed-role/{_role_name(role)}/{session}",
         }
 
-    def _iam(self, provider: Provider, label: str, user: LocalUser | None, identity: dict[str, Any]) -> _Caller:
+    def _iam(
+        self, provider: Provider, label: str, user: LocalUser | None, identity: dict[str, Any]
+    ) -> _Caller:
         key = "ASIA" + _role_id(label)[4:]
         headers = self._headers(
-            authorization=f"AWS4-HMAC-SHA256 Credential={key}/20260101/{self.config.region}/appsync/aws4_request, "
-            "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=" + "0" * 64,
+            authorization=f"AWS4-HMAC-SHA256 Credential={key}/20260101/{self.config.region}/appsync"
+            "/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature="
+            + "0"
+            * 64,
             **{"x-amz-date": "20260101T000000Z", "x-amz-security-token": "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"},
         )
         return _Caller(provider, label, user, identity, headers)
@@ -686,7 +707,7 @@ def sample_events(
     rest: bool = False,
     authorizer: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """``{file name: event}`` for every model × operation × caller of the schema.
+    """``{file name: event}`` for every model, operation and caller of the schema.
 
     With ``rest``, the REST function's events of the models whose rules mention ``function``
     (its callers come through the Lambda authorizer: AWS_LAMBDA principals, which no other rule

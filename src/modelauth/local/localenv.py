@@ -40,7 +40,7 @@ from modelauth.local.events import LocalConfig
 from modelauth.local.samtemplate import SamTemplate, TemplateError, resolve
 from modelauth.project import ProjectError
 from modelauth.rules import Schema
-from modelauth.store import INDEX_TABLE
+from modelauth.store import INDEX_TABLE, index_fields
 
 __all__ = ["LocalRefs", "container_endpoint", "docker_bridge_gateway", "env_vars", "local_env"]
 
@@ -61,7 +61,9 @@ def docker_bridge_gateway() -> str:
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         try:
-            return subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
+            return subprocess.run(  # noqa: S603 - fixed docker/ip commands, no shell
+                args, capture_output=True, text=True, timeout=30, check=False
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise RuntimeError(f"{args[0]} failed: {exc}") from exc
 
@@ -110,8 +112,12 @@ def _refs(template: SamTemplate, config: LocalConfig) -> LocalRefs:
     )
     provider = f"cognito-idp.{config.region}.amazonaws.com/{config.user_pool_id}"
     for pool in template.of_type("AWS::Cognito::UserPool"):
-        refs.update({pool: config.user_pool_id, f"{pool}.ProviderName": provider, f"{pool}.ProviderURL": provider})
-        refs[f"{pool}.Arn"] = f"arn:aws:cognito-idp:{config.region}:{config.account_id}:userpool/{config.user_pool_id}"
+        refs.update(
+            {pool: config.user_pool_id, f"{pool}.ProviderName": provider, f"{pool}.ProviderURL": provider}
+        )
+        refs[f"{pool}.Arn"] = (
+            f"arn:aws:cognito-idp:{config.region}:{config.account_id}:userpool/{config.user_pool_id}"
+        )
     refs.update(dict.fromkeys(template.of_type("AWS::Cognito::UserPoolClient"), config.client_id))
     refs.update(dict.fromkeys(template.of_type("AWS::Cognito::IdentityPool"), config.identity_pool_id))
     for attachment in template.of_type("AWS::Cognito::IdentityPoolRoleAttachment").values():
@@ -251,9 +257,13 @@ def local_env(
         create_tables(client, schema, names, index_table=index_table)
         _write(output, variables)
         _warn_undeclared(variables, sys.stderr)
-        tables = sorted({*names.values(), index_table})
+        needs_index = any(index_fields(m) for m in schema.models)
+        tables = sorted({*names.values(), *([index_table] if needs_index else [])})
         print(f"tables in {endpoint} ({config.region}): {', '.join(tables)}", file=out)
-        print(f"wrote {output} for {', '.join(variables)} (DynamoDB {container_endpoint(endpoint, host)})", file=out)
+        print(
+            f"wrote {output} for {', '.join(variables)} (DynamoDB {container_endpoint(endpoint, host)})",
+            file=out,
+        )
         function = next(iter(template.resolvers.values()), next(iter(variables), "Function"))
         print(
             f"  sam local invoke {function} -e events/<event>.json --env-vars {output} "
