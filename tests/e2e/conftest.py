@@ -54,25 +54,13 @@ def docker_gateway() -> str:
 
 
 def _bridge_gateway() -> str:
-    """IPAM's gateway of the default bridge, else the address of its host interface (docker0).
+    """The host as a container on Docker's default bridge sees it (what `modelauth local-env` uses)."""
+    from modelauth.local.localenv import docker_bridge_gateway
 
-    The default bridge often lists only its subnet, so fall back to the interface, as
-    shared/tools/README.md does.
-    """
-    inspect = _run("docker", "network", "inspect", "bridge")
-    if inspect.returncode != 0:
-        pytest.fail(f"docker network inspect bridge failed: {inspect.stderr.strip()}")
-    (bridge,) = json.loads(inspect.stdout)
-    gateways = [c["Gateway"] for c in (bridge.get("IPAM") or {}).get("Config") or () if c.get("Gateway")]
-    if gateways:
-        return str(gateways[0])
-    interface = (bridge.get("Options") or {}).get("com.docker.network.bridge.name", "docker0")
-    addr = _run("ip", "-4", "-o", "addr", "show", interface)
-    # "5: docker0    inet 172.17.0.1/16 brd ..." -> 172.17.0.1
-    fields = addr.stdout.split()
-    if addr.returncode != 0 or "inet" not in fields:
-        pytest.fail(f"cannot find the address of {interface}: {addr.stderr.strip() or addr.stdout!r}")
-    return fields[fields.index("inet") + 1].split("/")[0]
+    try:
+        return docker_bridge_gateway()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 def _free_port() -> int:
@@ -183,21 +171,26 @@ def last_json_line(stdout: str) -> Any:
     raise ValueError("no JSON line in sam output")
 
 
-@pytest.fixture(scope="session")
-def sam_invoke(env_vars_file: Path) -> Invoke:
-    """Invoke the built GraphQLFunction with events/<name>.json; returns the Lambda's envelope."""
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": REGION}
+def invoker(
+    env_vars_file: Path, events: Path = EVENTS, function: str = FUNCTION, *, envelope: bool = True
+) -> Invoke:
+    """Invoke the built ``function`` with ``<events>/<name>.json``; returns its answer (checked to
+    be the resolver's {data, errors} envelope unless ``envelope`` is false)."""
+    # SAM gives a declared variable the shell's value unless the env-vars file sets it: the
+    # tests' MODELAUTH_SCHEMA (the fixture schema) must not reach the example's functions
+    env = {k: v for k, v in os.environ.items() if k != "MODELAUTH_SCHEMA"}
+    env.update(SAM_CLI_TELEMETRY="0", AWS_DEFAULT_REGION=REGION)
 
     def invoke(event_name: str) -> dict[str, Any]:
         cmd = [
             str(VENV_BIN / "sam"),
             "local",
             "invoke",
-            FUNCTION,
+            function,
             "--template",
             str(BUILT_TEMPLATE),
             "--event",
-            str(EVENTS / f"{event_name}.json"),
+            str(events / f"{event_name}.json"),
             "--env-vars",
             str(env_vars_file),
             "--region",
@@ -210,11 +203,18 @@ def sam_invoke(env_vars_file: Path) -> Invoke:
         report = f"$ {' '.join(cmd)}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
         assert proc.returncode == 0, report
         try:
-            envelope = last_json_line(proc.stdout)
+            answer = last_json_line(proc.stdout)
         except ValueError:
             pytest.fail(f"no JSON result from sam local invoke\n{report}")
-        assert isinstance(envelope, dict), report
-        assert set(envelope) == {"data", "errors"}, report
-        return envelope
+        assert isinstance(answer, dict), report
+        if envelope:
+            assert set(answer) == {"data", "errors"}, report
+        return answer
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def sam_invoke(env_vars_file: Path) -> Invoke:
+    """Invoke the built GraphQLFunction with events/<name>.json; returns the Lambda's envelope."""
+    return invoker(env_vars_file)
