@@ -203,6 +203,14 @@ def _write(path: Path, content: Mapping[str, Any]) -> None:
     temporary.replace(path)
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it is below it (what to type next)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -230,7 +238,11 @@ def local_env(
     host = container_host or docker_bridge_gateway()
     server = None
     if start:
+        import logging
+
         from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per AWS call
 
         # on the bridge's address when there is one: containers reach it, the LAN does not
         bind = host if _is_ip(host) else "127.0.0.1"
@@ -256,6 +268,7 @@ def local_env(
         names, index_table = _table_names(schema, variables)
         create_tables(client, schema, names, index_table=index_table)
         _write(output, variables)
+        output = _shown(output)
         _warn_undeclared(variables, sys.stderr)
         needs_index = any(index_fields(m) for m in schema.models)
         tables = sorted({*names.values(), *([index_table] if needs_index else [])})
