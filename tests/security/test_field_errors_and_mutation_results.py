@@ -344,7 +344,12 @@ def test_the_engine_sends_the_selection_appsync_sends(engine: LocalAppSync, app:
     """``info.selectionSetList`` as AppSync builds it (field names, ``items/`` for lists,
     fragments flattened, aliases resolved), so the handler reports what the client selected."""
     events: list[dict[str, Any]] = []
-    engine.invoke = lambda function, event: (events.append(event), Invocation(app.resolve(event, None)))[1]
+
+    def spy(function: str, event: dict[str, Any]) -> Invocation:
+        events.append(event)
+        return Invocation(app.resolve(event, None))
+
+    engine.invoke = spy
     create_employee(app, "e1", BOB)
     query = '{ getEmployee(id: "e1") { id ...F mail: e_mail } } fragment F on Employee { bio }'
     response = engine.execute({"query": query}, user_pools(DAVE), headers={}, source_ip="127.0.0.1")
