@@ -144,19 +144,25 @@ class Project:
             raise ProjectError(f"{self.root / 'pyproject.toml'}: [tool.modelauth] {name} must be a string")
         return self.root / value
 
-    def load_schema(self, override: str | None = None) -> Schema:
-        """The schema named by ``override`` (``--schema``), else ``$MODELAUTH_SCHEMA``, else pyproject."""
+    def schema_ref(self, override: str | None = None) -> tuple[SchemaRef, str]:
+        """The reference in force and where it came from: ``override`` (``--schema``), else
+        ``$MODELAUTH_SCHEMA``, else pyproject.toml."""
         if override:
-            return SchemaRef.parse(override, origin="--schema").load(search=self.root, origin="--schema")
+            return SchemaRef.parse(override, origin="--schema"), "--schema"
         env = os.environ.get(ENV_SCHEMA)
         if env:
-            return SchemaRef.parse(env, origin=ENV_SCHEMA).load(search=self.root, origin=ENV_SCHEMA)
+            return SchemaRef.parse(env, origin=ENV_SCHEMA), ENV_SCHEMA
         if self.schema is None:
             raise ProjectError(
                 f"no schema configured in {self.root}: add [tool.modelauth] schema = 'package.module:ATTR' "
                 f"to pyproject.toml, pass --schema, or set {ENV_SCHEMA}"
             )
-        return self.schema.load(search=self.root, origin=str(self.root / "pyproject.toml"))
+        return self.schema, str(self.root / "pyproject.toml")
+
+    def load_schema(self, override: str | None = None) -> Schema:
+        """The schema of :meth:`schema_ref`, imported with the project root on ``sys.path``."""
+        ref, origin = self.schema_ref(override)
+        return ref.load(search=self.root, origin=origin)
 
 
 def load_schema(override: str | None = None, start: Path | None = None) -> Schema:

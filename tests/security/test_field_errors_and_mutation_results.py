@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from modelauth.appsync import Invocation, LocalAppSync, RequestAuth
+
 from modelauth.local import appsync_event, create_tables
+from modelauth.local.appsync import Invocation, LocalAppSync, RequestAuth
 from modelauth.resolvers import GraphQLApp
 from modelauth.rules import Field, Model, Schema, allow
 from modelauth.sdl import render
 from modelauth.store import INDEX_TABLE, Store
-
 from tests.functional.helpers import ALICE, BOB, CAROL, DAVE, user
 
 ADMIN_WRITES = allow.group("Admin").to(["create", "update", "read"])

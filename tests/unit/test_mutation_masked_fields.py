@@ -9,6 +9,7 @@ the field's rules (None: the field follows the model's), whether the field is ma
 from __future__ import annotations
 
 import pytest
+
 from modelauth.rules import Field, Model, Rule, SchemaError, allow, mutation_masked_fields
 
 READ = ["read"]

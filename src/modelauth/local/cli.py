@@ -172,6 +172,7 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(
         args.template,
         _schema(args),
+        schema_ref=args.schema_ref,
         port=DEFAULT_PORT if args.port is None else args.port,
         state_path=args.state,
         aws_stack=stack,
@@ -265,6 +266,8 @@ def _creds(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> Schema:
     project: Project = args.project
+    ref, _ = project.schema_ref(args.schema)
+    args.schema_ref = str(ref)  # the local functions load the same one
     return project.load_schema(args.schema)
 
 
@@ -388,7 +391,7 @@ def _stored_item(template: Any, backend: Any, model: Any, item_id: str) -> dict[
 def _demo(args: argparse.Namespace) -> int:
     from modelauth.local.demo import run
 
-    return run(_schema(args), template_path=args.template)
+    return run(_schema(args), template_path=args.template, schema_ref=args.schema_ref)
 
 
 def _generate(args: argparse.Namespace) -> int:

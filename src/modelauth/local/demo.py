@@ -343,7 +343,13 @@ def _walk(url: str, callers: Mapping[str, Caller], out: TextIO) -> tuple[int, in
     return number, unexpected
 
 
-def run(schema: Schema, template_path: Path = Path("template.yaml"), out: TextIO = sys.stdout) -> int:
+def run(
+    schema: Schema,
+    template_path: Path = Path("template.yaml"),
+    out: TextIO = sys.stdout,
+    *,
+    schema_ref: str | None = None,
+) -> int:
     """Run the walkthrough over ``schema``; 0 when every call was decided as expected."""
     SCHEMA = schema
     from modelauth.local.samtemplate import SamTemplate
@@ -353,6 +359,7 @@ def run(schema: Schema, template_path: Path = Path("template.yaml"), out: TextIO
     started = time.monotonic()
     template = SamTemplate.load(template_path)
     backend = Backend.embedded(template, SCHEMA)
+    backend.schema_ref = schema_ref
     try:
         backend.api_keys[_EXPIRED_KEY] = time.time() - 3600  # to show that expiry is honoured
         subs = {
@@ -384,4 +391,5 @@ def main() -> int:
     from modelauth.project import Project
 
     project = Project.find()
-    return run(project.load_schema(), project.path("template"))
+    ref, _ = project.schema_ref()
+    return run(project.load_schema(), project.path("template"), schema_ref=str(ref))
