@@ -70,8 +70,10 @@ class SchemaRef:
     def load(self, *, search: Path | None = None, origin: str = "") -> Schema:
         """Import the module (``search`` first on ``sys.path``) and return the Schema it names."""
         where = f" (from {origin})" if origin else ""
-        if search is not None and str(search) not in sys.path:
-            sys.path.insert(0, str(search))
+        if search is not None:
+            if str(search) not in sys.path:
+                sys.path.insert(0, str(search))
+            _forget_foreign(self.module, search)
         try:
             module = importlib.import_module(self.module)
         except ImportError as exc:
@@ -163,6 +165,18 @@ class Project:
         """The schema of :meth:`schema_ref`, imported with the project root on ``sys.path``."""
         ref, origin = self.schema_ref(override)
         return ref.load(search=self.root, origin=origin)
+
+
+def _forget_foreign(module: str, root: Path) -> None:
+    """Drop ``module`` (and its package) from ``sys.modules`` when another project's file of that
+    name was imported earlier in this process, so this project's own is imported."""
+    top = module.split(".")[0]
+    loaded = sys.modules.get(top)
+    origin = getattr(loaded, "__file__", None)
+    if loaded is None or origin is None or Path(origin).resolve().is_relative_to(root.resolve()):
+        return
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+        del sys.modules[name]
 
 
 def load_schema(override: str | None = None, start: Path | None = None) -> Schema:

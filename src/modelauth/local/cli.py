@@ -12,6 +12,7 @@
     modelauth demo                                      the walkthrough (make demo)
     modelauth generate [--check] [--force]              SDL, JS and the template's generated regions
     modelauth schema [--output FILE]                    the GraphQL SDL of the models
+    modelauth init DIR [--name N] [--package P] [--modelauth SPEC]   a new project
 
 Errors are one line on stderr and a non-zero exit code, never a traceback.
 
@@ -114,6 +115,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--check", action="store_true", help="write nothing; exit 1 with a diff when stale")
     generate.add_argument("--force", action="store_true", help="overwrite hand edits inside the regions")
+
+    init = sub.add_parser("init", help="a new SAM project using modelauth, ready for `make test`")
+    init.add_argument("directory", type=Path, help="a new or empty directory")
+    init.add_argument(
+        "--name", help="the project's name (stack and resource names; default: the directory's)"
+    )
+    init.add_argument(
+        "--package", default="appschema", help="the Python package of the models (default appschema)"
+    )
+    init.add_argument(
+        "--modelauth",
+        default=None,
+        help="pip requirement or path of modelauth to install (default: this checkout, or this version)",
+    )
 
     schema = sub.add_parser("schema", help="print the GraphQL SDL of the models")
     schema.add_argument("--output", type=Path, default=None, help="write it to this file instead")
@@ -400,6 +415,14 @@ def _generate(args: argparse.Namespace) -> int:
     return generate(args.project, _schema(args), check=args.check, force=args.force, out=sys.stdout)
 
 
+def _init(args: argparse.Namespace) -> int:
+    from modelauth.local.scaffold import init
+
+    return init(
+        args.directory, name=args.name, package=args.package, modelauth=args.modelauth, out=sys.stdout
+    )
+
+
 def _sdl(args: argparse.Namespace) -> int:
     from modelauth.sdl import render
 
@@ -415,6 +438,7 @@ def _sdl(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "serve": _serve,
     "generate": _generate,
+    "init": _init,
     "schema": _sdl,
     "users": _users,
     "token": _token,
