@@ -15,7 +15,7 @@ Every attack goes through the handlers with the events AppSync and API Gateway s
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from appschema import POST, SCHEMA
@@ -128,19 +128,16 @@ def rest(app_store: Store) -> RestApp:
     return RestApp(Schema([*SCHEMA.models, *FIXTURES.models]), app_store)
 
 
-@pytest.fixture
-def alice(graphql: GraphQLApp) -> Client:
-    return Client(graphql, ALICE)
+class Callers(NamedTuple):
+    alice: Client  # user pools, sub a1
+    carol: Client  # user pools, group Admin
+    api_key: Client
 
 
 @pytest.fixture
-def carol(graphql: GraphQLApp) -> Client:
-    return Client(graphql, CAROL)
-
-
-@pytest.fixture
-def api_key(graphql: GraphQLApp) -> Client:
-    return Client(graphql, None, "API Key Authorization", {"x-api-key": "da2-testtesttesttesttesttest"})
+def callers(graphql: GraphQLApp) -> Callers:
+    api_key = Client(graphql, None, "API Key Authorization", {"x-api-key": "da2-testtesttesttesttesttest"})
+    return Callers(Client(graphql, ALICE), Client(graphql, CAROL), api_key)
 
 
 def stored(dynamodb: Any, table: str) -> list[dict[str, Any]]:
@@ -172,43 +169,51 @@ def send(app: RestApp, method: str, path: str, caller: dict[str, Any], body: Any
 
 
 def test_create_post_without_its_required_title_is_refused_and_nothing_is_written(
-    alice: Client, dynamodb: Any
+    callers: Callers, dynamodb: Any
 ) -> None:
-    message = bad_request(alice.call("Mutation", "createPost", input={"id": "p1", "body": "no title"}))
+    message = bad_request(
+        callers.alice.call("Mutation", "createPost", input={"id": "p1", "body": "no title"})
+    )
     assert message == "CreatePostInput: 'title' is required"
     assert_nothing_written(dynamodb, "Post", INDEX_TABLE)
 
 
-def test_create_with_an_explicit_null_for_a_required_field_is_refused(carol: Client, dynamodb: Any) -> None:
-    message = bad_request(carol.call("Mutation", "createCatalogItem", input={"id": "c1", "name": None}))
+def test_create_with_an_explicit_null_for_a_required_field_is_refused(
+    callers: Callers, dynamodb: Any
+) -> None:
+    message = bad_request(
+        callers.carol.call("Mutation", "createCatalogItem", input={"id": "c1", "name": None})
+    )
     assert message == "CreateCatalogItemInput: 'name' may not be null"
     assert stored(dynamodb, "CatalogItem") == []
 
 
-def test_update_cannot_null_a_required_field_but_may_leave_it_out(alice: Client, dynamodb: Any) -> None:
-    alice.mutate("createPost", id="p1", title="kept", editors=[f"{ALICE_SUB}::alice"])
+def test_update_cannot_null_a_required_field_but_may_leave_it_out(callers: Callers, dynamodb: Any) -> None:
+    callers.alice.mutate("createPost", id="p1", title="kept", editors=[f"{ALICE_SUB}::alice"])
     before = stored(dynamodb, "Post")
 
-    message = bad_request(alice.call("Mutation", "updatePost", input={"id": "p1", "title": None}))
+    message = bad_request(callers.alice.call("Mutation", "updatePost", input={"id": "p1", "title": None}))
     assert message == "UpdatePostInput: 'title' may not be null"
     assert stored(dynamodb, "Post") == before
 
-    assert alice.mutate("updatePost", id="p1", body="only the body")["title"] == "kept"
+    assert callers.alice.mutate("updatePost", id="p1", body="only the body")["title"] == "kept"
 
 
 def test_a_required_owner_field_is_filled_from_the_creator_or_else_required(
-    alice: Client, api_key: Client, dynamodb: Any
+    callers: Callers, dynamodb: Any
 ) -> None:
-    assert alice.mutate("createDoc", id="d1", title="mine")["owner"] == "alice"
+    assert callers.alice.mutate("createDoc", id="d1", title="mine")["owner"] == "alice"
     # an API key caller has no owner to fill: a Doc without one is refused, not stored ownerless
-    message = bad_request(api_key.call("Mutation", "createDoc", input={"id": "d2", "title": "whose?"}))
+    message = bad_request(
+        callers.api_key.call("Mutation", "createDoc", input={"id": "d2", "title": "whose?"})
+    )
     assert message == "CreateDocInput: 'owner' is required"
     assert [item["id"]["S"] for item in stored(dynamodb, "Doc")] == ["d1"]
-    assert api_key.mutate("createDoc", id="d3", title="bob's", owner="bob")["owner"] == "bob"
+    assert callers.api_key.mutate("createDoc", id="d3", title="bob's", owner="bob")["owner"] == "bob"
 
 
-def test_several_missing_required_fields_are_named_together(api_key: Client) -> None:
-    message = bad_request(api_key.call("Mutation", "createDoc", input={"id": "d1"}))
+def test_several_missing_required_fields_are_named_together(callers: Callers) -> None:
+    message = bad_request(callers.api_key.call("Mutation", "createDoc", input={"id": "d1"}))
     assert message == "CreateDocInput: 'title', 'owner' are required"
 
 
@@ -233,8 +238,8 @@ def test_rest_create_without_a_required_field_or_update_nulling_it_is_400_with_t
 # -- 16.7 scalar formats ------------------------------------------------------------------------
 
 
-def test_values_of_every_appsync_scalar_format_are_accepted(alice: Client, rest: RestApp) -> None:
-    created = alice.mutate("createReading", id="r1", label="all formats", **VALID)
+def test_values_of_every_appsync_scalar_format_are_accepted(callers: Callers, rest: RestApp) -> None:
+    created = callers.alice.mutate("createReading", id="r1", label="all formats", **VALID)
     assert {name: created[name] for name in VALID} == VALID
     status, body = send(rest, "POST", "/readings", REST_ALICE, {"id": "r2", "label": "rest", **VALID})
     assert status == 201, body
@@ -242,18 +247,18 @@ def test_values_of_every_appsync_scalar_format_are_accepted(alice: Client, rest:
 
 @pytest.mark.parametrize(("field", "value"), INVALID, ids=[f"{f}={v!r}" for f, v in INVALID])
 def test_a_value_not_of_its_scalar_format_is_refused_on_create_and_update_and_nothing_is_written(
-    alice: Client, rest: RestApp, dynamodb: Any, field: str, value: Any
+    callers: Callers, rest: RestApp, dynamodb: Any, field: str, value: Any
 ) -> None:
     expected_type = READING.field(field).type  # type: ignore[union-attr]
     message = bad_request(
-        alice.call("Mutation", "createReading", input={"id": "r1", "label": "x", field: value})
+        callers.alice.call("Mutation", "createReading", input={"id": "r1", "label": "x", field: value})
     )
     assert message.startswith(f"CreateReadingInput: '{field}' must be {expected_type}"), message
     assert stored(dynamodb, "Reading") == []
 
-    alice.mutate("createReading", id="r1", label="valid", **VALID)
+    callers.alice.mutate("createReading", id="r1", label="valid", **VALID)
     before = stored(dynamodb, "Reading")
-    message = bad_request(alice.call("Mutation", "updateReading", input={"id": "r1", field: value}))
+    message = bad_request(callers.alice.call("Mutation", "updateReading", input={"id": "r1", field: value}))
     assert message.startswith(f"UpdateReadingInput: '{field}' must be {expected_type}"), message
 
     status, body = send(rest, "PATCH", "/readings/r1", REST_ALICE, {field: value})
@@ -262,9 +267,9 @@ def test_a_value_not_of_its_scalar_format_is_refused_on_create_and_update_and_no
     assert stored(dynamodb, "Reading") == before
 
 
-def test_aws_datetime_not_a_date_is_refused_as_the_issue_reports(alice: Client, dynamodb: Any) -> None:
+def test_aws_datetime_not_a_date_is_refused_as_the_issue_reports(callers: Callers, dynamodb: Any) -> None:
     message = bad_request(
-        alice.call("Mutation", "createReading", input={"label": "x", "taken": "not a date"})
+        callers.alice.call("Mutation", "createReading", input={"label": "x", "taken": "not a date"})
     )
     assert message == (
         "CreateReadingInput: 'taken' must be AWSDateTime "
@@ -291,64 +296,68 @@ def test_the_limit_follows_from_the_transaction_size_and_covers_the_post_fields(
 
 
 def test_a_post_with_the_most_editors_allowed_stays_updatable_by_an_admin(
-    alice: Client, carol: Client, graphql: GraphQLApp, dynamodb: Any
+    callers: Callers, dynamodb: Any
 ) -> None:
     assert LIMIT is not None
-    alice.mutate("createPost", id="p1", title="typo", editors=editors(LIMIT))
+    callers.alice.mutate("createPost", id="p1", title="typo", editors=editors(LIMIT))
     assert len(stored(dynamodb, INDEX_TABLE)) == LIMIT
 
-    assert carol.mutate("updatePost", id="p1", title="fixed")["title"] == "fixed"
+    assert callers.carol.mutate("updatePost", id="p1", title="fixed")["title"] == "fixed"
     # the largest transaction any update makes: every value replaced (1 + LIMIT + LIMIT items)
     replaced = [f"v{i}" for i in range(LIMIT)]
-    assert carol.mutate("updatePost", id="p1", editors=replaced)["editors"] == replaced
+    assert callers.carol.mutate("updatePost", id="p1", editors=replaced)["editors"] == replaced
     assert len(stored(dynamodb, INDEX_TABLE)) == LIMIT
-    assert Client(graphql, ALICE).error("Query", "getPost", id="p1")["errorType"] == "Unauthorized"
+    assert callers.alice.error("Query", "getPost", id="p1")["errorType"] == "Unauthorized"
 
 
 def test_a_post_with_one_editor_too_many_is_refused_and_nothing_is_written(
-    alice: Client, dynamodb: Any
+    callers: Callers, dynamodb: Any
 ) -> None:
     assert LIMIT is not None
     message = bad_request(
-        alice.call("Mutation", "createPost", input={"id": "p1", "title": "t", "editors": editors(LIMIT + 1)})
+        callers.alice.call(
+            "Mutation", "createPost", input={"id": "p1", "title": "t", "editors": editors(LIMIT + 1)}
+        )
     )
     assert message.startswith(f"editors: at most {LIMIT} values in all across editors, groups"), message
     assert_nothing_written(dynamodb, "Post", INDEX_TABLE)
 
 
-def test_editors_and_groups_share_the_limit(alice: Client, dynamodb: Any) -> None:
+def test_editors_and_groups_share_the_limit(callers: Callers, dynamodb: Any) -> None:
     assert LIMIT is not None
     too_many = {"id": "p1", "title": "t", "editors": editors(LIMIT), "groups": ["Sales"]}
-    message = bad_request(alice.call("Mutation", "createPost", input=too_many))
+    message = bad_request(callers.alice.call("Mutation", "createPost", input=too_many))
     assert message.startswith(f"editors, groups: at most {LIMIT} values"), message
     assert stored(dynamodb, "Post") == []
-    alice.mutate("createPost", id="p1", title="t", editors=editors(LIMIT - 1), groups=["Sales"])
+    callers.alice.mutate("createPost", id="p1", title="t", editors=editors(LIMIT - 1), groups=["Sales"])
 
 
-def test_an_update_past_the_limit_is_refused_and_changes_nothing(
-    alice: Client, carol: Client, dynamodb: Any
-) -> None:
+def test_an_update_past_the_limit_is_refused_and_changes_nothing(callers: Callers, dynamodb: Any) -> None:
     assert LIMIT is not None
-    alice.mutate("createPost", id="p1", title="t", editors=editors(LIMIT - 1))
+    callers.alice.mutate("createPost", id="p1", title="t", editors=editors(LIMIT - 1))
     before = (stored(dynamodb, "Post"), stored(dynamodb, INDEX_TABLE))
-    message = bad_request(carol.call("Mutation", "updatePost", input={"id": "p1", "groups": ["A", "B"]}))
+    message = bad_request(
+        callers.carol.call("Mutation", "updatePost", input={"id": "p1", "groups": ["A", "B"]})
+    )
     assert message.startswith(f"editors, groups: at most {LIMIT} values"), message
     assert (stored(dynamodb, "Post"), stored(dynamodb, INDEX_TABLE)) == before
 
 
 def test_the_issue_case_a_post_stored_with_60_editors_can_be_fixed_and_only_shrink(
-    alice: Client, carol: Client, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+    callers: Callers, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A record stored before the limit existed (here: written while it is lifted) is not
     stranded: its title can be fixed (61 transaction items), its editors can only shrink."""
     with monkeypatch.context() as lifted:
         lifted.setattr(store_module, "max_index_values", lambda model: None)
-        alice.mutate("createPost", id="p1", title="typo", editors=editors(60))
+        callers.alice.mutate("createPost", id="p1", title="typo", editors=editors(60))
 
-    assert carol.mutate("updatePost", id="p1", title="fixed")["title"] == "fixed"
-    message = bad_request(carol.call("Mutation", "updatePost", input={"id": "p1", "editors": editors(61)}))
+    assert callers.carol.mutate("updatePost", id="p1", title="fixed")["title"] == "fixed"
+    message = bad_request(
+        callers.carol.call("Mutation", "updatePost", input={"id": "p1", "editors": editors(61)})
+    )
     assert message.startswith(f"editors: at most {LIMIT} values"), message
-    assert len(carol.mutate("updatePost", id="p1", editors=editors(10))["editors"]) == 10
+    assert len(callers.carol.mutate("updatePost", id="p1", editors=editors(10))["editors"]) == 10
     assert len(stored(dynamodb, INDEX_TABLE)) == 10
 
 
