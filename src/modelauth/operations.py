@@ -7,8 +7,9 @@ REST API (:mod:`modelauth.rest`) does, and the AppSync resolver (:mod:`modelauth
 - ``get`` decides once without the item (so a caller with no rule never touches the table),
   then against the stored item; a missing item is ``None`` (not an authorization failure);
 - ``list`` hands the decision's constraint to the store (owner index, whole pages);
-- ``create``/``update``/``delete`` validate the input, decide, and let the store enforce the
-  constraint atomically in its ConditionExpression;
+- ``create``/``update``/``delete`` validate the input (types, AppSync scalar formats, required
+  fields: present on create once owner fields are filled, never ``null`` on update), decide, and
+  let the store enforce the constraint atomically in its ConditionExpression;
 - every returned item is presented (owner read back as the username) with the fields this
   caller may not read set to ``None`` and named in ``denied_fields``.
 
@@ -30,7 +31,7 @@ from modelauth.identity import Principal
 from modelauth.policy import AuthConfig, Decision, DecisionCache, decide, denied_read_fields, present
 from modelauth.rules import Model, Operation
 from modelauth.store import Store
-from modelauth.validation import check_id, check_input
+from modelauth.validation import check_id, check_input, check_required
 
 __all__ = ["DecisionListener", "ListOutput", "Operations", "Output", "caller_key"]
 
@@ -143,8 +144,10 @@ class Operations:
         return ListOutput(items, page.next_token)
 
     def create(self, principal: Principal, model: Model, data: Any) -> Output:
-        values = check_input(model, data, f"Create{model.name}Input", allow_keys={"id"})
+        where = f"Create{model.name}Input"
+        values = check_input(model, data, where, allow_keys={"id"})
         decision = self.decide(principal, model, Operation.CREATE, input=values)
+        check_required(model, {**values, **decision.owner_stamp}, where)  # owner fields filled
         item = self.store.create(model, values, decision)
         return self.output(principal, model, Operation.CREATE, item)
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import NamedTuple
 
+from modelauth.scalars import SCALAR_TYPES
+
 __all__ = [
     "DEFAULT_GROUP_CLAIM",
     "DEFAULT_OWNER_CLAIM",
@@ -356,7 +358,7 @@ def _owner_rule(field_name: str, provider: str | Provider, *, multi: bool) -> Ru
     return Rule(Strategy.OWNER, prov, owner_field=field_name, multi=multi, owner_claim=claim)
 
 
-_SCALARS = {"ID", "String", "Int", "Float", "Boolean", "AWSDateTime", "AWSEmail", "AWSJSON"}
+_SCALARS = SCALAR_TYPES  # GraphQL's and AppSync's (modelauth.scalars checks their formats)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,10 +50,12 @@ __all__ = [
     "index_fields",
     "index_name",
     "index_table_definition",
+    "max_index_values",
 ]
 
 DEFAULT_LIST_LIMIT = 100
 MAX_LIST_LIMIT = 1000
+#: TransactWriteItems takes at most 100 actions (25 until September 2022); see max_index_values
 _MAX_TRANSACTION_ITEMS = 100
 _MAX_INDEX_RETRIES = 5
 _MAX_UNPROCESSED_RETRIES = 4
@@ -345,15 +347,17 @@ class Store:
         self, model: Model, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
     ) -> list[dict[str, Any]]:
         """Transaction items turning ``old``'s index items into ``new``'s (one copy of the item
-        per value of each indexed field)."""
+        per value of each indexed field). A write that sets more values than
+        :func:`max_index_values` is refused; one that leaves them alone is not, so a record stored
+        before that limit can still be fixed (its values only ever shrink)."""
         assert self._index_table is not None
         old_keys = _index_keys(model, old, self._index_fields(model)) if old else {}
         new_keys = _index_keys(model, new, self._index_fields(model)) if new else {}
-        if len(old_keys) + len(new_keys) + 1 > _MAX_TRANSACTION_ITEMS:
-            raise BadRequest(
-                f"{model.name}: too many values in {', '.join(self._index_fields(model))} "
-                f"(at most {(_MAX_TRANSACTION_ITEMS - 1) // 2} in all)"
-            )
+        limit = max_index_values(model)
+        sets_values = new is not None and new_keys.keys() != old_keys.keys()
+        if sets_values and limit is not None and len(new_keys) > limit:
+            assert new is not None
+            raise BadRequest(_too_many_values(model, new, limit), reason=f"{len(new_keys)} index items")
         writes: list[dict[str, Any]] = [
             {"Delete": {"TableName": self._index_table, "Key": self._dump(key)}}
             for name, key in old_keys.items()
@@ -362,6 +366,12 @@ class Store:
         for key in new_keys.values():
             assert new is not None
             writes.append({"Put": {"TableName": self._index_table, "Item": self._dump({**new, **key})}})
+        if len(writes) + 1 > _MAX_TRANSACTION_ITEMS:  # only a record stored before the limit held
+            raise BadRequest(
+                f"{model.name}: too many index items change at once; change fewer values of "
+                f"{', '.join(self._index_fields(model))} in one update",
+                reason=f"{len(writes) + 1} transaction items",
+            )
         return writes
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
@@ -573,6 +583,40 @@ def index_fields(model: Model) -> tuple[str, ...]:
             if sub.groups_field:
                 names.add(sub.groups_field)
     return tuple(sorted(names))
+
+
+def max_index_values(model: Model) -> int | None:
+    """How many values a record's indexed fields (:func:`index_fields`) may hold in all, so that
+    every later write of it fits one TransactWriteItems; None when the model has no index items.
+
+    Each value is one index item. An update is one transaction: the item's Update, a Delete of
+    each old index item whose value is gone and a Put of each new one (the Put refreshes the
+    copy of the item). With at most N values before and after, that is at most 1 + N + N
+    actions, so N = (100 - 1) // 2 = 49; a create (1 + N) then always fits too. Creates and
+    updates that set more are refused with :class:`BadRequest`, so no record is ever stored
+    that even an ``Admin`` could not update later.
+
+    >>> from modelauth.rules import Model, allow
+    >>> max_index_values(Model("Post", rules=[allow.owners_defined_in("editors")]))
+    49
+    >>> max_index_values(Model("Todo", rules=[allow.owner()])) is None
+    True
+    """
+    if not index_fields(model):
+        return None
+    return (_MAX_TRANSACTION_ITEMS - 1) // 2
+
+
+def _too_many_values(model: Model, item: Mapping[str, Any], limit: int) -> str:
+    """``editors: at most 49 values ...``, naming the fields that hold values."""
+    fields = index_fields(model)
+    holding = [name for name in fields if item.get(name)] or list(fields)
+    shared = f" in all across {', '.join(fields)}" if len(fields) > 1 else ""
+    return (
+        f"{', '.join(holding)}: at most {limit} values{shared} (each value is an index item of "
+        f"{model.name}, and an update rewrites them in one DynamoDB transaction of at most "
+        f"{_MAX_TRANSACTION_ITEMS} items)"
+    )
 
 
 def _has_owner_index(model: Model, field: str) -> bool:
