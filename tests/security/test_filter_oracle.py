@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 from appschema import SCHEMA
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, reject, settings
 from hypothesis import strategies as st
 from modelauth.local import create_tables
+from modelauth.policy import decide, denied_read_fields, unreadable_fields
 from modelauth.resolvers import GraphQLApp
 from modelauth.rest import RestApp
-from modelauth.rules import Field, Model, Schema, allow
+from modelauth.rules import Field, Model, Operation, Schema, SchemaError, allow
 from modelauth.store import INDEX_TABLE, Store
 
 from tests.authz import proxy_event
@@ -33,6 +34,7 @@ from tests.local.conftest import Client as HttpClient
 from tests.local.conftest import backend, clients, server, template  # noqa: F401  (fixtures)
 from tests.security.test_hostile_apigw_events import BOB_HTTP_JWT, BOB_SUB, http_event, user_pool_claims
 from tests.unit.test_authorizer_tokens import ALICE_SUB
+from tests.unit.test_policy_properties import Caller, Spec, callers, items, rule_lists, specs
 
 SSN = "123-45-6789"
 REFUSED_SSN = {"message": "Unauthorized on [ssn]", "errorType": "Unauthorized"}
@@ -134,6 +136,20 @@ def test_filters_on_fields_readable_everywhere_still_work(
         "listProfiles", filter={"and": [{"name": {"beginsWith": "A"}}, {"not": {"id": {"ne": "pa"}}}]}
     )
     assert [(item["id"], item["ssn"]) for item in own["items"]] == [("pa", SSN)]
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [{"ssn": {"beginsWith": "1"}}, {"sortDirection": "ASC", "ssn": {"eq": SSN}}],
+    ids=["key condition", "sort key condition"],
+)
+def test_lists_take_no_key_or_sort_conditions_to_slip_a_field_past_the_check(
+    graphql_app: GraphQLApp, alices_profile: dict[str, Any], reads: list[str], argument: dict[str, Any]
+) -> None:
+    error = Client(graphql_app, BOB).error("Query", "listProfiles", **argument)
+    assert error["errorType"] == "BadRequest"
+    assert "unknown argument" in error["message"]
+    assert reads == []
 
 
 # -- every list path: scan, owner index, index items -------------------------------------------------
@@ -435,7 +451,7 @@ def listed(app: GraphQLApp, model: str, caller: str, filter_input: dict[str, Any
     return sorted(item["id"] for item in result["data"]["items"])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=cases())
 def test_listed_ids_never_depend_on_values_the_caller_cannot_read(
     dynamodb: Any, case: tuple[str, str, dict[str, Any], dict[tuple[str, str], str | None]]
@@ -450,3 +466,42 @@ def test_listed_ids_never_depend_on_values_the_caller_cannot_read(
     original, changed = (listed(app, model, caller, filter_input) for app in apps)
     assert original == changed, (filter_input, hidden)
     event(f"{model}: " + ("refused" if isinstance(original, tuple) else f"listed {min(len(original), 2)}+"))
+
+
+FIELD_OPERATIONS = st.sets(st.sampled_from(["read", "create", "update", "delete"]), min_size=1).map(sorted)
+WRITES = {Operation.UPDATE, Operation.DELETE}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    callers(),
+    rule_lists,
+    st.lists(st.tuples(specs(), FIELD_OPERATIONS), min_size=1, max_size=3),
+    st.sampled_from([Operation.LIST, Operation.GET, Operation.UPDATE, Operation.DELETE]),
+    st.lists(items, min_size=1, max_size=4),
+)
+def test_a_field_a_filter_may_name_is_readable_on_every_item_the_request_can_touch(
+    caller: Caller,
+    rules: list[Spec],
+    field_rules: list[tuple[Spec, list[str]]],
+    op: Operation,
+    stored: list[dict[str, Any]],
+) -> None:
+    """The check against the per-item read check it stands in for, over generated rules:
+    what ``unreadable_fields`` lets through is never nulled on an item the decision permits."""
+    try:
+        secret = Field("secret", rules=[spec.build().to(ops) for spec, ops in field_rules])
+        model = Model("Thing", fields=[Field("title"), secret], rules=[spec.build() for spec in rules])
+    except SchemaError:
+        reject()
+    principal = caller.principal()
+    decision = decide(principal, model, op)
+    assume(decision.allowed)
+    read_op = Operation.GET if op in WRITES else op
+    allowed = {"title", "secret", "owner"} - unreadable_fields(
+        principal, model, read_op, ["title", "secret", "owner"], scope=decision.constraint
+    )
+    event(f"allowed: {sorted(allowed)}")
+    for item in stored:
+        if decision.permits(item):
+            assert not allowed & denied_read_fields(principal, model, read_op, item), (item, allowed)
