@@ -315,29 +315,34 @@ class GraphQLApp:
         return {"items": items, "nextToken": page.next_token, "__typename": f"Model{model.name}Connection"}
 
     def _create(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
-        args = self._mutation_arguments(arguments, "create", req)
+        args = self._mutation_arguments(model, arguments, "create", req)
         output = self.operations.create(req.principal, model, args["input"])
         return self._output(model, Operation.CREATE, output, req)
 
     def _update(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         data = self._input_with_id(
-            model, self._mutation_arguments(arguments, "update", req)["input"], "Update"
+            model, self._mutation_arguments(model, arguments, "update", req)["input"], "Update"
         )
         output = self.operations.update(req.principal, model, data.pop("id"), data)
         return self._output(model, Operation.UPDATE, output, req)
 
     def _delete(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         data = self._input_with_id(
-            model, self._mutation_arguments(arguments, "delete", req)["input"], "Delete"
+            model, self._mutation_arguments(model, arguments, "delete", req)["input"], "Delete"
         )
         if set(data) - {"id", "_version"}:
             raise BadRequest(f"Delete{model.name}Input takes only id and _version")
         output = self.operations.delete(req.principal, model, data["id"], data.get("_version"))
         return self._output(model, Operation.DELETE, output, req)
 
-    def _mutation_arguments(self, arguments: Mapping[str, Any], verb: str, req: _Request) -> dict[str, Any]:
+    def _mutation_arguments(
+        self, model: Model, arguments: Mapping[str, Any], verb: str, req: _Request
+    ) -> dict[str, Any]:
         args = check_arguments(arguments, req.field_name, _MUTATION_ARGUMENTS, ("input",))
         if args.get("condition") is not None:
+            if verb != "create":
+                # a condition on a field the caller can't read is refused as such (an oracle)
+                self.operations.check_condition(req.principal, model, Operation(verb), args["condition"])
             hint = "" if verb == "create" else "; use _version"
             raise BadRequest(f"condition is not supported on {verb}{hint}")
         return args

@@ -18,15 +18,15 @@ import json
 from typing import Any, NamedTuple
 
 import pytest
-from appschema import POST, SCHEMA
+
 from modelauth import store as store_module
 from modelauth.local import create_tables
 from modelauth.resolvers import GraphQLApp
 from modelauth.rest import RestApp
 from modelauth.rules import Field, Model, Schema, allow
 from modelauth.store import INDEX_TABLE, Store, max_index_values
-
 from tests.authz import proxy_event
+from tests.fixtures.schema import POST, SCHEMA
 from tests.functional.helpers import ALICE, CAROL, POOL, Client
 
 ALICE_SUB = "a1"

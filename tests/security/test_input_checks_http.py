@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import itertools
 
-from appschema import POST
 from modelauth.store import max_index_values
-
+from tests.fixtures.schema import POST
 from tests.local.conftest import Client
 
 _ids = itertools.count()

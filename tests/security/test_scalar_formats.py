@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
+
 from modelauth.errors import BadRequest
 from modelauth.scalars import SCALAR_TYPES, conforms
 from modelauth.validation import check_input
-
 from tests.security.test_input_checks import READING
 
 PROPERTY = settings(max_examples=150, deadline=None)
