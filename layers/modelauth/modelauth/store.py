@@ -174,9 +174,9 @@ class Store:
         Without a secret a random per-process key is used: tokens then only work on the
         instance that issued them (fine locally; set the secret when deployed).
 
-        >>> Store.from_env([], client=object(), environ={"MODELAUTH_LIST_MAX_CALLS": "0"})  # doctest: +ELLIPSIS
+        >>> Store.from_env([], client=object(), environ={"MODELAUTH_LIST_MAX_CALLS": "0"})
         Traceback (most recent call last):
-        ValueError: MODELAUTH_LIST_MAX_CALLS must be a whole number of at least 1, not '0' ...
+        ValueError: MODELAUTH_LIST_MAX_CALLS must be a whole number of at least 1, not '0' (default 10)
         """
         env = os.environ if environ is None else environ
         max_reads = _env_count(env, "MODELAUTH_LIST_MAX_READ_ITEMS", DEFAULT_LIST_MAX_READ_ITEMS)
@@ -689,10 +689,7 @@ def _env_count(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw:
         return default
     if not re.fullmatch(r"[0-9]{1,12}", raw) or int(raw) < 1:
-        raise ValueError(
-            f"{name} must be a whole number of at least 1, not {raw!r} "
-            f"(unset it for the default, {default:,})"
-        )
+        raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r} (default {default})")
     return int(raw)
 
 
