@@ -67,6 +67,7 @@ MAX_LIST_LIMIT = 1000
 DEFAULT_LIST_MAX_READ_ITEMS = 10_000
 #: Scan/Query calls such a request may make: with DynamoDB's 1 MB per call, at most 10 MB read
 DEFAULT_LIST_MAX_CALLS = 10
+_MAX_BOUND = 10**9  # what the two bounds may be set to (higher: no bound)
 _FIRST_READ_LIMIT = 25  # the smallest Limit of a Scan/filtered Query's first call
 _MAX_TRANSACTION_ITEMS = 100
 _MAX_INDEX_RETRIES = 5
@@ -147,8 +148,8 @@ class Store:
         its reads are not its items (Scan, filtered Query); see :meth:`list_items`."""
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-        self._max_read_items = _at_least_one("list_max_read_items", list_max_read_items)
-        self._max_calls = _at_least_one("list_max_calls", list_max_calls)
+        self._max_read_items = _bound("list_max_read_items", list_max_read_items)
+        self._max_calls = _bound("list_max_calls", list_max_calls)
         self._client = client
         self._tables = dict(tables)
         self._index_table = index_table
@@ -168,15 +169,15 @@ class Store:
     ) -> Store:
         """Tables from ``TABLE_<MODEL>`` and ``INDEX_TABLE``, token key from ``NEXT_TOKEN_SECRET``,
         the list bound from ``MODELAUTH_LIST_MAX_READ_ITEMS`` and ``MODELAUTH_LIST_MAX_CALLS``
-        (whole numbers ≥ 1; unset or empty: the defaults). A bad value fails here, at the cold
+        (whole numbers from 1 to 10⁹; unset or empty: the defaults). A bad value fails here, at the cold
         start, with a ``ValueError`` naming the variable: not on every list request.
 
         Without a secret a random per-process key is used: tokens then only work on the
         instance that issued them (fine locally; set the secret when deployed).
 
-        >>> Store.from_env([], client=object(), environ={"MODELAUTH_LIST_MAX_CALLS": "0"})
+        >>> Store.from_env([], object(), {"MODELAUTH_LIST_MAX_CALLS": "0"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        ValueError: MODELAUTH_LIST_MAX_CALLS must be a whole number of at least 1, not '0' (default 10)
+        ValueError: MODELAUTH_LIST_MAX_CALLS must be a whole number from 1 to ..., not '0' (default 10)
         """
         env = os.environ if environ is None else environ
         max_reads = _env_count(env, "MODELAUTH_LIST_MAX_READ_ITEMS", DEFAULT_LIST_MAX_READ_ITEMS)
@@ -677,19 +678,21 @@ def _query_scope(
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _at_least_one(name: str, value: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+def _bound(name: str, value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_BOUND:
+        raise ValueError(f"{name} must be a whole number from 1 to {_MAX_BOUND:,}, not {value!r}")
     return value
 
 
 def _env_count(env: Mapping[str, str], name: str, default: int) -> int:
-    """A count from the environment: digits only (``10000``), unset or empty for ``default``."""
+    """A bound from the environment: digits only (``10000``), unset or empty for ``default``."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not re.fullmatch(r"[0-9]{1,12}", raw) or int(raw) < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r} (default {default})")
+    if not re.fullmatch(r"[0-9]{1,10}", raw) or not 1 <= int(raw) <= _MAX_BOUND:
+        raise ValueError(
+            f"{name} must be a whole number from 1 to {_MAX_BOUND:,}, not {raw!r} (default {default:,})"
+        )
     return int(raw)
 
 
