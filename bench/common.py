@@ -55,20 +55,14 @@ class Config:
     items: int  # list-by-owner: items in the table
     owners: int  # list-by-owner: distinct owners among them
     page_limit: int  # list-by-owner: page size
-    bound_sizes: tuple[int, ...]  # bounded list work: the table grows to each of these sizes
-    bound_max_reads: int | None  # bounded list work: the item bound (None: the deployed default)
+    #: bounded list work: the table grows to each of these sizes
+    bound_sizes: tuple[int, ...] = (3_000, 15_000, 30_000)
+    #: bounded list work: the item bound (None: the deployed default)
+    bound_max_reads: int | None = None
 
     @classmethod
     def full(cls) -> Config:
-        return cls(
-            runs=25,
-            batch=200,
-            items=100_000,
-            owners=2_000,
-            page_limit=20,
-            bound_sizes=(3_000, 15_000, 30_000),
-            bound_max_reads=None,
-        )
+        return cls(runs=25, batch=200, items=100_000, owners=2_000, page_limit=20)
 
     @classmethod
     def quick(cls) -> Config:
