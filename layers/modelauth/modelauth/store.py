@@ -67,7 +67,7 @@ MAX_LIST_LIMIT = 1000
 DEFAULT_LIST_MAX_READ_ITEMS = 10_000
 #: Scan/Query calls such a request may make: with DynamoDB's 1 MB per call, at most 10 MB read
 DEFAULT_LIST_MAX_CALLS = 10
-_MAX_BOUND = 10**9  # what the two bounds may be set to (higher: no bound)
+_MAX_BOUND = 10**9  # the most either bound may be set to: far past what one request can read
 _FIRST_READ_LIMIT = 25  # the smallest Limit of a Scan/filtered Query's first call
 _MAX_TRANSACTION_ITEMS = 100
 _MAX_INDEX_RETRIES = 5
@@ -169,8 +169,8 @@ class Store:
     ) -> Store:
         """Tables from ``TABLE_<MODEL>`` and ``INDEX_TABLE``, token key from ``NEXT_TOKEN_SECRET``,
         the list bound from ``MODELAUTH_LIST_MAX_READ_ITEMS`` and ``MODELAUTH_LIST_MAX_CALLS``
-        (whole numbers from 1 to 10⁹; unset or empty: the defaults). A bad value fails here, at the cold
-        start, with a ``ValueError`` naming the variable: not on every list request.
+        (whole numbers from 1 to 10⁹; unset or empty: the defaults). A bad value fails here, at
+        the cold start, with a ``ValueError`` naming the variable: not on every list request.
 
         Without a secret a random per-process key is used: tokens then only work on the
         instance that issued them (fine locally; set the secret when deployed).
