@@ -87,7 +87,7 @@ docker:
 	$(if $(filter 0,$(shell id -u)),,sudo) $(SHARED)/tools/lambda-python-image.sh
 
 demo: install
-	cd example && ../$(BIN)/modelauth demo
+	cd example && ../$(BIN)/python walkthrough.py
 
 # The local AppSync endpoint until Ctrl-C; `modelauth users|token|creds|explain` talk to it.
 serve: install

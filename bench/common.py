@@ -8,13 +8,14 @@ the per-run ratios (each run's pair ran back to back, so a drift in load cancels
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import logging
 import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,6 +60,10 @@ class Config:
     items: int  # list-by-owner: items in the table
     owners: int  # list-by-owner: distinct owners among them
     page_limit: int  # list-by-owner: page size
+    #: bounded list work: the table grows to each of these sizes
+    bound_sizes: tuple[int, ...] = (3_000, 15_000, 30_000)
+    #: bounded list work: the item bound (None: the deployed default)
+    bound_max_reads: int | None = None
 
     @classmethod
     def full(cls) -> Config:
@@ -67,7 +72,15 @@ class Config:
     @classmethod
     def quick(cls) -> Config:
         """Smoke mode: checks every benchmark runs; its numbers mean nothing."""
-        return cls(runs=3, batch=20, items=2_000, owners=40, page_limit=20)
+        return cls(
+            runs=3,
+            batch=20,
+            items=2_000,
+            owners=40,
+            page_limit=20,
+            bound_sizes=(300, 1_000, 2_000),
+            bound_max_reads=500,
+        )
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,18 @@ class Comparison:
             statistics.median(m / b for m, b in pairs),
             statistics.median(m - b for m, b in pairs),
         )
+
+
+BATCH_WRITE = 25  # DynamoDB's maximum per BatchWriteItem
+
+
+def put_items(client: Any, table: str, items: Iterable[dict[str, Any]]) -> None:
+    """Write ``items`` (DynamoDB JSON) into ``table`` with BatchWriteItem, retrying unprocessed ones."""
+    remaining = iter(items)
+    while batch := [{"PutRequest": {"Item": item}} for item in itertools.islice(remaining, BATCH_WRITE)]:
+        request: dict[str, Any] = {table: batch}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
 
 def silence_logs(name: str = "modelauth") -> None:

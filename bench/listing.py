@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.common import Config, Row, Section, configure_env
+from bench.common import Config, Row, Section, configure_env, put_items
 
 GOAL = 1.1
-BATCH_WRITE = 25  # DynamoDB's maximum per BatchWriteItem
 
 
 def _owner(number: int) -> tuple[str, str]:
@@ -40,12 +39,7 @@ def load(client: Any, table: str, items: int, owners: int) -> None:
             "_version": {"N": "1"},
         }
 
-    for start in range(0, items, BATCH_WRITE):
-        request = {
-            table: [{"PutRequest": {"Item": todo(n)}} for n in range(start, min(start + BATCH_WRITE, items))]
-        }
-        while request:
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    put_items(client, table, map(todo, range(items)))
 
 
 def scan_filter(

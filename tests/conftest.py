@@ -17,11 +17,43 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "tests" / "events"
 EXAMPLE = ROOT / "example"  # the example project (its own models, template and events)
-# The SAM project the library's local/functional tests run: template, functions and SDL for the
-# fixture schema (today the example project's files, whose tables match the fixture schema).
-PROJECT = EXAMPLE
 FIXTURE_SCHEMA = "tests.fixtures.schema:SCHEMA"
 os.environ["MODELAUTH_SCHEMA"] = FIXTURE_SCHEMA
+
+
+def _fixture_project() -> Path:
+    """The SAM project the library's tests run (template, functions, SDL): made by `modelauth
+    init`, generated from the fixture schema, plus the one hand-written resource a user of these
+    models would add (the ``editors`` group that Post's ``groups`` field names)."""
+    import atexit
+    import io
+    import shutil
+    import tempfile
+
+    from modelauth.local.generate import generate
+    from modelauth.local.scaffold import init
+    from modelauth.project import Project, SchemaRef
+
+    root = Path(tempfile.mkdtemp(prefix="modelauth-fixture-project-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    project = root / "fixture"
+    init(project, modelauth=str(ROOT), out=io.StringIO())
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"appschema:SCHEMA"', f'"{FIXTURE_SCHEMA}"'))
+    template = project / "template.yaml"
+    template.write_text(
+        template.read_text().replace(
+            "\nResources:\n",
+            "\nResources:\n  EditorsGroup:\n    Type: AWS::Cognito::UserPoolGroup\n"
+            "    Properties: {UserPoolId: !Ref UserPool, GroupName: editors}\n\n",
+            1,
+        )
+    )
+    generate(Project.find(project), SchemaRef.parse(FIXTURE_SCHEMA).load(), out=io.StringIO())
+    return project
+
+
+PROJECT = _fixture_project()
 
 # never reach real AWS from tests
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -5,6 +5,9 @@ Example::
     >>> ph = Placeholders()
     >>> build_filter({"content": {"beginsWith": "buy"}}, {"content"}, ph)
     'begins_with(#f0, :v0)'
+    >>> sorted(referenced_fields({"or": [{"name": {"eq": "a"}}, {"not": {"ssn": {"attributeExists": True}}}]},
+    ...                          {"name", "ssn"}))
+    ['name', 'ssn']
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from modelauth.errors import BadRequest
 
-__all__ = ["MAX_FILTER_DEPTH", "Placeholders", "build_filter"]
+__all__ = ["MAX_FILTER_DEPTH", "Placeholders", "build_filter", "referenced_fields"]
 
 MAX_FILTER_DEPTH = 64
 MAX_FILTER_TERMS = 200
@@ -55,6 +58,15 @@ def build_filter(filter_input: Mapping[str, Any], fields: Collection[str], ph: P
     Unknown fields or operators, wrong shapes, too deep or too large filters → :class:`BadRequest`.
     """
     return _render(_build(filter_input, fields, ph, 0, [0]), None)
+
+
+def referenced_fields(filter_input: Mapping[str, Any], fields: Collection[str]) -> frozenset[str]:
+    """Every field a filter (or condition) names, through nested ``and``/``or``/``not``: what an
+    authorization check must see before the filter reaches the store. Validates it as
+    :func:`build_filter` does (same :class:`BadRequest` errors)."""
+    ph = Placeholders()
+    build_filter(filter_input, fields, ph)
+    return frozenset(ph.names.values())
 
 
 # an expression tree: ("leaf", text) | ("and"|"or", [children]) | ("not", [child])

@@ -6,9 +6,12 @@ REST API (:mod:`modelauth.rest`) does, and the AppSync resolver (:mod:`modelauth
 
 - ``get`` decides once without the item (so a caller with no rule never touches the table),
   then against the stored item; a missing item is ``None`` (not an authorization failure);
-- ``list`` hands the decision's constraint to the store (owner index, whole pages);
-- ``create``/``update``/``delete`` validate the input, decide, and let the store enforce the
-  constraint atomically in its ConditionExpression;
+- ``list`` hands the decision's constraint to the store (owner index, bounded pages); a filter
+  naming a field this caller may not read on every item it could match is refused first
+  (:meth:`Operations.check_filter`: it would be an oracle on that field's values);
+- ``create``/``update``/``delete`` validate the input (types, AppSync scalar formats, required
+  fields: present on create once owner fields are filled, never ``null`` on update), decide, and
+  let the store enforce the constraint atomically in its ConditionExpression;
 - every returned item is presented (owner read back as the username) with the fields this
   caller may not read set to ``None`` and named in ``denied_fields``.
 
@@ -26,11 +29,20 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from modelauth.errors import BadRequest, Unauthorized, UnauthorizedFields
+from modelauth.filters import referenced_fields
 from modelauth.identity import Principal
-from modelauth.policy import AuthConfig, Decision, DecisionCache, decide, denied_read_fields, present
+from modelauth.policy import (
+    AuthConfig,
+    Decision,
+    DecisionCache,
+    decide,
+    denied_read_fields,
+    present,
+    unreadable_fields,
+)
 from modelauth.rules import Model, Operation
 from modelauth.store import Store
-from modelauth.validation import check_id, check_input
+from modelauth.validation import check_id, check_input, check_required
 
 __all__ = ["DecisionListener", "ListOutput", "Operations", "Output", "caller_key"]
 
@@ -97,6 +109,33 @@ class Operations:
             raise Unauthorized("Not Authorized", reason=decision.reason)
         return decision
 
+    def check_filter(
+        self, principal: Principal, model: Model, decision: Decision, filter_input: Any, what: str = "filter"
+    ) -> None:
+        """Refuse (``Unauthorized on [ssn]``) a filter or condition naming a field this caller
+        may not read on every item ``decision`` lets the request touch: which items match would
+        tell the field's value. Called before the store, so a refused request reads nothing.
+
+        A list's filter is judged with the list's read rules; a write's condition with get's
+        (a write's result is read as a get). Malformed input is a :class:`BadRequest`."""
+        if not isinstance(filter_input, Mapping):
+            raise BadRequest(f"{what} must be an object")
+        names = referenced_fields(filter_input, model.field_names)
+        read_op = Operation.GET if decision.operation in _WRITES else decision.operation
+        denied = unreadable_fields(
+            principal, model, read_op, names, scope=decision.constraint, config=self.auth_config
+        )
+        if denied:
+            reason = (
+                f"{what} on {model.name} names {sorted(denied)}, which this caller may not "
+                f"{read_op.value} on every item it could match"
+            )
+            raise UnauthorizedFields(denied, reason=reason)
+
+    def check_condition(self, principal: Principal, model: Model, op: Operation, condition: Any) -> None:
+        """A write's ``condition``: decided for ``op``, then :meth:`check_filter` on it."""
+        self.check_filter(principal, model, self.decide(principal, model, op), condition, "condition")
+
     def output(self, principal: Principal, model: Model, op: Operation, item: Mapping[str, Any]) -> Output:
         """``item`` as this caller may read it; a write's result is read as a ``get``."""
         out = present(model, item)
@@ -136,6 +175,8 @@ class Operations:
         if filter is not None and not isinstance(filter, dict):
             raise BadRequest("filter must be an object")
         decision = self.decide(principal, model, Operation.LIST)
+        if filter:
+            self.check_filter(principal, model, decision, filter)
         page = self.store.list_items(
             model, decision, filter=filter, limit=limit, next_token=next_token, caller=caller_key(principal)
         )
@@ -143,8 +184,10 @@ class Operations:
         return ListOutput(items, page.next_token)
 
     def create(self, principal: Principal, model: Model, data: Any) -> Output:
-        values = check_input(model, data, f"Create{model.name}Input", allow_keys={"id"})
+        where = f"Create{model.name}Input"
+        values = check_input(model, data, where, allow_keys={"id"})
         decision = self.decide(principal, model, Operation.CREATE, input=values)
+        check_required(model, {**values, **decision.owner_stamp}, where)  # owner fields filled
         item = self.store.create(model, values, decision)
         return self.output(principal, model, Operation.CREATE, item)
 

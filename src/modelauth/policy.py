@@ -48,6 +48,7 @@ __all__ = [
     "denied_read_fields",
     "explain",
     "present",
+    "unreadable_fields",
 ]
 
 
@@ -683,6 +684,62 @@ def denied_read_fields(
 
     model_ok = readable(model.rules)
     return frozenset(f.name for f in model.fields if not (model_ok if f.rules is None else readable(f.rules)))
+
+
+def unreadable_fields(
+    principal: Principal,
+    model: Model,
+    operation: Operation | str,
+    names: Iterable[str],
+    *,
+    scope: Constraint | None,
+    config: AuthConfig | None = None,
+) -> frozenset[str]:
+    """Of ``names``, the fields this caller may not read (``operation``: get or list) on some
+    item a request limited to ``scope`` (the decision's constraint; None: any item) could touch.
+
+    A filter or condition naming such a field is an oracle: which items match tells the field's
+    value. A field is readable on every such item when its read rules (the model's for a field
+    without rules of its own) grant statically, or when every alternative of ``scope`` implies
+    one of the constraints they would hand the store (e.g. owner rules on both). Judged from the
+    principal alone, without reading anything.
+
+    >>> from modelauth.identity import AuthMode, Principal
+    >>> from modelauth.rules import Field, Model, allow
+    >>> profile = Model("Profile", fields=[Field("name"), Field("ssn", rules=[allow.owner()])],
+    ...                 rules=[allow.authenticated().to(["read"]), allow.owner()])
+    >>> bob = Principal(AuthMode.USER_POOLS, sub="B2", username="bob")
+    >>> sorted(unreadable_fields(bob, profile, "list", ["name", "ssn", "id"], scope=None))
+    ['ssn']
+    """
+    op = Operation(operation)
+    config = config or AuthConfig()
+    if _generic_iam(principal, config):
+        return frozenset()
+    outcomes: dict[int, _Outcome] = {}
+
+    def readable(rules: Sequence[Rule]) -> bool:
+        key = id(rules)
+        if key not in outcomes:
+            outcomes[key] = _combine(rules, principal, op, None, None, config).outcome
+        return _holds_within(outcomes[key], scope)
+
+    denied = set()
+    for name in names:
+        f = model.field(name)
+        if not readable(model.rules if f is None or f.rules is None else f.rules):
+            denied.add(name)
+    return frozenset(denied)
+
+
+def _holds_within(outcome: _Outcome, scope: Constraint | None) -> bool:
+    """Does ``outcome`` (rules judged without an item) grant on every item matching ``scope``?"""
+    if outcome.grant:
+        return True
+    if outcome.constraint is None or scope is None:
+        return False
+    needed = [frozenset(alt) for alt in outcome.constraint.alternatives]
+    return all(any(need <= frozenset(alt) for need in needed) for alt in scope.alternatives)
 
 
 def present(model: Model, item: Mapping[str, Any]) -> dict[str, Any]:

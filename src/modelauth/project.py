@@ -70,8 +70,10 @@ class SchemaRef:
     def load(self, *, search: Path | None = None, origin: str = "") -> Schema:
         """Import the module (``search`` first on ``sys.path``) and return the Schema it names."""
         where = f" (from {origin})" if origin else ""
-        if search is not None and str(search) not in sys.path:
-            sys.path.insert(0, str(search))
+        if search is not None:
+            if str(search) not in sys.path:
+                sys.path.insert(0, str(search))
+            _forget_foreign(self.module, search)
         try:
             module = importlib.import_module(self.module)
         except ImportError as exc:
@@ -144,19 +146,37 @@ class Project:
             raise ProjectError(f"{self.root / 'pyproject.toml'}: [tool.modelauth] {name} must be a string")
         return self.root / value
 
-    def load_schema(self, override: str | None = None) -> Schema:
-        """The schema named by ``override`` (``--schema``), else ``$MODELAUTH_SCHEMA``, else pyproject."""
+    def schema_ref(self, override: str | None = None) -> tuple[SchemaRef, str]:
+        """The reference in force and where it came from: ``override`` (``--schema``), else
+        ``$MODELAUTH_SCHEMA``, else pyproject.toml."""
         if override:
-            return SchemaRef.parse(override, origin="--schema").load(search=self.root, origin="--schema")
+            return SchemaRef.parse(override, origin="--schema"), "--schema"
         env = os.environ.get(ENV_SCHEMA)
         if env:
-            return SchemaRef.parse(env, origin=ENV_SCHEMA).load(search=self.root, origin=ENV_SCHEMA)
+            return SchemaRef.parse(env, origin=ENV_SCHEMA), ENV_SCHEMA
         if self.schema is None:
             raise ProjectError(
                 f"no schema configured in {self.root}: add [tool.modelauth] schema = 'package.module:ATTR' "
                 f"to pyproject.toml, pass --schema, or set {ENV_SCHEMA}"
             )
-        return self.schema.load(search=self.root, origin=str(self.root / "pyproject.toml"))
+        return self.schema, str(self.root / "pyproject.toml")
+
+    def load_schema(self, override: str | None = None) -> Schema:
+        """The schema of :meth:`schema_ref`, imported with the project root on ``sys.path``."""
+        ref, origin = self.schema_ref(override)
+        return ref.load(search=self.root, origin=origin)
+
+
+def _forget_foreign(module: str, root: Path) -> None:
+    """Drop ``module`` (and its package) from ``sys.modules`` when another project's file of that
+    name was imported earlier in this process, so this project's own is imported."""
+    top = module.split(".")[0]
+    loaded = sys.modules.get(top)
+    origin = getattr(loaded, "__file__", None)
+    if loaded is None or origin is None or Path(origin).resolve().is_relative_to(root.resolve()):
+        return
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+        del sys.modules[name]
 
 
 def load_schema(override: str | None = None, start: Path | None = None) -> Schema:

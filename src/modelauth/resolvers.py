@@ -55,6 +55,7 @@ _NO_ARGUMENTS: frozenset[str] = frozenset()
 _GET_ARGUMENTS = frozenset({"id"})
 _LIST_ARGUMENTS = frozenset({"filter", "limit", "nextToken"})
 _MUTATION_ARGUMENTS = frozenset({"input", "condition"})
+_MUTATIONS = frozenset({Operation.CREATE, Operation.UPDATE, Operation.DELETE})
 
 
 class Outcome(NamedTuple):
@@ -74,14 +75,18 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _Request:
-    """Per-invocation state: the caller and the non-fatal errors (denied fields) to report."""
+    """Per-invocation state: the caller, the item fields the client selected (None: unknown)
+    and the non-fatal errors (denied fields) to report."""
 
-    __slots__ = ("decision", "errors", "field_name", "principal", "type_name")
+    __slots__ = ("decision", "errors", "field_name", "principal", "selected", "type_name")
 
-    def __init__(self, principal: Principal, type_name: str, field_name: str) -> None:
+    def __init__(
+        self, principal: Principal, type_name: str, field_name: str, selected: frozenset[str] | None = None
+    ) -> None:
         self.principal = principal
         self.type_name = type_name
         self.field_name = field_name
+        self.selected = selected
         self.errors: list[dict[str, Any]] = []
         self.decision: Decision | None = None
 
@@ -205,7 +210,8 @@ class GraphQLApp:
             if auth_type is not None and not isinstance(auth_type, str):
                 raise BadRequest("authType must be a string")
             principal = self._principals.from_appsync(event, auth_type=auth_type)
-            self._request = req = _Request(principal, type_name, field_name)
+            selected = None if route is None else _selected_fields(event["info"], route.operation)
+            self._request = req = _Request(principal, type_name, field_name, selected)
             arguments = event.get("arguments")
             if arguments is not None and not isinstance(arguments, dict):
                 raise BadRequest(f"{field_name}: arguments must be an object")
@@ -259,14 +265,18 @@ class GraphQLApp:
 
     @staticmethod
     def _output(model: Model, op: Operation, output: Output, req: _Request) -> dict[str, Any]:
-        """The item as the client sees it: read-denied fields null, with an error each.
+        """The item as the client sees it: read-denied fields null, with an error each the
+        client selected (Amplify's clients fail on any error, so none for fields not asked for).
 
-        A mutation's result is also what subscribers receive, whoever they are, so fields with
-        their own rules are nulled in it, as Amplify does (spec §2.4)."""
+        A mutation's result is also what subscribers receive, whoever they are, so the fields
+        some reader of the model may not read are nulled in it, without an error, as Amplify
+        does (spec §2.4, :attr:`Model.mutation_masked_fields`)."""
         out = output.item  # a fresh dict per request (Operations.output)
-        if op in (Operation.CREATE, Operation.UPDATE, Operation.DELETE):
-            out.update({f.name: None for f in model.fields if f.rules is not None})
+        if op in _MUTATIONS:
+            out.update(dict.fromkeys(model.mutation_masked_fields))
         for name in output.denied_fields:
+            if req.selected is not None and name not in req.selected:
+                continue
             error = {
                 "message": f"Not Authorized to access {name} on type {model.name}",
                 "errorType": "Unauthorized",
@@ -305,29 +315,34 @@ class GraphQLApp:
         return {"items": items, "nextToken": page.next_token, "__typename": f"Model{model.name}Connection"}
 
     def _create(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
-        args = self._mutation_arguments(arguments, "create", req)
+        args = self._mutation_arguments(model, arguments, "create", req)
         output = self.operations.create(req.principal, model, args["input"])
         return self._output(model, Operation.CREATE, output, req)
 
     def _update(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         data = self._input_with_id(
-            model, self._mutation_arguments(arguments, "update", req)["input"], "Update"
+            model, self._mutation_arguments(model, arguments, "update", req)["input"], "Update"
         )
         output = self.operations.update(req.principal, model, data.pop("id"), data)
         return self._output(model, Operation.UPDATE, output, req)
 
     def _delete(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         data = self._input_with_id(
-            model, self._mutation_arguments(arguments, "delete", req)["input"], "Delete"
+            model, self._mutation_arguments(model, arguments, "delete", req)["input"], "Delete"
         )
         if set(data) - {"id", "_version"}:
             raise BadRequest(f"Delete{model.name}Input takes only id and _version")
         output = self.operations.delete(req.principal, model, data["id"], data.get("_version"))
         return self._output(model, Operation.DELETE, output, req)
 
-    def _mutation_arguments(self, arguments: Mapping[str, Any], verb: str, req: _Request) -> dict[str, Any]:
+    def _mutation_arguments(
+        self, model: Model, arguments: Mapping[str, Any], verb: str, req: _Request
+    ) -> dict[str, Any]:
         args = check_arguments(arguments, req.field_name, _MUTATION_ARGUMENTS, ("input",))
         if args.get("condition") is not None:
+            if verb != "create":
+                # a condition on a field the caller can't read is refused as such (an oracle)
+                self.operations.check_condition(req.principal, model, Operation(verb), args["condition"])
             hint = "" if verb == "create" else "; use _version"
             raise BadRequest(f"condition is not supported on {verb}{hint}")
         return args
@@ -339,6 +354,27 @@ class GraphQLApp:
         if data.get("id") is None:
             raise BadRequest(f"{verb}{model.name}Input: 'id' is required")
         return dict(data)
+
+
+def _selected_fields(info: Mapping[str, Any], op: Operation) -> frozenset[str] | None:
+    """The item fields the client selected, from AppSync's ``info.selectionSetList``: the
+    top-level names, or those under ``items/`` for a list (``["items", "items/id", "nextToken"]``).
+
+    None when the list is absent or empty, as in hand-built events (AppSync lists at least one
+    field for an object result): every denied field is then reported, as before selections were
+    read. The selection decides only which errors are reported, never what data is returned.
+
+    >>> sorted(_selected_fields({"selectionSetList": ["items", "items/id", "nextToken"]}, Operation.LIST))
+    ['id']
+    """
+    selection = info.get("selectionSetList")
+    if selection is None or selection == []:
+        return None
+    if not isinstance(selection, list) or not all(isinstance(s, str) for s in selection):
+        raise BadRequest("info.selectionSetList must be a list of field names")
+    prefix = "items/" if op is Operation.LIST else ""
+    names = (s.removeprefix(prefix) for s in selection if s.startswith(prefix))
+    return frozenset(name for name in names if "/" not in name)
 
 
 def _field_of(event: Any) -> tuple[str, str]:

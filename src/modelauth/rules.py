@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import NamedTuple
 
+from modelauth.scalars import SCALAR_TYPES
+
 __all__ = [
     "DEFAULT_GROUP_CLAIM",
     "DEFAULT_OWNER_CLAIM",
@@ -35,6 +37,7 @@ __all__ = [
     "Strategy",
     "allow",
     "mode_of",
+    "mutation_masked_fields",
     "parse_operations",
     "RootField",
     "SUBSCRIPTION_PREFIXES",
@@ -355,7 +358,7 @@ def _owner_rule(field_name: str, provider: str | Provider, *, multi: bool) -> Ru
     return Rule(Strategy.OWNER, prov, owner_field=field_name, multi=multi, owner_claim=claim)
 
 
-_SCALARS = {"ID", "String", "Int", "Float", "Boolean", "AWSDateTime", "AWSEmail", "AWSJSON"}
+_SCALARS = SCALAR_TYPES  # GraphQL's and AppSync's (modelauth.scalars checks their formats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +417,9 @@ class Model:
     has_field_rules: bool = field(init=False, repr=False, compare=False)
     #: owner fields holding ``<sub>::<username>`` values, shown to clients as the username part
     composite_owner_fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    #: fields nulled in mutation results, which every subscriber receives: those some reader of
+    #: the model may not read (Amplify's rule, spec §2.4); see :func:`mutation_masked_fields`
+    mutation_masked_fields: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", tuple(self.fields))
@@ -442,6 +448,7 @@ class Model:
         object.__setattr__(self, "composite_owner_fields", tuple(dict.fromkeys(composite)))
         for rule in flat:
             _check_field_kind(self, rule)
+        object.__setattr__(self, "mutation_masked_fields", mutation_masked_fields(self))
         _check_required_fields_readable(self)
 
     @property
@@ -481,24 +488,85 @@ def _role(rule: Rule) -> Rule:
     return replace(rule, operations=ALL_OPERATIONS, transfer=False)
 
 
-def _readers(rules: Iterable[Rule]) -> set[Rule]:
-    roles = set()
+def _read_operations(rule: Rule) -> frozenset[Operation]:
+    """The read operations a rule grants: an all_of grants only those all its members grant."""
+    ops = rule.operations & READ_OPERATIONS
+    for member in rule.rules:
+        ops &= member.operations
+    return ops
+
+
+def _readers(rules: Iterable[Rule]) -> list[Rule]:
+    """The rules that grant some read, one per static group (so group("A") and groups(["A",
+    "B"]) share the reader "A")."""
+    found: list[Rule] = []
     for rule in rules:
-        if rule.operations & READ_OPERATIONS:
-            # one reader per static group, so group("A") and groups(["A", "B"]) share "A"
-            roles |= {_role(replace(rule, groups=(g,))) for g in rule.groups} or {_role(rule)}
-    return roles
+        if _read_operations(rule):
+            found += [replace(rule, groups=(g,)) for g in rule.groups] if rule.groups else [rule]
+    return found
+
+
+def _mode_wide(rule: Rule) -> bool:
+    """Does the rule admit every caller of its auth mode (public API key, signed-in user pool or
+    OIDC user, Lambda-authorized caller)? Identity-pool rules depend on the caller's role."""
+    return (
+        (rule.strategy is Strategy.PUBLIC and rule.provider is Provider.API_KEY)
+        or (rule.strategy is Strategy.PRIVATE and rule.provider in (Provider.USER_POOLS, Provider.OIDC))
+        or rule.strategy is Strategy.CUSTOM
+    )
+
+
+def _within(reader: Rule, rule: Rule) -> bool:
+    """Does ``rule`` admit every caller ``reader`` admits, whatever the item? Conservative: an
+    answer of True is always right; False may only cost a field shown as null."""
+    if _mode_wide(rule):
+        return _MODE_OF_PROVIDER[rule.provider] == _MODE_OF_PROVIDER[reader.provider]
+    if rule.strategy is Strategy.ALL_OF:  # admits the callers all its members admit
+        return all(_within(reader, member) for member in rule.rules)
+    if reader.strategy is Strategy.ALL_OF:  # admits only callers one member already admits
+        return any(_within(member, rule) for member in reader.rules)
+    if reader.groups and rule.groups:
+        same = replace(reader, groups=rule.groups)
+        return set(reader.groups) <= set(rule.groups) and _role(same) == _role(rule)
+    return _role(reader) == _role(rule)
+
+
+def mutation_masked_fields(model: Model) -> frozenset[str]:
+    """The fields of ``model`` a mutation result returns as null (Amplify's rule, spec §2.4).
+
+    A mutation's result is what every subscriber of the model receives, whoever they are, so a
+    field is returned only when every rule that grants some read on the model (its own rules
+    and the field rules) admits callers its field's rules (or the model's, for a field without
+    rules) admit too, for each read operation it grants. Decided from the schema alone, once
+    per model (:attr:`Model.mutation_masked_fields`); the implicit fields (``id``, timestamps,
+    ``_version``) follow the record gate and are never masked.
+
+    >>> mutation_masked_fields(Model("Profile", fields=[Field("ssn", rules=[allow.owner()])],
+    ...                              rules=[allow.authenticated().to(["read"]), allow.owner()]))
+    frozenset({'ssn'})
+    >>> mutation_masked_fields(Model("Note", fields=[Field("secret", rules=[allow.owner()])],
+    ...                              rules=[allow.owner()]))
+    frozenset()
+    """
+    readers = _readers((*model.rules, *(r for f in model.fields for r in f.rules or ())))
+    masked: set[str] = set()
+    for f in model.fields:
+        governing = f.rules if f.rules is not None else model.rules
+        for reader in readers:
+            granted: set[Operation] = set()
+            for rule in governing:
+                if _within(reader, rule):
+                    granted |= _read_operations(rule)
+            if not _read_operations(reader) <= granted:
+                masked.add(f.name)
+                break
+    return frozenset(masked)
 
 
 def _check_required_fields_readable(model: Model) -> None:
     """Amplify's build error when field rules hide a required field from some reader: the
     field would be nulled, which GraphQL cannot do for a non-null field (spec §1.3, §2.4)."""
-    everyone = _readers(model.rules).union(*(_readers(f.rules) for f in model.fields if f.rules))
-    unreadable = [
-        f.name
-        for f in model.fields
-        if f.required and everyone - _readers(f.rules if f.rules is not None else model.rules)
-    ]
+    unreadable = [f.name for f in model.fields if f.required and f.name in model.mutation_masked_fields]
     if unreadable:
         listed = ",".join(f'"{name}"' for name in unreadable)
         raise SchemaError(

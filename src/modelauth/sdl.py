@@ -28,6 +28,7 @@ from modelauth.rules import (
     root_fields,
 )
 from modelauth.subscriptions import check_model
+from modelauth.validation import required_create_fields
 
 __all__ = ["DIRECTIVES", "render"]
 
@@ -44,6 +45,7 @@ _ORDER = ["@aws_cognito_user_pools", "@aws_oidc", "@aws_iam", "@aws_api_key", "@
 _FILTER_INPUT = {
     "ID": "ModelIDInput",
     "Int": "ModelIntInput",
+    "AWSTimestamp": "ModelIntInput",
     "Float": "ModelFloatInput",
     "Boolean": "ModelBooleanInput",
 }
@@ -92,15 +94,19 @@ def _type_block(model: Model) -> list[str]:
     return lines
 
 
-def _input_field(f: Field) -> str:
-    return f"  {f.name}: {f'[{f.type}]' if f.is_list else f.type}"
+def _input_field(f: Field, required: bool) -> str:
+    return f"  {f.name}: {f'[{f.type}]' if f.is_list else f.type}{'!' if required else ''}"
 
 
 def _inputs(model: Model) -> list[str]:
-    fields = [_input_field(f) for f in model.fields]
+    """Create marks required fields ``!`` (but owner fields, filled from the caller); Update
+    keeps every field optional, and the resolver refuses an explicit ``null`` for a required one."""
+    required = set(required_create_fields(model))
     name = model.name
-    lines = [f"input Create{name}Input {{", "  id: ID", *fields, "}", ""]
-    lines += [f"input Update{name}Input {{", "  id: ID!", *fields, "  _version: Int", "}", ""]
+    creates = [_input_field(f, f.name in required) for f in model.fields]
+    updates = [_input_field(f, False) for f in model.fields]
+    lines = [f"input Create{name}Input {{", "  id: ID", *creates, "}", ""]
+    lines += [f"input Update{name}Input {{", "  id: ID!", *updates, "  _version: Int", "}", ""]
     lines += [f"input Delete{name}Input {{", "  id: ID!", "  _version: Int", "}", ""]
     lines += [f"input Model{name}FilterInput {{", "  id: ModelIDInput"]
     for f in model.fields:

@@ -7,6 +7,11 @@ hands it, atomically, in the ConditionExpression — never read-then-write.
   (``ReturnValuesOnConditionCheckFailure``): missing, not yours, or a version conflict;
 - owner-constrained lists Query the owner index (``by<Field>``: owner, createdAt), other lists
   Scan; both loop until the page is full, so a page of ``limit`` N has N items unless last;
+- a list whose reads are not its items (a Scan, or a Query with a filter) stops once it has read
+  ``list_max_read_items`` items or made ``list_max_calls`` calls, and returns what it found with
+  a ``nextToken`` that resumes there (``MODELAUTH_LIST_MAX_READ_ITEMS`` /
+  ``MODELAUTH_LIST_MAX_CALLS``; defaults 10,000 and 10): one request's work does not grow with
+  the table;
 - ``nextToken`` is opaque and HMAC-signed, bound to the query (model, constraint, filter).
 
 Example::
@@ -22,6 +27,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import time
 import uuid
@@ -42,6 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LIST_LIMIT",
+    "DEFAULT_LIST_MAX_CALLS",
+    "DEFAULT_LIST_MAX_READ_ITEMS",
     "INDEX_TABLE",
     "MAX_LIST_LIMIT",
     "Page",
@@ -50,10 +58,19 @@ __all__ = [
     "index_fields",
     "index_name",
     "index_table_definition",
+    "max_index_values",
 ]
 
 DEFAULT_LIST_LIMIT = 100
 MAX_LIST_LIMIT = 1000
+#: items a list request may read (ScannedCount) when its reads are not its items: ten of the
+#: largest pages (``MAX_LIST_LIMIT``); see README "Bounded list work" for the reasoning
+DEFAULT_LIST_MAX_READ_ITEMS = 10_000
+#: Scan/Query calls such a request may make: with DynamoDB's 1 MB per call, at most 10 MB read
+DEFAULT_LIST_MAX_CALLS = 10
+_MAX_BOUND = 10**9  # the most either bound may be set to: far past what one request can read
+_FIRST_READ_LIMIT = 25  # the smallest Limit of a Scan/filtered Query's first call
+#: TransactWriteItems takes at most 100 actions (25 until September 2022); see max_index_values
 _MAX_TRANSACTION_ITEMS = 100
 _MAX_INDEX_RETRIES = 5
 _MAX_UNPROCESSED_RETRIES = 4
@@ -126,9 +143,15 @@ class Store:
         token_key: bytes,
         index_table: str | None = None,
         clock: Callable[[], str] = _now,
+        list_max_read_items: int = DEFAULT_LIST_MAX_READ_ITEMS,
+        list_max_calls: int = DEFAULT_LIST_MAX_CALLS,
     ) -> None:
+        """``list_max_read_items`` / ``list_max_calls``: the work one list request may do when
+        its reads are not its items (Scan, filtered Query); see :meth:`list_items`."""
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+        self._max_read_items = _bound("list_max_read_items", list_max_read_items)
+        self._max_calls = _bound("list_max_calls", list_max_calls)
         self._client = client
         self._tables = dict(tables)
         self._index_table = index_table
@@ -140,17 +163,39 @@ class Store:
         self._plans: dict[tuple[int, Constraint | None], tuple[Model, list[_Partition]]] = {}
 
     @classmethod
-    def from_env(cls, models: Sequence[Model], client: DynamoDBClient | None = None) -> Store:
-        """Tables from ``TABLE_<MODEL>`` and ``INDEX_TABLE``, token key from ``NEXT_TOKEN_SECRET``.
+    def from_env(
+        cls,
+        models: Sequence[Model],
+        client: DynamoDBClient | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Store:
+        """Tables from ``TABLE_<MODEL>`` and ``INDEX_TABLE``, token key from ``NEXT_TOKEN_SECRET``,
+        the list bound from ``MODELAUTH_LIST_MAX_READ_ITEMS`` and ``MODELAUTH_LIST_MAX_CALLS``
+        (whole numbers from 1 to 10⁹; unset or empty: the defaults). A bad value fails here, at
+        the cold start, with a ``ValueError`` naming the variable: not on every list request.
 
         Without a secret a random per-process key is used: tokens then only work on the
         instance that issued them (fine locally; set the secret when deployed).
+
+        >>> Store.from_env([], object(), {"MODELAUTH_LIST_MAX_CALLS": "0"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ValueError: MODELAUTH_LIST_MAX_CALLS must be a whole number from 1 to ..., not '0' (default 10)
         """
-        tables = {m.name: os.environ.get(f"TABLE_{m.name.upper()}", m.name) for m in models}
-        secret = os.environ.get("NEXT_TOKEN_SECRET")
+        env = os.environ if environ is None else environ
+        max_reads = _env_count(env, "MODELAUTH_LIST_MAX_READ_ITEMS", DEFAULT_LIST_MAX_READ_ITEMS)
+        max_calls = _env_count(env, "MODELAUTH_LIST_MAX_CALLS", DEFAULT_LIST_MAX_CALLS)
+        tables = {m.name: env.get(f"TABLE_{m.name.upper()}", m.name) for m in models}
+        secret = env.get("NEXT_TOKEN_SECRET")
         key = secret.encode() if secret else secrets.token_bytes(32)
-        index = os.environ.get("INDEX_TABLE", INDEX_TABLE) if any(index_fields(m) for m in models) else None
-        return cls(client or dynamodb_client(), tables, token_key=key, index_table=index)
+        index = env.get("INDEX_TABLE", INDEX_TABLE) if any(index_fields(m) for m in models) else None
+        return cls(
+            client or dynamodb_client(),
+            tables,
+            token_key=key,
+            index_table=index,
+            list_max_read_items=max_reads,
+            list_max_calls=max_calls,
+        )
 
     # -- serialization --------------------------------------------------------------------------
     def _dump(self, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -345,15 +390,17 @@ class Store:
         self, model: Model, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
     ) -> list[dict[str, Any]]:
         """Transaction items turning ``old``'s index items into ``new``'s (one copy of the item
-        per value of each indexed field)."""
+        per value of each indexed field). A write that sets more values than
+        :func:`max_index_values` is refused; one that leaves them alone is not, so a record stored
+        before that limit can still be fixed (its values only ever shrink)."""
         assert self._index_table is not None
         old_keys = _index_keys(model, old, self._index_fields(model)) if old else {}
         new_keys = _index_keys(model, new, self._index_fields(model)) if new else {}
-        if len(old_keys) + len(new_keys) + 1 > _MAX_TRANSACTION_ITEMS:
-            raise BadRequest(
-                f"{model.name}: too many values in {', '.join(self._index_fields(model))} "
-                f"(at most {(_MAX_TRANSACTION_ITEMS - 1) // 2} in all)"
-            )
+        limit = max_index_values(model)
+        sets_values = new is not None and new_keys.keys() != old_keys.keys()
+        if sets_values and limit is not None and len(new_keys) > limit:
+            assert new is not None
+            raise BadRequest(_too_many_values(model, new, limit), reason=f"{len(new_keys)} index items")
         writes: list[dict[str, Any]] = [
             {"Delete": {"TableName": self._index_table, "Key": self._dump(key)}}
             for name, key in old_keys.items()
@@ -362,6 +409,12 @@ class Store:
         for key in new_keys.values():
             assert new is not None
             writes.append({"Put": {"TableName": self._index_table, "Item": self._dump({**new, **key})}})
+        if len(writes) + 1 > _MAX_TRANSACTION_ITEMS:  # only a record stored before the limit held
+            raise BadRequest(
+                f"{model.name}: too many index items change at once; change fewer values of "
+                f"{', '.join(self._index_fields(model))} in one update",
+                reason=f"{len(writes) + 1} transaction items",
+            )
         return writes
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
@@ -392,8 +445,15 @@ class Store:
         next_token: str | None = None,
         caller: str = "",
     ) -> Page:
-        """One full page of items the decision allows, matching ``filter``: a page of ``limit``
-        N holds N items unless it is the last one."""
+        """One page of items the decision allows, matching ``filter``.
+
+        Where every item read is listed (owner-index or index-item Queries without a filter),
+        a page of ``limit`` N holds N items unless it is the last one. Elsewhere (a Scan, a
+        filtered Query) reads are not items: each call asks DynamoDB for twice the Limit of the
+        one before (from ``max(limit, 25)``, never past what is left of the budget, so DynamoDB
+        reads no more than that), and the request stops after ``list_max_read_items`` items read
+        or ``list_max_calls`` calls. It then returns the items found so far (maybe none) and a
+        ``nextToken`` at the last key read: following it lists every matching item once."""
         limit = DEFAULT_LIST_LIMIT if limit is None else limit
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise BadRequest(f"limit must be between 1 and {MAX_LIST_LIMIT}")
@@ -401,7 +461,8 @@ class Store:
         state: dict[str, Any] = self._open_token(next_token, scope) if next_token else {"p": 0, "k": None}
         plan = self._cached_plan(model, decision) if not filter else self._plan(model, decision, filter)
         items: list[dict[str, Any]] = []
-        scanned = 0
+        scanned = calls = 0  # calls: those of partitions whose reads are not their items
+        reads_left = self._max_read_items
         partition, start_key = state.get("p"), state.get("k")
         if not isinstance(partition, int) or not 0 <= partition <= len(plan):
             raise BadRequest("Invalid nextToken")
@@ -412,10 +473,15 @@ class Store:
             request = dict(part.request)
             if start_key:
                 request["ExclusiveStartKey"] = start_key
-            # an index partition holds only allowed items: read no more than the page needs
-            request["Limit"] = limit - len(items) if part.exact else max(limit, 25)
+            if part.exact:  # an index partition holds only allowed items: read what the page needs
+                request["Limit"] = limit - len(items)
+            else:  # Limit applies before the filter: DynamoDB reads at most what is left
+                request["Limit"] = min(max(limit, _FIRST_READ_LIMIT) << calls, reads_left)
             out = self._call("query" if "KeyConditionExpression" in request else "scan", **request)
-            scanned += int(out.get("ScannedCount", 0))
+            read = int(out.get("ScannedCount", 0))
+            scanned += read
+            if not part.exact:
+                calls, reads_left = calls + 1, reads_left - read
             raws = out.get("Items", [])
             for position, raw in enumerate(raws):
                 item = self._load(raw)
@@ -431,6 +497,10 @@ class Store:
             start_key = out.get("LastEvaluatedKey")
             if not start_key:
                 partition, start_key = partition + 1, None
+            spent = calls >= self._max_calls or reads_left <= 0
+            if spent and not part.exact and partition < len(plan):
+                # the bound: what was found so far, and a token that resumes after the last read
+                return Page(items, self._seal({"p": partition, "k": start_key}, scope), scanned)
         return Page(items, None, scanned)
 
     def _cached_plan(self, model: Model, decision: Decision) -> list[_Partition]:
@@ -575,6 +645,40 @@ def index_fields(model: Model) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def max_index_values(model: Model) -> int | None:
+    """How many values a record's indexed fields (:func:`index_fields`) may hold in all, so that
+    every later write of it fits one TransactWriteItems; None when the model has no index items.
+
+    Each value is one index item. An update is one transaction: the item's Update, a Delete of
+    each old index item whose value is gone and a Put of each new one (the Put refreshes the
+    copy of the item). With at most N values before and after, that is at most 1 + N + N
+    actions, so N = (100 - 1) // 2 = 49; a create (1 + N) then always fits too. Creates and
+    updates that set more are refused with :class:`BadRequest`, so no record is ever stored
+    that even an ``Admin`` could not update later.
+
+    >>> from modelauth.rules import Model, allow
+    >>> max_index_values(Model("Post", rules=[allow.owners_defined_in("editors")]))
+    49
+    >>> max_index_values(Model("Todo", rules=[allow.owner()])) is None
+    True
+    """
+    if not index_fields(model):
+        return None
+    return (_MAX_TRANSACTION_ITEMS - 1) // 2
+
+
+def _too_many_values(model: Model, item: Mapping[str, Any], limit: int) -> str:
+    """``editors: at most 49 values ...``, naming the fields that hold values."""
+    fields = index_fields(model)
+    holding = [name for name in fields if item.get(name)] or list(fields)
+    shared = f" in all across {', '.join(fields)}" if len(fields) > 1 else ""
+    return (
+        f"{', '.join(holding)}: at most {limit} values{shared} (each value is an index item of "
+        f"{model.name}, and an update rewrites them in one DynamoDB transaction of at most "
+        f"{_MAX_TRANSACTION_ITEMS} items)"
+    )
+
+
 def _has_owner_index(model: Model, field: str) -> bool:
     return any(r.owner_field == field and not r.multi for r in model.owner_rules)
 
@@ -616,6 +720,24 @@ def _query_scope(
         default=str,
     )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _bound(name: str, value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_BOUND:
+        raise ValueError(f"{name} must be a whole number from 1 to {_MAX_BOUND:,}, not {value!r}")
+    return value
+
+
+def _env_count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A bound from the environment: digits only (``10000``), unset or empty for ``default``."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"[0-9]{1,10}", raw) or not 1 <= int(raw) <= _MAX_BOUND:
+        raise ValueError(
+            f"{name} must be a whole number from 1 to {_MAX_BOUND:,}, not {raw!r} (default {default:,})"
+        )
+    return int(raw)
 
 
 def _b64(data: bytes) -> str:

@@ -1,6 +1,8 @@
 """Checks of client arguments against a model, before any rule or DynamoDB call.
 
-Every problem is a :class:`~modelauth.errors.BadRequest` naming the field, never a traceback.
+Every problem is a :class:`~modelauth.errors.BadRequest` naming the field, never a traceback:
+unknown fields, values not of the field's type or format (:mod:`modelauth.scalars`), ``null``
+for a required field, a create without one (:func:`check_required`).
 
 Example::
 
@@ -12,17 +14,24 @@ Example::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 from modelauth.errors import BadRequest
-from modelauth.rules import Field, Model
+from modelauth.rules import Field, Model, Operation
+from modelauth.scalars import MAX_STRING_LENGTH, conforms, expected
 
-__all__ = ["MAX_LIST_ITEMS", "MAX_STRING_LENGTH", "check_arguments", "check_input", "check_id"]
+__all__ = [
+    "MAX_LIST_ITEMS",
+    "MAX_STRING_LENGTH",
+    "check_arguments",
+    "check_id",
+    "check_input",
+    "check_required",
+    "required_create_fields",
+]
 
-MAX_STRING_LENGTH = 65_536  # DynamoDB items are capped at 400 KB; keep one field well below
 MAX_LIST_ITEMS = 1_000
 
 
@@ -61,9 +70,9 @@ def check_input(
     input_type: str,
     *,
     allow_keys: Collection[str] = (),
-    require: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Validate a create/update input object: known fields only, each of its declared type."""
+    """Validate a create/update input object: known fields only, each of its declared type and
+    format, ``null`` only for optional fields (an update may not null a required one)."""
     if not isinstance(data, Mapping):
         raise BadRequest(f"{input_type} must be an object")
     out: dict[str, Any] = {}
@@ -80,9 +89,6 @@ def check_input(
                 f"object type '{input_type}'"
             )
         out[name] = _check_value(f, value, input_type)
-    for name in require:
-        if out.get(name) is None:
-            raise BadRequest(f"{input_type}: '{name}' is required")
     if "id" in out and out["id"] is not None:
         check_id(out["id"], input_type)
     if "_version" in out and out["_version"] is not None and not _is_int(out["_version"]):
@@ -109,17 +115,30 @@ def _check_value(f: Field, value: Any, where: str) -> Any:
 
 
 def _check_scalar(f: Field, value: Any, where: str) -> Any:
-    ok: bool
-    if f.type == "Boolean":
-        ok = isinstance(value, bool)
-    elif f.type == "Int":
-        ok = _is_int(value)
-    elif f.type == "Float":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    else:
-        ok = isinstance(value, str) and len(value) <= MAX_STRING_LENGTH
-    if not ok:
-        raise BadRequest(
-            f"{where}: '{f.name}' must be {f.type}" + (" (at most 64 KiB)" if f.type == "String" else "")
-        )
+    if not conforms(f.type, value):
+        raise BadRequest(f"{where}: '{f.name}' must be {expected(f.type)}")
     return value
+
+
+def required_create_fields(model: Model) -> tuple[str, ...]:
+    """The fields ``Create<Model>Input`` marks required (``!``): every required field but the
+    owner fields an owner rule fills from the caller on create.
+
+    >>> from modelauth.rules import Field, Model, allow
+    >>> doc = Model("Doc", fields=[Field("title", required=True), Field("owner", required=True)],
+    ...             rules=[allow.owner()])
+    >>> required_create_fields(doc)
+    ('title',)
+    """
+    filled = {r.owner_field for r in model.owner_rules if Operation.CREATE in r.operations}
+    return tuple(f.name for f in model.fields if f.required and f.name not in filled)
+
+
+def check_required(model: Model, item: Mapping[str, Any], where: str) -> None:
+    """Every required field has a value in ``item`` (a create's input and the owner fields
+    filled for the caller), else :class:`BadRequest`: GraphQL could never return that record
+    (``Cannot return null for non-nullable field``), so it is never written."""
+    missing = [f"'{f.name}'" for f in model.fields if f.required and item.get(f.name) is None]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise BadRequest(f"{where}: {', '.join(missing)} {verb} required")

@@ -19,7 +19,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.conftest import PROJECT
+from tests.conftest import FIXTURE_SCHEMA, PROJECT
 
 TEMPLATE = PROJECT / "template.yaml"
 
@@ -77,6 +77,7 @@ def backend(template: Any) -> Iterator[Any]:
     from tests.fixtures.schema import SCHEMA
 
     backend = Backend.embedded(template, SCHEMA)
+    backend.schema_ref = FIXTURE_SCHEMA  # the functions load the fixture schema, not the template's
     backend.add_user("alice", ["editors"])
     backend.add_user("bob")
     backend.add_user("carol", ["Admin"])

@@ -250,8 +250,14 @@ def test_events_are_deterministic() -> None:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.modelauth]\nschema = "tests.local.test_events:SCHEMA"\nevents = "ev"\n'
+        '[tool.modelauth]\nschema = "events_cli_models:SCHEMA"\nevents = "ev"\n'
         '[tool.modelauth.local]\nuser_pool_id = "us-east-1_Other"\n'
+    )
+    # the project's own models module, as in a real project (imported from the project root)
+    (tmp_path / "events_cli_models.py").write_text(
+        "from modelauth.rules import Field, Model, Schema, allow\n"
+        'TASK = Model("Task", fields=[Field("title", required=True)], rules=[allow.owner()])\n'
+        'SCHEMA = Schema(models=(TASK, Model("Memo", fields=[Field("text")], rules=[allow.owner()])))\n'
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MODELAUTH_SCHEMA")
@@ -305,7 +311,7 @@ def test_local_env_creates_the_tables_and_writes_the_file(project: Path) -> None
     env = json.loads((project / ".modelauth" / "env.json").read_text())
     assert env["GraphQLFunction"]["AWS_ENDPOINT_URL_DYNAMODB"] == f"http://10.9.8.7:{port}"
     assert env["GraphQLFunction"]["USER_POOL_ID"] == "us-east-1_Other"
-    assert env["GraphQLFunction"]["MODELAUTH_SCHEMA"] == "tests.local.test_events:SCHEMA"
+    assert env["GraphQLFunction"]["MODELAUTH_SCHEMA"] == "events_cli_models:SCHEMA"
     # the models the template names none for keep their own names (no model here needs the index)
-    assert {"Task", "Memo", "Doc", "Case", "File"} <= set(tables)
+    assert {"Task", "Memo"} <= set(tables)
     assert (project / ".modelauth" / ".gitignore").read_text() == "*\n"

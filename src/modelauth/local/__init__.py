@@ -29,6 +29,7 @@ __all__ = [
     "appsync_event",
     "create_tables",
     "moto_jwks",
+    "sample_input",
     "table_definition",
     "user_pool_identity",
 ]
@@ -63,6 +64,43 @@ def table_definition(model: Model, table_name: str) -> dict[str, Any]:
     if indexes:
         request["GlobalSecondaryIndexes"] = indexes
     return request
+
+
+#: a valid value of each scalar type (AppSync's formats), for sample inputs
+SAMPLE_VALUES: Mapping[str, Any] = {
+    "ID": "sample-id",
+    "String": "sample",
+    "Int": 1,
+    "Float": 1.5,
+    "Boolean": True,
+    "AWSDate": "2026-01-01",
+    "AWSTime": "12:00:00.000Z",
+    "AWSDateTime": "2026-01-01T12:00:00.000Z",
+    "AWSTimestamp": 1767268800,
+    "AWSEmail": "someone@example.com",
+    "AWSJSON": "{}",
+    "AWSURL": "https://example.com/",
+    "AWSPhone": "+12065550100",
+    "AWSIPAddress": "192.0.2.1",
+}
+
+
+def sample_input(model: Model, item_id: str | None = None) -> dict[str, Any]:
+    """A create input for ``model``: a valid value for every field but its owner fields (the
+    resolver fills those from the caller).
+
+    >>> from modelauth.rules import Field, Model, allow
+    >>> sample_input(Model("Todo", fields=[Field("done", "Boolean")], rules=[allow.owner()]), "t1")
+    {'id': 't1', 'done': True}
+    """
+    owners = {r.owner_field for r in model.owner_rules}
+    values: dict[str, Any] = {} if item_id is None else {"id": item_id}
+    for field in model.fields:
+        if field.name in owners:
+            continue
+        value = SAMPLE_VALUES.get(field.type, "sample")
+        values[field.name] = [value] if field.is_list else value
+    return values
 
 
 def create_tables(

@@ -12,6 +12,7 @@
     modelauth demo                                      the walkthrough (make demo)
     modelauth generate [--check] [--force]              SDL, JS and the template's generated regions
     modelauth schema [--output FILE]                    the GraphQL SDL of the models
+    modelauth init DIR [--name N] [--package P] [--modelauth SPEC]   a new project
     modelauth events [--output DIR] [--check]           sample events for sam local invoke
     modelauth local-env (--endpoint URL | --start [--port N]) [--container-host H] [--output FILE]
 
@@ -117,6 +118,20 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--check", action="store_true", help="write nothing; exit 1 with a diff when stale")
     generate.add_argument("--force", action="store_true", help="overwrite hand edits inside the regions")
 
+    init = sub.add_parser("init", help="a new SAM project using modelauth, ready for `make test`")
+    init.add_argument("directory", type=Path, help="a new or empty directory")
+    init.add_argument(
+        "--name", help="the project's name (stack and resource names; default: the directory's)"
+    )
+    init.add_argument(
+        "--package", default="appschema", help="the Python package of the models (default appschema)"
+    )
+    init.add_argument(
+        "--modelauth",
+        default=None,
+        help="pip requirement or path of modelauth to install (default: this checkout, or this version)",
+    )
+
     schema = sub.add_parser("schema", help="print the GraphQL SDL of the models")
     schema.add_argument("--output", type=Path, default=None, help="write it to this file instead")
 
@@ -206,6 +221,7 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(
         args.template,
         _schema(args),
+        schema_ref=args.schema_ref,
         port=DEFAULT_PORT if args.port is None else args.port,
         state_path=args.state,
         aws_stack=stack,
@@ -299,6 +315,8 @@ def _creds(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> Schema:
     project: Project = args.project
+    ref, _ = project.schema_ref(args.schema)
+    args.schema_ref = str(ref)  # the local functions load the same one
     return project.load_schema(args.schema)
 
 
@@ -422,13 +440,21 @@ def _stored_item(template: Any, backend: Any, model: Any, item_id: str) -> dict[
 def _demo(args: argparse.Namespace) -> int:
     from modelauth.local.demo import run
 
-    return run(_schema(args), template_path=args.template)
+    return run(_schema(args), template_path=args.template, schema_ref=args.schema_ref)
 
 
 def _generate(args: argparse.Namespace) -> int:
     from modelauth.local.generate import generate
 
     return generate(args.project, _schema(args), check=args.check, force=args.force, out=sys.stdout)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from modelauth.local.scaffold import init
+
+    return init(
+        args.directory, name=args.name, package=args.package, modelauth=args.modelauth, out=sys.stdout
+    )
 
 
 def _sdl(args: argparse.Namespace) -> int:
@@ -536,6 +562,7 @@ def _local_env(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "serve": _serve,
     "generate": _generate,
+    "init": _init,
     "schema": _sdl,
     "users": _users,
     "token": _token,

@@ -18,14 +18,15 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from modelauth.local import sample_input
 from modelauth.rules import Schema
 
-__all__ = ["Call", "Caller", "main", "run"]
+__all__ = ["ALLOW", "DENY", "REJECT", "Call", "Caller", "Section", "main", "run", "tour"]
 
 ALLOW, DENY, REJECT = "ALLOW", "DENY", "401"
 
@@ -46,7 +47,8 @@ class Call:
 
     caller: str
     query: str
-    expect: str
+    #: the verdict the rules must give; None: shown, not checked (:func:`tour`)
+    expect: str | None
     note: str = ""
     variables: Mapping[str, Any] = field(default_factory=dict)
 
@@ -57,162 +59,50 @@ class Section:
     calls: tuple[Call, ...]
 
 
-def _sections() -> list[Section]:
-    todo = "{ id content done owner }"
-    return [
-        Section(
-            "Todo - owner; anyone with the API key may read",
-            (
-                Call(
-                    "alice",
-                    f'mutation {{ createTodo(input: {{id: "todo-1", content: "buy milk"}}) {todo} }}',
-                    ALLOW,
-                ),
-                Call("bob", f'query {{ getTodo(id: "todo-1") {todo} }}', DENY, "bob is not the owner"),
-                Call("bob", 'mutation { updateTodo(input: {id: "todo-1", done: true}) { id } }', DENY),
-                Call(
-                    "api key",
-                    "query { listTodos { items { id content owner } } }",
-                    ALLOW,
-                    "public API-key read",
-                ),
-                Call(
-                    "api key",
-                    'mutation { createTodo(input: {content: "spam"}) { id } }',
-                    DENY,
-                    "API key: read only",
-                ),
-                Call(
-                    "alice", f'mutation {{ updateTodo(input: {{id: "todo-1", done: true}}) {todo} }}', ALLOW
-                ),
-                Call("guest", 'query { getTodo(id: "todo-1") { id } }', DENY, "Todo has no @aws_iam"),
-            ),
-        ),
-        Section(
-            "Post - co-owners in `editors`; readers by the `groups` field; Admin group; guests read",
-            (
-                Call(
-                    "alice",
-                    'mutation { createPost(input: {id: "post-1", title: "Hello", editors: ["alice"], '
-                    'groups: ["editors"]}) { id title editors groups } }',
-                    ALLOW,
-                ),
-                Call("bob", 'query { getPost(id: "post-1") { id title } }', DENY, "not an editor, no group"),
-                Call(
-                    "carol",
-                    'mutation { updatePost(input: {id: "post-1", body: "by Admin"}) { id body } }',
-                    ALLOW,
-                ),
-                Call("guest", 'query { getPost(id: "post-1") { id title body } }', ALLOW, "guests read"),
-                Call(
-                    "guest",
-                    'mutation { deletePost(input: {id: "post-1"}) { id } }',
-                    DENY,
-                    "AppSync: no @aws_iam",
-                ),
-            ),
-        ),
-        Section(
-            "CatalogItem - public catalogue: API key, guests and signed-in users read; Admin writes",
-            (
-                Call(
-                    "carol",
-                    'mutation { createCatalogItem(input: {id: "pen", name: "Pen", price: 1.5}) { id } }',
-                    ALLOW,
-                ),
-                Call("alice", 'mutation { createCatalogItem(input: {name: "Hat", price: 9}) { id } }', DENY),
-                Call("api key", 'query { getCatalogItem(id: "pen") { id name price } }', ALLOW),
-                Call("alice (identity pool)", "query { listCatalogItems { items { id name } } }", ALLOW),
-            ),
-        ),
-        Section(
-            "Profile - signed-in users read; owners write; `ssn` readable by its owner only",
-            (
-                Call(
-                    "alice",
-                    'mutation { createProfile(input: {id: "prof-alice", name: "Alice", ssn: "123-45-6789"}) '
-                    "{ id name ssn } }",
-                    ALLOW,
-                    "mutation results null protected fields, as Amplify",
-                ),
-                Call(
-                    "bob",
-                    'query { getProfile(id: "prof-alice") { id name ssn } }',
-                    ALLOW,
-                    "ssn nulled for bob",
-                ),
-                Call("bob", 'mutation { updateProfile(input: {id: "prof-alice", ssn: "0"}) { id } }', DENY),
-                Call("alice", 'query { getProfile(id: "prof-alice") { id name ssn } }', ALLOW),
-            ),
-        ),
-        Section(
-            "Note - signed-in identity-pool users own their notes; the backend role sees all",
-            (
-                Call(
-                    "guest",
-                    'mutation { createNote(input: {text: "hi"}) { id owner } }',
-                    DENY,
-                    "a guest's identity id is anonymous: it owns nothing",
-                ),
-                Call(
-                    "alice (identity pool)",
-                    'mutation { createNote(input: {id: "note-alice", text: "mine"}) { id owner } }',
-                    ALLOW,
-                ),
-                Call("bob (identity pool)", 'query { getNote(id: "note-alice") { id text } }', DENY),
-                Call("backend role", "query { listNotes { items { id owner text } } }", ALLOW),
-                Call("alice", "query { listNotes { items { id } } }", DENY, "user pools can't reach Note"),
-            ),
-        ),
-        Section(
-            "Ticket - Lambda authorizer: its callers read; the caller named in the token owns its tickets",
-            (
-                Call(
-                    "dave (lambda)",
-                    'mutation { createTicket(input: {id: "t-1", title: "VPN"}) { id owner } }',
-                    ALLOW,
-                ),
-                Call("lambda key", "query { listTickets { items { id title owner } } }", ALLOW),
-                Call(
-                    "lambda key",
-                    'mutation { createTicket(input: {title: "x"}) { id } }',
-                    DENY,
-                    "deniedFields",
-                ),
-                Call("bad token", "query { listTickets { items { id } } }", REJECT),
-            ),
-        ),
-        Section(
-            "Item - OIDC: owner by the `sub` claim; `Moderator` from the `groups` claim",
-            (
-                Call(
-                    "erin (oidc)",
-                    'mutation { createItem(input: {id: "item-1", name: "Lamp"}) { id owner } }',
-                    ALLOW,
-                ),
-                Call(
-                    "frank (oidc Moderator)",
-                    'mutation { updateItem(input: {id: "item-1", name: "Desk"}) { id name } }',
-                    ALLOW,
-                ),
-                Call("gina (oidc)", 'mutation { deleteItem(input: {id: "item-1"}) { id } }', DENY),
-            ),
-        ),
-        Section(
-            "Credentials refused before any resolver (HTTP 401)",
-            (
-                Call("unknown api key", "query { listTodos { items { id } } }", REJECT),
-                Call("expired api key", "query { listTodos { items { id } } }", REJECT),
-                Call("forged signature", "query { listNotes { items { id } } }", REJECT),
-            ),
-        ),
-    ]
+def tour(schema: Schema) -> list[Section]:
+    """Calls derived from ``schema`` for any project: per model, a create by alice (a signed-in
+    user), reads by every kind of caller, and writes by bob (another user). No verdict is
+    expected of them (``expect=None``): the endpoint's decisions and reasons are the output."""
+    callers = (
+        "alice",
+        "bob",
+        "carol",
+        "api key",
+        "guest",
+        "alice (identity pool)",
+        "erin (oidc)",
+        "dave (lambda)",
+    )
+    sections = []
+    for model in schema.models:
+        selection = "{ " + " ".join(["id", *(f.name for f in model.fields)]) + " }"
+        item_id = f"{model.name.lower()}-demo-1"
+        create = (
+            f"mutation($input: Create{model.name}Input!) {{ create{model.name}(input: $input) {selection} }}"
+        )
+        get = f'query {{ get{model.name}(id: "{item_id}") {selection} }}'
+        update = (
+            f"mutation($input: Update{model.name}Input!) {{ update{model.name}(input: $input) {{ id }} }}"
+        )
+        delete = f'mutation {{ delete{model.name}(input: {{id: "{item_id}"}}) {{ id }} }}'
+        listing = f"query {{ list{model.list_name}(limit: 5) {{ items {{ id }} nextToken }} }}"
+        calls = [Call("alice", create, None, variables={"input": sample_input(model, item_id)})]
+        calls += [Call(caller, get, None) for caller in callers]
+        calls += [Call(caller, listing, None) for caller in ("bob", "api key")]
+        calls += [
+            Call("bob", update, None, variables={"input": {"id": item_id}}),
+            Call("bob", delete, None),
+            Call("alice", delete, None),
+        ]
+        rules = ", ".join(f"{r.strategy.value}({r.provider.value})" for r in model.rules)
+        sections.append(Section(f"{model.name} - rules: {rules}", tuple(calls)))
+    return sections
 
 
 # --------------------------------------------------------------------------- set-up
 
 
-def _callers(backend: Any, root_url: str) -> dict[str, Caller]:
+def _callers(backend: Any, root_url: str, needed: frozenset[str]) -> dict[str, Caller]:
     import boto3
 
     # the local identity pool and STS check no signature on these calls: any key will do
@@ -225,10 +115,17 @@ def _callers(backend: Any, root_url: str) -> dict[str, Caller]:
         creds = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
         return {k: creds[k] for k in ("AccessKeyId", "SecretKey", "SessionToken")}
 
-    assumed = boto3.client("sts", **options).assume_role(
-        RoleArn=f"arn:aws:iam::{backend.account_id}:role/modelauth-backend", RoleSessionName="worker"
-    )
-    role = assumed["Credentials"]
+    def role_credentials() -> dict[str, str]:
+        assumed = boto3.client("sts", **options).assume_role(
+            RoleArn=f"arn:aws:iam::{backend.account_id}:role/modelauth-backend", RoleSessionName="worker"
+        )
+        role = assumed["Credentials"]
+        return {
+            "AccessKeyId": role["AccessKeyId"],
+            "SecretKey": role["SecretAccessKey"],
+            "SessionToken": role["SessionToken"],
+        }
+
     guest = pool_credentials()
     api_key = next(iter(backend.api_keys))
 
@@ -244,15 +141,6 @@ def _callers(backend: Any, root_url: str) -> dict[str, Caller]:
             Caller("guest", "AWS_IAM", credentials=guest),
             Caller("alice (identity pool)", "AWS_IAM", credentials=pool_credentials("alice")),
             Caller("bob (identity pool)", "AWS_IAM", credentials=pool_credentials("bob")),
-            Caller(
-                "backend role",
-                "AWS_IAM",
-                credentials={
-                    "AccessKeyId": role["AccessKeyId"],
-                    "SecretKey": role["SecretAccessKey"],
-                    "SessionToken": role["SessionToken"],
-                },
-            ),
             Caller("dave (lambda)", "AWS_LAMBDA", bearer(backend.token("dave", "lambda"))),
             Caller("lambda key", "AWS_LAMBDA", bearer(backend.lambda_api_key)),
             Caller("bad token", "AWS_LAMBDA", bearer("not-a-token")),
@@ -267,6 +155,12 @@ def _callers(backend: Any, root_url: str) -> dict[str, Caller]:
             Caller("expired api key", "API_KEY", {"x-api-key": _EXPIRED_KEY}),
             Caller("forged signature", "AWS_IAM", credentials={**guest, "SecretKey": "not-the-secret"}),
         ]
+        # a role of the template's: only when the calls use it (a project may have none)
+        + (
+            [Caller("backend role", "AWS_IAM", credentials=role_credentials())]
+            if "backend role" in needed
+            else []
+        )
     }
 
 
@@ -317,11 +211,15 @@ def _short(value: Any, width: int = 104) -> str:
 
 
 def _print_call(number: int, caller: Caller, call: Call, result: _Result, out: TextIO) -> bool:
-    expected = result.verdict == call.expect
+    if call.expect is None:  # a tour call: anything but an authorization answer is a fault
+        kinds = {e.get("errorType") for e in result.body.get("errors") or ()}
+        expected = kinds <= {"Unauthorized", "UnauthorizedException"}
+    else:
+        expected = result.verdict == call.expect
     query = " ".join(call.query.split())
     print(f"{number:>3}. {caller.label} [{caller.mode}]", file=out)
     print(f"     {query if len(query) <= 100 else query[:97] + '...'}", file=out)
-    flag = "" if expected else f"   <-- UNEXPECTED (expected {call.expect})"
+    flag = "" if expected else f"   <-- UNEXPECTED (expected {call.expect or 'an allow or a deny'})"
     print(f"     {result.verdict}{flag}" + (f"   ({call.note})" if call.note else ""), file=out)
     for reason in result.reasons:
         print(f"       why {reason['field']}: {reason['reason']}", file=out)
@@ -332,9 +230,11 @@ def _print_call(number: int, caller: Caller, call: Call, result: _Result, out: T
     return expected
 
 
-def _walk(url: str, callers: Mapping[str, Caller], out: TextIO) -> tuple[int, int]:
+def _walk(
+    url: str, callers: Mapping[str, Caller], sections: Sequence[Section], out: TextIO
+) -> tuple[int, int]:
     number = unexpected = 0
-    for section in _sections():
+    for section in sections:
         print(f"\n== {section.title}", file=out)
         for call in section.calls:
             number += 1
@@ -343,8 +243,18 @@ def _walk(url: str, callers: Mapping[str, Caller], out: TextIO) -> tuple[int, in
     return number, unexpected
 
 
-def run(schema: Schema, template_path: Path = Path("template.yaml"), out: TextIO = sys.stdout) -> int:
-    """Run the walkthrough over ``schema``; 0 when every call was decided as expected."""
+def run(
+    schema: Schema,
+    template_path: Path = Path("template.yaml"),
+    out: TextIO = sys.stdout,
+    *,
+    schema_ref: str | None = None,
+    sections: Sequence[Section] | None = None,
+    users: Mapping[str, Sequence[str]] | None = None,
+) -> int:
+    """Run ``sections`` (default: :func:`tour` of ``schema``) through a local endpoint; 0 when
+    every call was decided as expected. ``users``: user-pool users and their groups (default:
+    alice, bob, and carol in every group the template defines)."""
     SCHEMA = schema
     from modelauth.local.samtemplate import SamTemplate
     from modelauth.local.sandbox import Backend
@@ -353,16 +263,19 @@ def run(schema: Schema, template_path: Path = Path("template.yaml"), out: TextIO
     started = time.monotonic()
     template = SamTemplate.load(template_path)
     backend = Backend.embedded(template, SCHEMA)
+    backend.schema_ref = schema_ref
     try:
         backend.api_keys[_EXPIRED_KEY] = time.time() - 3600  # to show that expiry is honoured
-        subs = {
-            "alice": backend.add_user("alice", ["editors"]),
-            "bob": backend.add_user("bob"),
-            "carol": backend.add_user("carol", ["Admin"]),
-        }
+        if users is None:
+            groups = [str(g["GroupName"]) for g in template.of_type("AWS::Cognito::UserPoolGroup").values()]
+            users = {"alice": [], "bob": [], "carol": groups}
+        subs = {name: backend.add_user(name, list(groups)) for name, groups in users.items()}
         with LocalServer(template, backend, port=0, log=None) as server:
-            _banner(server.url, backend, subs, out)
-            count, unexpected = _walk(server.url, _callers(backend, server.root_url), out)
+            _banner(server.url, backend, users, subs, out)
+            calls = tour(SCHEMA) if sections is None else sections
+            needed = frozenset(c.caller for section in calls for c in section.calls)
+            callers = _callers(backend, server.root_url, needed)
+            count, unexpected = _walk(server.url, callers, calls, out)
     finally:
         backend.stop()
     verdict = "all decided as expected" if not unexpected else f"{unexpected} UNEXPECTED"
@@ -370,12 +283,15 @@ def run(schema: Schema, template_path: Path = Path("template.yaml"), out: TextIO
     return 1 if unexpected else 0
 
 
-def _banner(url: str, backend: Any, subs: Mapping[str, str], out: TextIO) -> None:
+def _banner(
+    url: str, backend: Any, users: Mapping[str, Sequence[str]], subs: Mapping[str, str], out: TextIO
+) -> None:
+    groups = "; ".join(f"{n} in {', '.join(g)}" for n, g in users.items() if g) or "none"
     lines = [
         f"modelauth demo: real HTTP GraphQL calls to the local AppSync endpoint {url}",
         f"  backend: moto on {backend.aws_endpoint} (tables, user pool, identity pool); handlers in-process",
         "  signed up (user pool): " + ", ".join(f"{n} ({s[:8]}…)" for n, s in subs.items()),
-        "  groups: alice in editors, carol in Admin; OIDC and partner tokens from local issuers",
+        f"  groups: {groups}; OIDC and partner tokens from local issuers",
     ]
     print("\n".join(lines), file=out)
 
@@ -384,4 +300,5 @@ def main() -> int:
     from modelauth.project import Project
 
     project = Project.find()
-    return run(project.load_schema(), project.path("template"))
+    ref, _ = project.schema_ref()
+    return run(project.load_schema(), project.path("template"), schema_ref=str(ref))

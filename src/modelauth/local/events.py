@@ -47,7 +47,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from modelauth.identity import AuthMode, IdentityConfig
-from modelauth.local import appsync_event, user_pool_identity
+from modelauth.local import SAMPLE_VALUES, appsync_event, user_pool_identity
 from modelauth.policy import AuthConfig
 from modelauth.project import ProjectError
 from modelauth.rest import resource_path
@@ -432,16 +432,6 @@ def _role_id(name: str) -> str:
 
 # -- arguments ----------------------------------------------------------------------------------
 
-_SAMPLES: dict[str, Any] = {
-    "ID": "id-1",
-    "Int": 1,
-    "Float": 9.5,
-    "Boolean": False,
-    "AWSDateTime": "2026-01-01T12:00:00.000Z",
-    "AWSEmail": "someone@example.com",
-    "AWSJSON": '{"sample": true}',
-}
-
 
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
@@ -456,7 +446,7 @@ def _sample(model: Model, name: str, type_name: str, who: str) -> Any:
         return f"{name} of {model.name.lower()} by {who}"
     if type_name == "AWSEmail":
         return f"{who}@example.com"
-    return _SAMPLES[type_name]
+    return SAMPLE_VALUES.get(type_name, "sample")
 
 
 def _create_input(model: Model, item_id: str, who: str) -> dict[str, Any]:
@@ -479,7 +469,7 @@ def _update_input(model: Model, item_id: str, who: str) -> dict[str, Any]:
         if f.name not in skipped and f.rules is None:
             value = _sample(model, f.name, f.type, f"{who} (updated)")
             if f.type == "Boolean":
-                value = True
+                value = not SAMPLE_VALUES["Boolean"]
             return {"id": item_id, f.name: [value] if f.is_list else value}
     return {"id": item_id}
 
@@ -561,22 +551,25 @@ def _rest_events(model: Model, callers: _Callers, config: LocalConfig) -> dict[s
             token = f"Bearer {callers.access_token(user)}"
             for name, (method, path, body, query) in routes.items():
                 build = _rest_event if kind == "rest" else _http_event
-                events[f"{kind}.{name}.{user.name}.json"] = build(
-                    config, method, path, body, query, context, token, f"req-{name}-{user.name}"
-                )
+                call = _Call(method, path, body, query, context, token, f"req-{name}-{user.name}")
+                events[f"{kind}.{name}.{user.name}.json"] = build(config, call)
     return events
 
 
-def _rest_event(
-    config: LocalConfig,
-    method: str,
-    path: str,
-    body: Any,
-    query: Mapping[str, str] | None,
-    context: Mapping[str, str],
-    token: str,
-    request_id: str,
-) -> dict[str, Any]:
+class _Call(NamedTuple):
+    """One API Gateway request: route, body, query, the authorizer's context and the credential."""
+
+    method: str
+    path: str
+    body: Any
+    query: Mapping[str, str] | None
+    context: Mapping[str, str]
+    token: str
+    request_id: str
+
+
+def _rest_event(config: LocalConfig, call: _Call) -> dict[str, Any]:
+    method, path, body, query, context, token, request_id = call
     return {
         "resource": "/{proxy+}",
         "path": path,
@@ -608,16 +601,8 @@ def _rest_event(
     }
 
 
-def _http_event(
-    config: LocalConfig,
-    method: str,
-    path: str,
-    body: Any,
-    query: Mapping[str, str] | None,
-    context: Mapping[str, str],
-    token: str,
-    request_id: str,
-) -> dict[str, Any]:
+def _http_event(config: LocalConfig, call: _Call) -> dict[str, Any]:
+    method, path, body, query, context, token, request_id = call
     host = f"{_REST_API_ID}.execute-api.{config.region}.amazonaws.com"
     event: dict[str, Any] = {
         "version": "2.0",
@@ -686,12 +671,14 @@ def _authorizer_events(schema: Schema, callers: _Callers, config: LocalConfig) -
             "authorizationToken": credential,
             "methodArn": method_arn,
         }
-        rest = _rest_event(config, "GET", path, None, None, {"sub": "-"}, credential, f"authorize-{who}")
+        rest = _rest_event(
+            config, _Call("GET", path, None, None, {"sub": "-"}, credential, f"authorize-{who}")
+        )
         del rest["requestContext"]["authorizer"]
         rest.update(type="REQUEST", methodArn=method_arn)
         rest["multiValueHeaders"] = {k: [v] for k, v in rest["headers"].items()}
         events[f"authorizer.rest-request.{who}.json"] = rest
-        http = _http_event(config, "GET", path, None, None, {}, credential, f"authorize-{who}")
+        http = _http_event(config, _Call("GET", path, None, None, {}, credential, f"authorize-{who}"))
         del http["requestContext"]["authorizer"]
         route = f"arn:aws:execute-api:{config.region}:{config.account_id}:{_REST_API_ID}/$default/GET{path}"
         http.update(type="REQUEST", routeArn=route, identitySource=[credential], cookies=[])

@@ -17,7 +17,8 @@ rather than overwritten. Regions:
 
 ===========  ===============================================================================
 resources    one table per model (owner GSIs), ``ModelIndexTable`` when a model needs index
-             items, and ``ModelTablesPolicy``: item-level DynamoDB actions on those tables only
+             items, ``ModelTablesPolicy``: item-level DynamoDB actions on those tables only, and
+             a Cognito group (of the template's ``UserPool``) per group a user-pool rule names
 resolvers    inside ``GraphQLApi.Properties.Resolvers``: every root field and subscription
 table-env    inside a function's ``Environment.Variables`` (once per function that reads the
              tables): ``TABLE_<MODEL>`` and ``INDEX_TABLE``
@@ -45,7 +46,7 @@ from typing import Any, NamedTuple, TextIO
 
 from modelauth.local import table_definition
 from modelauth.project import Project, ProjectError
-from modelauth.rules import Model, Schema, root_fields
+from modelauth.rules import Model, Provider, Schema, root_fields
 from modelauth.sdl import render as render_sdl
 from modelauth.store import INDEX_TABLE, index_fields, index_table_definition
 
@@ -59,6 +60,7 @@ __all__ = [
     "plan",
     "region_lines",
     "table_logical_id",
+    "user_pool_groups",
 ]
 
 REGIONS = ("resources", "resolvers", "table-env", "outputs")
@@ -121,8 +123,39 @@ def _check_names(schema: Schema) -> None:
                 f"models {env[variable]!r} and {model.name!r} would share the variable {variable}: rename one"
             )
         env[variable] = model.name
+    groups: dict[str, str] = {}
+    for group in user_pool_groups(schema):
+        logical = _group_logical_id(group)
+        if logical == "UserPoolGroup" or logical in groups:
+            other = f"{groups[logical]!r} and " if logical in groups else ""
+            raise GenerateError(
+                f"groups {other}{group!r} can't each name a CloudFormation resource ({logical}): "
+                "use group names that differ in their letters and digits"
+            )
+        groups[logical] = group
     if _needs_index_table(schema) and any(table_logical_id(m) == "ModelIndexTable" for m in schema.models):
         raise GenerateError("model 'ModelIndex' collides with the generated ModelIndexTable: rename it")
+
+
+def user_pool_groups(schema: Schema) -> tuple[str, ...]:
+    """The static groups user-pool rules name (``allow.group("Admin")``), on models and fields."""
+    found: set[str] = set()
+
+    def visit(rules: Sequence[Any]) -> None:
+        for rule in rules:
+            visit(rule.rules)
+            if rule.provider is Provider.USER_POOLS:
+                found.update(rule.groups)
+
+    for model in schema.models:
+        visit(model.rules)
+        for field in model.fields:
+            visit(field.rules or ())
+    return tuple(sorted(found))
+
+
+def _group_logical_id(group: str) -> str:
+    return "".join(c for c in group.title() if c.isalnum()) + "UserPoolGroup"
 
 
 def _table_resource(definition: Mapping[str, Any], model_name: str | None) -> dict[str, Any]:
@@ -156,6 +189,15 @@ def _resources(schema: Schema) -> dict[str, Any]:
     if _needs_index_table(schema):
         out["ModelIndexTable"] = _table_resource(index_table_definition(INDEX_TABLE), None)
         arns.append(Tag("!GetAtt", "ModelIndexTable.Arn"))
+    for group in user_pool_groups(schema):
+        out[_group_logical_id(group)] = {
+            "Type": "AWS::Cognito::UserPoolGroup",
+            "Properties": {
+                "UserPoolId": Tag("!Ref", "UserPool"),
+                "GroupName": group,
+                "Description": f"Named by the models' group rules (allow.group({group!r})).",
+            },
+        }
     out["ModelTablesPolicy"] = {
         "Type": "AWS::IAM::ManagedPolicy",
         "Properties": {

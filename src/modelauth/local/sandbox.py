@@ -153,6 +153,8 @@ class Backend:
     users: dict[str, str] = field(default_factory=dict, repr=False)  # username → password
     #: the GraphQL URL once a server listens
     endpoint: str | None = None
+    #: ``package.module:ATTR`` the functions load (their MODELAUTH_SCHEMA); None: the template's
+    schema_ref: str | None = None
     _moto: ThreadedMotoServer | None = field(default=None, repr=False, compare=False)
 
     # -- construction ------------------------------------------------------------------------------
@@ -372,6 +374,8 @@ class Backend:
         the moto endpoint, the identity pool, local JWKS, API keys and issuers."""
         env = template.environment(function, self.refs)
         env.update(AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region)
+        if self.schema_ref:  # the schema the command resolved (--schema, $MODELAUTH_SCHEMA, pyproject)
+            env["MODELAUTH_SCHEMA"] = self.schema_ref
         # what a template without an identity pool leaves unset: the local pool and its roles
         env.setdefault("IDENTITY_POOL_ID", self.identity_pool_id)
         env.setdefault("AUTH_ROLE_ARNS", self.auth_role.arn(self.account_id))

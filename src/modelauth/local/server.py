@@ -748,6 +748,7 @@ def serve(
     template_path: Path,
     schema: Schema,
     *,
+    schema_ref: str | None = None,
     port: int = DEFAULT_PORT,
     state_path: Path,
     aws_stack: str | None = None,
@@ -762,6 +763,7 @@ def serve(
         backend = Backend.from_stack(template, SCHEMA, aws_stack, region=region)
     else:
         backend = Backend.embedded(template, SCHEMA, region=region)
+    backend.schema_ref = schema_ref
     try:
         server = LocalServer(template, backend, port=port, log_level=log_level)
         backend.endpoint = server.url
