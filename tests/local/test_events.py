@@ -4,6 +4,7 @@ names, and the functions configured by local-env decide them as the rules say (m
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from modelauth.project import ProjectError
 from modelauth.resolvers import GraphQLApp
 from modelauth.rest import RestApp
 from modelauth.rules import Field, Model, Schema, allow
-from modelauth.store import Store, dynamodb_client
+from modelauth.store import Store
 from tests.conftest import PROJECT
 
 READ = ["read"]
@@ -126,21 +127,35 @@ def test_each_event_is_read_as_the_mode_its_name_says(name: str) -> None:
         assert principal.username in ("alice", "bob")
 
 
-@pytest.fixture
-def app() -> Iterator[tuple[GraphQLApp, RestApp]]:
-    """The resolver and REST apps configured from local-env's environment, on moto."""
-    from moto import mock_aws
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server of our own (not mock_aws: leaving it would reset the moto state that this
+    tier's shared local endpoint serves from)."""
+    from moto.server import ThreadedMotoServer
 
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def app(moto_endpoint: str) -> tuple[GraphQLApp, RestApp]:
+    """The resolver and REST apps configured from local-env's environment, on fresh tables."""
     variables = ENV["GraphQLFunction"]
-    with mock_aws():
-        client = dynamodb_client()
-        tables = create_tables(client, SCHEMA, index_table=variables["INDEX_TABLE"])
-        store = Store(client, tables, token_key=b"k", index_table=variables["INDEX_TABLE"])
-        identity, auth = IdentityConfig.from_env(variables), AuthConfig.from_env(variables)
-        yield (
-            GraphQLApp(SCHEMA, store, identity_config=identity, auth_config=auth),
-            RestApp(SCHEMA, store, identity_config=identity, auth_config=auth),
-        )
+    client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
+    suffix = uuid.uuid4().hex[:8]
+    index = f"{variables['INDEX_TABLE']}-{suffix}"
+    tables = create_tables(
+        client, SCHEMA, {m.name: f"{m.name}-{suffix}" for m in SCHEMA.models}, index_table=index
+    )
+    store = Store(client, tables, token_key=b"k", index_table=index)
+    identity, auth = IdentityConfig.from_env(variables), AuthConfig.from_env(variables)
+    return (
+        GraphQLApp(SCHEMA, store, identity_config=identity, auth_config=auth),
+        RestApp(SCHEMA, store, identity_config=identity, auth_config=auth),
+    )
 
 
 def _run(app: GraphQLApp, name: str) -> dict[str, Any]:
