@@ -409,11 +409,11 @@ class _Callers:
         self, provider: Provider, label: str, user: LocalUser | None, identity: dict[str, Any]
     ) -> _Caller:
         key = "ASIA" + _role_id(label)[4:]
+        scope = f"20260101/{self.config.region}/appsync/aws4_request"
+        signed = "content-type;host;x-amz-date;x-amz-security-token"
         headers = self._headers(
-            authorization=f"AWS4-HMAC-SHA256 Credential={key}/20260101/{self.config.region}/appsync"
-            "/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature="
-            + "0"
-            * 64,
+            authorization=f"AWS4-HMAC-SHA256 Credential={key}/{scope}, SignedHeaders={signed}, "
+            f"Signature={'0' * 64}",
             **{"x-amz-date": "20260101T000000Z", "x-amz-security-token": "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"},
         )
         return _Caller(provider, label, user, identity, headers)

@@ -234,6 +234,7 @@ def local_env(
 ) -> int:
     """Create the tables, write the env-vars file; with ``start``, serve moto until Ctrl-C."""
     import boto3
+    from botocore.exceptions import EndpointConnectionError
 
     host = container_host or docker_bridge_gateway()
     server = None
@@ -266,7 +267,12 @@ def local_env(
             aws_secret_access_key="local",  # noqa: S106 - moto checks no credentials
         )
         names, index_table = _table_names(schema, variables)
-        create_tables(client, schema, names, index_table=index_table)
+        try:
+            create_tables(client, schema, names, index_table=index_table)
+        except EndpointConnectionError:
+            raise RuntimeError(
+                f"cannot reach {endpoint}: start `moto_server -H 0.0.0.0 -p PORT` or use --start"
+            ) from None
         _write(output, variables)
         output = _shown(output)
         _warn_undeclared(variables, sys.stderr)
