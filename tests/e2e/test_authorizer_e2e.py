@@ -96,7 +96,9 @@ def setup(docker_gateway: str, moto_port: int, tmp_path_factory: pytest.TempPath
 
 
 def sam_env() -> dict[str, str]:
-    return {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": REGION}
+    # not the tests' MODELAUTH_SCHEMA (the fixture schema): SAM would give it to the functions
+    env = {k: v for k, v in os.environ.items() if k != "MODELAUTH_SCHEMA"}
+    return {**env, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": REGION}
 
 
 # ----------------------------------------------------------------------------- sam local invoke
