@@ -8,7 +8,7 @@ the same configuration, so the function reads each caller as the mode the file n
 
 - AppSync direct-resolver events in the shape ``invoke.js`` sends (``authType`` included):
   ``<field>.<provider>[.<caller>].json``, e.g. ``createTodo.userPools.alice.json``,
-  ``getTodo.userPools.bob.json``, ``listTodos.apiKey.json``, ``getNote.identityPool.guest.json``,
+  ``getTodo.userPools.bob.json``, ``listTodos.apiKey.json``, ``getPost.identityPool.guest.json``,
   ``getNote.iam.modelauth-backend.json``, ``getTicket.function.alice.json``. Fields: get, list,
   create, update, delete and onCreate of each model. A create makes the item
   ``<model>-<provider>-<caller>``; get/update/delete of a provider's callers all target the item
