@@ -49,10 +49,7 @@ def build_from_env(factory: Callable[..., _App], schema: Schema | None) -> _App:
     if schema is None:
         schema = load_schema()
     freeze_startup_heap()  # the imports are done: keep them out of the collector's way
-    options: dict[str, Any] = {
-        "identity_config": IdentityConfig.from_env(),
-        "auth_config": AuthConfig.from_env(),
-    }
-    app = factory(schema, Store.from_env(schema.models), **options)
+    identity, auth = IdentityConfig.from_env(), AuthConfig.from_env()
+    app = factory(schema, Store.from_env(schema.models), identity_config=identity, auth_config=auth)
     freeze_startup_heap()
     return app
