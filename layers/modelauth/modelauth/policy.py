@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from modelauth.identity import AuthMode, Principal
+from modelauth.identity import AuthMode, GroupClaim, Principal
 from modelauth.rules import (
     DEFAULT_GROUP_CLAIM,
     Model,
@@ -287,26 +287,29 @@ def _group_outcome(
     item: Mapping[str, Any] | None,
     data: Mapping[str, Any] | None,
 ) -> _Outcome:
-    caller_groups = _caller_groups(principal, rule.group_claim)
+    claim = _caller_groups(principal, rule.group_claim)
+    caller_groups = claim.names
+    unread = f" ({rule.group_claim} read as no groups: {claim.ambiguity})" if claim.ambiguity else ""
     if rule.groups:
         if set(caller_groups) & set(rule.groups):
             return _GRANT
+        wanted = list(rule.groups)
         return _Outcome(
-            reason=f"groups rule: caller groups {list(caller_groups)} include none of {list(rule.groups)}"
+            reason=f"groups rule: caller groups {list(caller_groups)} include none of {wanted}{unread}"
         )
     assert rule.groups_field is not None
     if not caller_groups:
-        return _Outcome(reason=f"group rule: caller has no groups in '{rule.group_claim}'")
+        return _Outcome(reason=f"group rule: caller has no groups in '{rule.group_claim}'{unread}")
     condition = Condition(rule.groups_field, caller_groups, rule.multi)
     return _match(condition, op, item, data, f"group rule: caller groups are {list(caller_groups)}")
 
 
-def _caller_groups(principal: Principal, claim: str) -> tuple[str, ...]:
-    """The caller's groups from ``claim``, normalised to exact names (spec §4 project choice);
-    for the default claim, :attr:`Principal.groups` (``identity.groups``) when it is set."""
+def _caller_groups(principal: Principal, claim: str) -> GroupClaim:
+    """The caller's groups from ``claim`` as exact names (spec §4 project choice), or none and
+    why; for the default claim, :attr:`Principal.groups` (``identity.groups``) when it is set."""
     if claim == DEFAULT_GROUP_CLAIM and principal.groups:
-        return principal.groups
-    return principal.claim_list(claim)
+        return GroupClaim(principal.groups)
+    return principal.group_claim(claim)
 
 
 def _has_role(principal: Principal, role_arns: frozenset[str]) -> bool:
