@@ -49,12 +49,18 @@ def rule(field: str, operator: str, value: Any) -> dict[str, Any]:
 
 CASES = [
     pytest.param(
-        up("A1", "alice"), TODO, [[rule("owner", "in", ["alice", "A1"])]], id="owner: username part + sub"
+        up("A1", "alice"),
+        TODO,
+        [[rule("_storedOwner", "in", ["A1::alice", "A1", "alice"])]],
+        id="owner: the stored value against the caller's owner values",
     ),
     pytest.param(
         up("B2", "bob", ("Sales",)),
         POST,
-        [[rule("editors", "containsAny", ["bob", "B2"])], [rule("groups", "containsAny", ["Sales"])]],
+        [
+            [rule("_storedEditors", "containsAny", ["B2::bob", "B2", "bob"])],
+            [rule("groups", "containsAny", ["Sales"])],
+        ],
         id="co-owner list or group list",
     ),
     pytest.param(up("C3", "carol", ("Admin",)), POST, None, id="static group: no filter"),
@@ -75,9 +81,11 @@ def test_listen_constraint_becomes_the_filter(principal: Principal, model: Model
 
 def test_subscriber_never_receives_another_owners_items() -> None:
     alice_filter = listen_filter(up("A1", "alice"), TODO)
-    assert event_passes(alice_filter, {"id": "1", "owner": "alice"})
-    assert not event_passes(alice_filter, {"id": "2", "owner": "bob"})
-    assert not event_passes(alice_filter, {"id": "3"})  # owner not in the payload: not delivered
+    assert event_passes(alice_filter, {"id": "1", "owner": "alice", "_storedOwner": "A1::alice"})
+    assert event_passes(alice_filter, {"id": "1", "owner": "alice", "_storedOwner": "alice"})  # legacy, as get
+    assert not event_passes(alice_filter, {"id": "2", "owner": "bob", "_storedOwner": "B2::bob"})
+    assert not event_passes(alice_filter, {"id": "2", "owner": "alice", "_storedOwner": "Z9::alice"})
+    assert not event_passes(alice_filter, {"id": "3", "owner": "alice"})  # not in the payload: not delivered
 
 
 def test_group_member_receives_only_items_shared_with_their_group() -> None:

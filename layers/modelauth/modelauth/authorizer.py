@@ -657,10 +657,11 @@ class _FieldGate:
 
 def _field_gates(schema: Schema) -> tuple[_FieldGate, ...]:
     return tuple(
-        _FieldGate(f"{model.name}.{f.name}", Model(model.name, rules=f.rules))
+        _FieldGate(f"{model.name}.{name}", Model(model.name, rules=f.rules))
         for model in schema.models
         for f in model.fields
         if f.rules is not None
+        for name in model.with_stored([f.name])  # an owner field's stored value is gated alike
     )
 
 

@@ -690,10 +690,13 @@ def denied_read_fields(
 
 def present(model: Model, item: Mapping[str, Any]) -> dict[str, Any]:
     """The API view of a stored item: composite owner values read back as the username part
-    (``"A1::alice"`` → ``"alice"``), as Amplify's owner field resolver does (spec §3.2)."""
+    (``"A1::alice"`` → ``"alice"``), as Amplify's owner field resolver does (spec §3.2), and
+    as stored in their :attr:`~modelauth.rules.Model.stored_owner_fields` (``_storedOwner``),
+    which subscription filters compare."""
     out = dict(item)
-    for name in model.composite_owner_fields:
+    for name, stored in model.stored_owner_fields.items():
         value = out.get(name)
+        out[stored] = list(value) if isinstance(value, list) else value
         if isinstance(value, str):
             out[name] = value.rsplit("::", 1)[-1]
         elif isinstance(value, list):

@@ -260,7 +260,7 @@ class GraphQLApp:
         their own rules are nulled in it, as Amplify does (spec §2.4)."""
         out = output.item  # a fresh dict per request (Operations.output)
         if op in (Operation.CREATE, Operation.UPDATE, Operation.DELETE):
-            out.update({f.name: None for f in model.fields if f.rules is not None})
+            out.update(dict.fromkeys(model.with_stored(f.name for f in model.fields if f.rules is not None)))
         for name in output.denied_fields:
             error = {
                 "message": f"Not Authorized to access {name} on type {model.name}",
