@@ -31,7 +31,11 @@ def owner_filter(*values: Any) -> dict[str, Any]:
     [
         (
             "onCreateTodo.alice",
-            {"data": None, "errors": [], "subscriptionFilter": owner_filter(f"{ALICE_SUB}::alice", ALICE_SUB, "alice")},
+            {
+                "data": None,
+                "errors": [],
+                "subscriptionFilter": owner_filter(f"{ALICE_SUB}::alice", ALICE_SUB, "alice"),
+            },
         ),
         ("onCreateTodo.apikey", {"data": None, "errors": [], "subscriptionFilter": None}),
         (

@@ -82,7 +82,9 @@ def test_listen_constraint_becomes_the_filter(principal: Principal, model: Model
 def test_subscriber_never_receives_another_owners_items() -> None:
     alice_filter = listen_filter(up("A1", "alice"), TODO)
     assert event_passes(alice_filter, {"id": "1", "owner": "alice", "_storedOwner": "A1::alice"})
-    assert event_passes(alice_filter, {"id": "1", "owner": "alice", "_storedOwner": "alice"})  # legacy, as get
+    assert event_passes(
+        alice_filter, {"id": "1", "owner": "alice", "_storedOwner": "alice"}
+    )  # legacy, as get
     assert not event_passes(alice_filter, {"id": "2", "owner": "bob", "_storedOwner": "B2::bob"})
     assert not event_passes(alice_filter, {"id": "2", "owner": "alice", "_storedOwner": "Z9::alice"})
     assert not event_passes(alice_filter, {"id": "3", "owner": "alice"})  # not in the payload: not delivered
