@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import json
+import time
+import uuid
 from typing import Any
 
 import pytest
@@ -28,6 +30,8 @@ from modelauth.store import Store
 
 from tests.conftest import load_event
 from tests.functional.helpers import Client
+from tests.local.conftest import Client as HttpClient
+from tests.local.conftest import reasons
 
 ISSUER = "https://login.example.com/"
 POOL = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Ab12Cd34E"
@@ -256,3 +260,45 @@ def test_no_joined_string_of_other_names_ever_grants_moderator(names: list[str],
                 AuthMode.OIDC, sub="m", claims={"sub": "m", "groups": wrapped}, claim_shape=shape
             )
             assert not decide(caller, ITEM, "delete", item={"id": "i1", "owner": "auth0|alice"}).allowed
+
+
+# ----------------------------------------------------------------------------- the local endpoint
+
+
+def oidc_token(backend: Any, name: str, groups: Any) -> str:
+    """A token of the endpoint's local OIDC issuer whose ``groups`` claim is exactly ``groups``."""
+    import jwt
+
+    issuer = backend.oidc
+    now = int(time.time())
+    claims = {
+        "iss": issuer.issuer,
+        "sub": f"local|{name}",
+        "aud": issuer.audience,
+        "iat": now,
+        "exp": now + 600,
+    }
+    return jwt.encode(
+        {**claims, "groups": groups}, issuer.private_pem, algorithm="RS256", headers={"kid": issuer.kid}
+    )
+
+
+@pytest.mark.parametrize(
+    "groups", ["Junior Moderator", "Moderator-candidate,Moderator", "[Junior Moderator]"]
+)
+def test_over_the_local_endpoint_a_lookalike_group_string_cannot_delete_and_the_reason_says_why(
+    server: Any, backend: Any, clients: dict[str, HttpClient], groups: str
+) -> None:
+    item = f"item-{uuid.uuid4().hex[:8]}"
+    clients["erin"].data(f'mutation {{ createItem(input: {{id: "{item}", name: "erin\'s"}}) {{ id }} }}')
+    mallory = HttpClient(server.url, {"authorization": oidc_token(backend, "mallory", groups)})
+    response = mallory.post(f'mutation {{ deleteItem(input: {{id: "{item}"}}) {{ id }} }}')
+    assert response.json()["errors"][0]["errorType"] == "Unauthorized"
+    [decision] = reasons(response)
+    assert not decision["allowed"]
+    assert "groups read as no groups" in decision["reason"]
+    assert clients["erin"].data(f'{{ getItem(id: "{item}") {{ id }} }}') == {"getItem": {"id": item}}
+    moderator = HttpClient(server.url, {"authorization": oidc_token(backend, "mod", "Moderator")})
+    assert moderator.data(f'mutation {{ deleteItem(input: {{id: "{item}"}}) {{ id }} }}') == {
+        "deleteItem": {"id": item}
+    }

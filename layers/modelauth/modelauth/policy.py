@@ -178,6 +178,9 @@ class Decision:
     denied_input_fields: frozenset[str] = frozenset()
     #: update: owner fields the caller re-sent with its own identity (a no-op, not written)
     unchanged_input_fields: frozenset[str] = frozenset()
+    #: allowed with a constraint: why the other rules refused (part of the reason when a stored
+    #: item then fails the constraint, e.g. a group claim that could not be read)
+    refusals: tuple[str, ...] = ()
 
     def permits(self, item: Mapping[str, Any]) -> bool:
         """Does this decision allow access to ``item`` (a stored record)?"""
@@ -614,6 +617,7 @@ def decide(
         constraint=constraint,
         owner_stamp=stamp,
         unchanged_input_fields=unchanged,
+        refusals=combined.reasons if constraint is not None else (),
     )
 
 
