@@ -287,17 +287,18 @@ def oidc_token(backend: Any, name: str, groups: Any) -> str:
     "groups", ["Junior Moderator", "Moderator-candidate,Moderator", "[Junior Moderator]"]
 )
 def test_over_the_local_endpoint_a_lookalike_group_string_cannot_delete_and_the_reason_says_why(
-    server: Any, backend: Any, clients: dict[str, HttpClient], groups: str
+    server: Any, backend: Any, groups: str
 ) -> None:
     item = f"item-{uuid.uuid4().hex[:8]}"
-    clients["erin"].data(f'mutation {{ createItem(input: {{id: "{item}", name: "erin\'s"}}) {{ id }} }}')
+    erin = HttpClient(server.url, {"authorization": backend.token("erin", "oidc")})
+    erin.data(f'mutation {{ createItem(input: {{id: "{item}", name: "erin\'s"}}) {{ id }} }}')
     mallory = HttpClient(server.url, {"authorization": oidc_token(backend, "mallory", groups)})
     response = mallory.post(f'mutation {{ deleteItem(input: {{id: "{item}"}}) {{ id }} }}')
     assert response.json()["errors"][0]["errorType"] == "Unauthorized"
     [decision] = reasons(response)
     assert not decision["allowed"]
     assert "groups read as no groups" in decision["reason"]
-    assert clients["erin"].data(f'{{ getItem(id: "{item}") {{ id }} }}') == {"getItem": {"id": item}}
+    assert erin.data(f'{{ getItem(id: "{item}") {{ id }} }}') == {"getItem": {"id": item}}
     moderator = HttpClient(server.url, {"authorization": oidc_token(backend, "mod", "Moderator")})
     assert moderator.data(f'mutation {{ deleteItem(input: {{id: "{item}"}}) {{ id }} }}') == {
         "deleteItem": {"id": item}
