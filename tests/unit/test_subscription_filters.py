@@ -134,3 +134,10 @@ def test_schema_build_accepts_the_app_models() -> None:
 
     for model in SCHEMA.models:
         check_model(model)
+
+
+def test_a_declared_field_cannot_take_the_name_of_an_owner_fields_stored_value() -> None:
+    with pytest.raises(SchemaError, match="managed by modelauth"):
+        Model("Todo", fields=[Field("_storedOwner")], rules=[allow.owner()])
+    assert Model("Todo", rules=[allow.owner()]).stored_owner_fields == {"owner": "_storedOwner"}
+    assert Model("Item", rules=[allow.owner().identity_claim("sub")]).stored_owner_fields == {}
