@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,24 +72,40 @@ def template() -> Any:
     return SamTemplate.load(TEMPLATE)
 
 
-@pytest.fixture(scope="session")
-def backend(template: Any) -> Iterator[Any]:
+@contextmanager
+def embedded_backend(template: Any) -> Iterator[Any]:
+    """An embedded backend (moto on 127.0.0.1) for the app's schema, stopped afterwards."""
     from appschema import SCHEMA
     from modelauth.sandbox import Backend
 
     backend = Backend.embedded(template, SCHEMA)
-    backend.add_user("alice", ["editors"])
-    backend.add_user("bob")
-    backend.add_user("carol", ["Admin"])
-    yield backend
-    backend.stop()
+    try:
+        yield backend
+    finally:
+        backend.stop()
+
+
+@contextmanager
+def local_server(template: Any, backend: Any) -> Iterator[Any]:
+    """The local endpoint on a free loopback port."""
+    from modelauth.server import LocalServer
+
+    with LocalServer(template, backend, port=0, log=None) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def backend(template: Any) -> Iterator[Any]:
+    with embedded_backend(template) as backend:
+        backend.add_user("alice", ["editors"])
+        backend.add_user("bob")
+        backend.add_user("carol", ["Admin"])
+        yield backend
 
 
 @pytest.fixture(scope="session")
 def server(template: Any, backend: Any) -> Iterator[Any]:
-    from modelauth.server import LocalServer
-
-    with LocalServer(template, backend, port=0, log=None) as server:
+    with local_server(template, backend) as server:
         yield server
 
 

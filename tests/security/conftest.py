@@ -1,6 +1,6 @@
 """The local endpoint, for attacks made over its HTTP and WebSocket interfaces: one embedded
-backend and server per test module (as tests/local/conftest.py starts them), so the moto state
-that the functional fixtures reset around other tests is never shared with it."""
+backend and server per test module (started as tests/local/conftest.py starts them), so the
+moto state that the functional fixtures reset around other tests is never shared with it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.local.conftest import template
+from tests.local.conftest import embedded_backend, local_server, template
 from tests.local.test_subscriptions_ws import realtime
 
 __all__ = ["backend", "realtime", "server", "template"]
@@ -17,17 +17,11 @@ __all__ = ["backend", "realtime", "server", "template"]
 
 @pytest.fixture(scope="module")
 def backend(template: Any) -> Iterator[Any]:
-    from appschema import SCHEMA
-    from modelauth.sandbox import Backend
-
-    backend = Backend.embedded(template, SCHEMA)
-    yield backend
-    backend.stop()
+    with embedded_backend(template) as backend:
+        yield backend
 
 
 @pytest.fixture(scope="module")
 def server(template: Any, backend: Any) -> Iterator[Any]:
-    from modelauth.server import LocalServer
-
-    with LocalServer(template, backend, port=0, log=None) as server:
+    with local_server(template, backend) as server:
         yield server
