@@ -262,7 +262,7 @@ class GraphQLApp:
         does (spec §2.4, :attr:`Model.mutation_masked_fields`)."""
         out = output.item  # a fresh dict per request (Operations.output)
         if op in _MUTATIONS:
-            out.update(dict.fromkeys(model.mutation_masked_fields))
+            out.update(dict.fromkeys(model.with_stored(model.mutation_masked_fields)))
         for name in output.denied_fields:
             if req.selected is not None and name not in req.selected:
                 continue
