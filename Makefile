@@ -42,15 +42,16 @@ help:
 	@echo "make test-e2e  docker + build, then sam local invoke against moto"
 	@echo "make build     sam build"
 	@echo "make bench     benchmarks as ratios to baselines; writes bench/results.md (a few minutes)"
-	@echo "make schema    regenerate example/graphql/schema.graphql from example/appschema"
+	@echo "make schema    modelauth generate in example/ (SDL, JS, template regions from its models)"
 	@echo "make docker    start dockerd and build the local Lambda image (root)"
 	@echo "make clean     remove build output and caches (keeps $(VENV))"
 
 install: $(STAMP)
 
-# example/graphql/schema.graphql is generated from example/appschema (a test checks it is current)
+# example/'s SDL, JS steps and template regions are generated from example/appschema
+# (a test runs `modelauth generate --check` on it)
 schema: install
-	cd example && ../$(BIN)/python -m modelauth.sdl graphql/schema.graphql
+	cd example && ../$(BIN)/modelauth generate
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

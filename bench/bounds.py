@@ -160,12 +160,12 @@ def _bounded(name: str, measured: list[int], baseline: list[int], bound: int) ->
 
 def run(config: Config) -> Section:
     common.configure_env()
-    from appschema import CATALOG_ITEM, SCHEMA
     from moto import mock_aws
 
     from modelauth.local import table_definition
     from modelauth.resolvers import GraphQLApp
     from modelauth.store import DEFAULT_LIST_MAX_CALLS, DEFAULT_LIST_MAX_READ_ITEMS, Store, dynamodb_client
+    from tests.fixtures.schema import CATALOG_ITEM, SCHEMA
 
     max_reads = config.bound_max_reads or DEFAULT_LIST_MAX_READ_ITEMS
     section = Section("Bounded list work")

@@ -207,17 +207,22 @@ def cases(minimal: MinimalHandler) -> list[Case]:
 
 
 def _check(case: Case, full: dict[str, Any], minimal: dict[str, Any]) -> None:
-    """Both sides return the same items (the full handler adds __typename and shows the owner
-    as Amplify does)."""
+    """Both sides return the same items (the full handler adds __typename, shows the owner as
+    Amplify does and carries the stored owner in _storedOwner)."""
     assert full["errors"] == [], full
     assert minimal["errors"] == [], minimal
 
-    def items(result: dict[str, Any]) -> list[dict[str, Any]]:
+    def found(result: dict[str, Any]) -> list[dict[str, Any]]:
         data = result["data"]
-        found = data["items"] if case.field == "listTodos" else [data]
-        return [{k: v for k, v in item.items() if k not in ("owner", "__typename")} for item in found]
+        return list(data["items"] if case.field == "listTodos" else [data])
 
-    assert items(full) == items(minimal), (full, minimal)
+    shown = ("owner", "_storedOwner", "__typename")
+    items = [
+        [{k: v for k, v in item.items() if k not in shown} for item in found(r)] for r in (full, minimal)
+    ]
+    assert items[0] == items[1], (full, minimal)
+    stored = [item["_storedOwner"] for item in found(full)]
+    assert stored == [item["owner"] for item in found(minimal)], (full, minimal)
 
 
 def stubbed() -> tuple[ModuleType, Stubber, MinimalHandler]:

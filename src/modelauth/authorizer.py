@@ -77,7 +77,7 @@ from jwt.types import FullOptions
 
 from modelauth.apikeys import ApiKeyStore, SsmApiKeys, StaticApiKeys, looks_like_api_key
 from modelauth.errors import ModelAuthError, Unauthenticated, Unauthorized
-from modelauth.identity import AuthMode, Principal
+from modelauth.identity import Principal, read_group_claim
 from modelauth.jwks import DEFAULT_TIMEOUT as DEFAULT_JWKS_TIMEOUT
 from modelauth.jwks import JwksSource, KeySet
 from modelauth.policy import AuthConfig, decide
@@ -578,8 +578,8 @@ def _parse_jws(token: str) -> _Jws:
 def _groups(claims: Mapping[str, Any], claim: str | None) -> tuple[str, ...]:
     if claim is None:
         return ()
-    # Principal's normalisation: lists, JSON-array strings, "a b" / "a,b" - exact names only
-    return Principal(AuthMode.OIDC, claims={claim: claims.get(claim)}).claim_list(claim)
+    # the verified token's JSON claim, read as Principal reads claims: exact names, never split
+    return read_group_claim(claims.get(claim)).names
 
 
 # --------------------------------------------------------------------------- callers (event shapes)
@@ -657,10 +657,11 @@ class _FieldGate:
 
 def _field_gates(schema: Schema) -> tuple[_FieldGate, ...]:
     return tuple(
-        _FieldGate(f"{model.name}.{f.name}", Model(model.name, rules=f.rules))
+        _FieldGate(f"{model.name}.{name}", Model(model.name, rules=f.rules))
         for model in schema.models
         for f in model.fields
         if f.rules is not None
+        for name in model.with_stored([f.name])  # an owner field's stored value is gated alike
     )
 
 
@@ -673,6 +674,7 @@ def unreachable_fields(schema: Schema, principal: Principal, config: AuthConfig 
 
         >>> from modelauth.rules import Field, allow
         >>> todo = Model("Todo", fields=[Field("content")], rules=[allow.owner("function").to(["read"])])
+        >>> from modelauth.identity import AuthMode
         >>> unreachable_fields(Schema([todo]), Principal(AuthMode.LAMBDA, sub="A1", username="alice"))
         ['Mutation.createTodo', 'Mutation.updateTodo', 'Mutation.deleteTodo']
         >>> len(unreachable_fields(Schema([todo]), Principal(AuthMode.API_KEY)))  # everything

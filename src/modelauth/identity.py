@@ -8,7 +8,7 @@ or inconsistent. Request headers never choose the mode.
 
 Example::
 
-    >>> p = Principal.from_appsync({"identity": {"resolverContext": {"sub": "u-42", "groups": "a,b"}}})
+    >>> p = Principal.from_appsync({"identity": {"resolverContext": {"sub": "u-42", "groups": '["a","b"]'}}})
     >>> p.mode, p.sub, p.groups
     (<AuthMode.LAMBDA: 'AWS_LAMBDA'>, 'u-42', ('a', 'b'))
 """
@@ -28,7 +28,16 @@ from typing import Any, NamedTuple
 
 from modelauth.errors import IdentityError
 
-__all__ = ["AuthMode", "IamIdentity", "IdentityConfig", "Principal", "PrincipalCache"]
+__all__ = [
+    "AuthMode",
+    "ClaimShape",
+    "GroupClaim",
+    "IamIdentity",
+    "IdentityConfig",
+    "Principal",
+    "PrincipalCache",
+    "read_group_claim",
+]
 
 
 class AuthMode(StrEnum):
@@ -54,6 +63,7 @@ _AUTH_TYPES: Mapping[str, AuthMode] = MappingProxyType(
 
 _IDENTITY_POOL_AUTH_TYPES = frozenset({"authenticated", "unauthenticated"})
 _COGNITO_SIGN_IN = ":CognitoSignIn:"
+_COGNITO_GROUPS = "cognito:groups"
 # Role and session names are [\w+=,.@-]; anything else (IAM users, root, federated users) is no role.
 _ASSUMED_ROLE = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[\w+=,.@-]+)/[\w+=,.@-]+",
@@ -62,8 +72,6 @@ _ASSUMED_ROLE = re.compile(
 _USER_POOL_SUB = re.compile(r'[^\s",]+')
 # Only used when no issuers are configured, to tell a Cognito JWT from a third-party one (HTTP API).
 _COGNITO_ISSUER = re.compile(r"https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/[0-9a-z-]+_[0-9A-Za-z]+")
-# OIDC IdPs and API Gateway flatten lists to "a b" / "a,b"; Cognito group names hold neither.
-_LIST_SEPARATORS = re.compile(r"[\s,]+")
 _SCALARS = (str, int, float, bool)
 
 
@@ -146,26 +154,115 @@ def _string_items(values: list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
     return tuple(item for item in values if isinstance(item, str) and item)
 
 
-def _normalise_list(value: Any) -> tuple[str, ...]:
-    """A group-like claim as exact names (spec §4 project choice), never a substring test.
+class ClaimShape(StrEnum):
+    """How an event carries a token's claims, which decides how a *string* claim reads as a list
+    of group names (a real JSON list always reads as itself)."""
 
-    list → its strings; ``'["a","b"]'`` → parsed; ``'[a b]'`` (API Gateway's rendering of a JSON
-    array) → its words; ``"a,b"`` / ``"a b"`` → split; ``"a"`` → one element; anything else → ().
+    #: AppSync ``identity.claims`` and Lambda authorizer contexts: claims keep their JSON types;
+    #: a list is a list, or a JSON array in a string (Lambda authorizers, pre-token triggers)
+    JSON = "json"
+    #: HTTP API JWT authorizer (``requestContext.authorizer.jwt.claims``): every value a string,
+    #: a list rendered ``[a b c]`` (its names joined by spaces, inside brackets)
+    HTTP_JWT = "http-jwt"
+    #: REST Cognito authorizer (``requestContext.authorizer.claims``): every value a string,
+    #: ``cognito:groups`` joined by commas, which Cognito group names may contain
+    REST_COGNITO = "rest-cognito"
+    #: as REST_COGNITO, for a deployment that declares its group names hold no commas
+    #: (``MODELAUTH_COGNITO_GROUPS_WITHOUT_COMMAS``): a comma then separates names exactly
+    REST_COGNITO_NO_COMMAS = "rest-cognito-no-commas"
+
+
+class GroupClaim(NamedTuple):
+    """A group-like claim read as exact names, or no names and why it could not be read."""
+
+    names: tuple[str, ...]
+    #: why the claim gave no names although it was present (None: read exactly)
+    ambiguity: str | None = None
+
+
+_NO_GROUPS = GroupClaim(())
+_SEPARATOR = re.compile(r"[\s,]")
+_WHITESPACE = re.compile(r"\s")
+
+
+def read_group_claim(
+    value: Any, shape: ClaimShape = ClaimShape.JSON, *, spaceless: bool = False
+) -> GroupClaim:
+    """A group-like claim as exact names (spec §4 project choice): never guessed from a string.
+
+    A list reads as its strings. A string reads as a list only in the form its ``shape`` uses
+    for lists (a JSON array, the HTTP API's ``[a b]``, REST's ``a,b`` when declared exact) and
+    otherwise as one name when it holds nothing a list could be joined with (no whitespace, no
+    comma, no surrounding brackets). Anything else could be read two ways and gives no names,
+    with the reason. ``spaceless``: the claim's names hold no whitespace (Cognito group names),
+    so the HTTP API's ``[a b]`` splits exactly.
+
+    >>> read_group_claim(["Junior Moderator"]).names
+    ('Junior Moderator',)
+    >>> read_group_claim("Junior Moderator")
+    GroupClaim(names=(), ambiguity="the string 'Junior Moderator' could be one group name or several")
+    >>> read_group_claim("[Admin Sales]", ClaimShape.HTTP_JWT, spaceless=True).names
+    ('Admin', 'Sales')
     """
+    if value is None:
+        return _NO_GROUPS
     if isinstance(value, list | tuple):
-        return _string_items(value)
+        return GroupClaim(_string_items(value))
     if not isinstance(value, str):
-        return ()
-    text = value.strip()
-    if text.startswith("["):
-        try:
-            parsed = json.loads(text)
-        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
-            if text.endswith("]"):
-                text = text[1:-1]
-        else:
-            return _string_items(parsed) if isinstance(parsed, list) else ()
-    return tuple(part for part in _LIST_SEPARATORS.split(text) if part)
+        return GroupClaim((), f"a {type(value).__name__} is not a list of group names")
+    if not value:
+        return _NO_GROUPS
+    bracketed = len(value) >= 2 and value[0] == "[" and value[-1] == "]"
+    if shape is ClaimShape.JSON and value[0] == "[":
+        return _json_names(value)
+    if shape is ClaimShape.HTTP_JWT and bracketed:
+        return _bracketed_names(value, spaceless)
+    if shape is ClaimShape.REST_COGNITO_NO_COMMAS and "," in value and not _WHITESPACE.search(value):
+        names = tuple(value.split(","))
+        if "" in names:
+            return GroupClaim((), f"the list {_short(value)} has an empty name")
+        return GroupClaim(names)
+    if shape is ClaimShape.REST_COGNITO and "," in value:
+        return GroupClaim(
+            (),
+            f"the REST API joined {_short(value)} with commas, which Cognito group names may contain "
+            "(set MODELAUTH_COGNITO_GROUPS_WITHOUT_COMMAS if yours never do)",
+        )
+    if _SEPARATOR.search(value) or bracketed:
+        return GroupClaim((), f"the string {_short(value)} could be one group name or several")
+    return GroupClaim((value,))
+
+
+def _json_names(text: str) -> GroupClaim:
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
+        parsed = None
+    if isinstance(parsed, list) and all(isinstance(item, str) and item for item in parsed):
+        return GroupClaim(tuple(parsed))
+    return GroupClaim((), f"the string {_short(text)} starts like a list but is not a JSON array of names")
+
+
+def _bracketed_names(text: str, spaceless: bool) -> GroupClaim:
+    """The HTTP API's ``[a b c]``: exact when names hold no whitespace, or when there is one."""
+    inner = text[1:-1]
+    if not inner:
+        return _NO_GROUPS
+    if spaceless:
+        names = tuple(inner.split(" "))
+        if "" in names or any(_WHITESPACE.search(name) for name in names):
+            return GroupClaim((), f"the list {_short(text)} has empty or blank names")
+        return GroupClaim(names)
+    if _WHITESPACE.search(inner):
+        return GroupClaim((), f"the list {_short(text)} joins names that may themselves hold spaces")
+    # a string claim holding a JSON array of names ('["a"]') reads like the list of one name '"a"'
+    if _json_names(text).names:
+        return GroupClaim((), f"the string {_short(text)} could be a JSON array or a list of one name")
+    return GroupClaim((inner,))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 # --------------------------------------------------------------------------- typed readers
@@ -288,10 +385,14 @@ class IdentityConfig:
 
     #: issuers of the API's Cognito user pools: tells UP from OIDC and rejects foreign UP tokens
     user_pool_issuers: frozenset[str] = frozenset()
+    #: the deployment's Cognito group names hold no commas, so the REST Cognito authorizer's
+    #: comma-joined ``cognito:groups`` splits exactly (else a comma there reads as no groups)
+    cognito_groups_without_commas: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> IdentityConfig:
-        """``USER_POOL_ID`` (+ region) and ``MODELAUTH_USER_POOL_ISSUERS`` (a comma list)."""
+        """``USER_POOL_ID`` (+ region), ``MODELAUTH_USER_POOL_ISSUERS`` (a comma list) and
+        ``MODELAUTH_COGNITO_GROUPS_WITHOUT_COMMAS`` (``true``)."""
         env = os.environ if environ is None else environ
         issuers = {item.strip() for item in env.get("MODELAUTH_USER_POOL_ISSUERS", "").split(",")}
         pool_id = env.get("USER_POOL_ID", "").strip()
@@ -302,7 +403,10 @@ class IdentityConfig:
                 region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
             issuers.add(f"https://cognito-idp.{region}.amazonaws.com/{pool_id}")
         issuers.discard("")
-        return cls(user_pool_issuers=frozenset(issuers))
+        no_commas = env.get("MODELAUTH_COGNITO_GROUPS_WITHOUT_COMMAS", "").strip().lower()
+        if no_commas not in ("", "true", "false"):
+            raise ValueError("MODELAUTH_COGNITO_GROUPS_WITHOUT_COMMAS must be 'true' or 'false'")
+        return cls(user_pool_issuers=frozenset(issuers), cognito_groups_without_commas=no_commas == "true")
 
     def is_user_pool(self, issuer: str | None) -> bool:
         """Whether tokens from ``issuer`` come from one of the API's user pools.
@@ -342,6 +446,8 @@ class Principal:
     resolver_context: Mapping[str, Any] = field(default_factory=_empty_mapping, hash=False)
     api_key: str | None = field(default=None, repr=False)  # a credential: never logged
     source_ip: tuple[str, ...] = ()
+    #: how the event carried the claims: decides how a string claim reads as a list of groups
+    claim_shape: ClaimShape = ClaimShape.JSON
     # what __eq__ and __hash__ compare, once computed: a Principal is a cache key on every
     # request (DecisionCache), and one user's tokens differ in their claims only
     _key: tuple[Any, ...] | None = field(default=None, init=False, repr=False, compare=False)
@@ -352,7 +458,7 @@ class Principal:
         if key is None:  # every field, the claims by type as the rules read them (see _typed)
             fields_ = (self.mode, self.sub, self.username, self.issuer, self.groups, self.iam)
             claims = (_typed(self.claims), _typed(self.resolver_context))
-            key = (*fields_, self.api_key, self.source_ip, *claims)
+            key = (*fields_, self.api_key, self.source_ip, self.claim_shape, *claims)
             object.__setattr__(self, "_key", key)
         return key
 
@@ -402,15 +508,27 @@ class Principal:
         """
         return _claim_text(self._claim_source, name)
 
+    def group_claim(self, name: str) -> GroupClaim:
+        """A group-like claim as exact names, read in the shape the event carried it
+        (:func:`read_group_claim`), or no names and the reason it could not be read.
+
+        Example::
+
+            >>> Principal(AuthMode.OIDC, claims={"groups": "Not Moderator"}).group_claim("groups").names
+            ()
+        """
+        spaceless = self.mode is AuthMode.USER_POOLS and name == _COGNITO_GROUPS
+        return read_group_claim(self._claim_source.get(name), self.claim_shape, spaceless=spaceless)
+
     def claim_list(self, name: str) -> tuple[str, ...]:
-        """A group-like claim as exact names: list, JSON-array string or separated string.
+        """:meth:`group_claim`'s names: a list, a list in its event's string form, or one name.
 
         Example::
 
             >>> Principal(AuthMode.OIDC, claims={"user_groups": '["Moderator"]'}).claim_list("user_groups")
             ('Moderator',)
         """
-        return _normalise_list(self._claim_source.get(name))
+        return self.group_claim(name).names
 
     @classmethod
     def from_appsync(
@@ -674,7 +792,7 @@ def _from_apigw_context(context: Mapping[str, Any], config: IdentityConfig) -> P
         if claims is None:
             raise IdentityError("the JWT authorizer passed no claims")
         mode = AuthMode.USER_POOLS if config.is_user_pool(_issuer({}, claims)) else AuthMode.OIDC
-        return _claims_principal(mode, {"claims": claims}, config, source_ip)
+        return _claims_principal(mode, {"claims": claims}, config, source_ip, ClaimShape.HTTP_JWT)
     if "lambda" in authorizer:  # HTTP API Lambda authorizer; null when it returned no context
         return _lambda_principal(_mapping(authorizer, "lambda", where) or {}, source_ip)
     iam = _mapping(authorizer, "iam", where)
@@ -682,7 +800,9 @@ def _from_apigw_context(context: Mapping[str, Any], config: IdentityConfig) -> P
         return _iam_principal(_http_api_iam_fields(iam), config, source_ip)
     claims = _mapping(authorizer, "claims", where)
     if claims is not None:  # REST Cognito user-pool authorizer
-        return _claims_principal(AuthMode.USER_POOLS, {"claims": claims}, config, source_ip)
+        no_commas = config.cognito_groups_without_commas
+        shape = ClaimShape.REST_COGNITO_NO_COMMAS if no_commas else ClaimShape.REST_COGNITO
+        return _claims_principal(AuthMode.USER_POOLS, {"claims": claims}, config, source_ip, shape)
     # REST Lambda authorizer: its context sits next to principalId (values as strings); the
     # null claims/scopes pair is what payload 1.0 carries when there is no authorizer at all.
     lambda_context = {
@@ -747,7 +867,11 @@ def _issuer(identity: Mapping[str, Any], claims: Mapping[str, Any]) -> str | Non
 
 
 def _claims_principal(
-    mode: AuthMode, identity: Mapping[str, Any], config: IdentityConfig, source_ip: tuple[str, ...]
+    mode: AuthMode,
+    identity: Mapping[str, Any],
+    config: IdentityConfig,
+    source_ip: tuple[str, ...],
+    shape: ClaimShape = ClaimShape.JSON,
 ) -> Principal:
     """A JWT caller (UP or OIDC), from an AppSync identity or ``{"claims": ...}`` (API Gateway)."""
     claims = _mapping(identity, "claims", "identity") or {}
@@ -767,8 +891,10 @@ def _claims_principal(
         issuer=issuer,
         claims=claims,
         # identity.groups is null for a user without groups; the claim then says the same
-        groups=_text_list(identity, "groups", "identity") or _normalise_list(claims.get("cognito:groups")),
+        groups=_text_list(identity, "groups", "identity")
+        or read_group_claim(claims.get(_COGNITO_GROUPS), shape, spaceless=mode is AuthMode.USER_POOLS).names,
         source_ip=source_ip,
+        claim_shape=shape,
     )
 
 
@@ -804,7 +930,7 @@ def _lambda_principal(resolver_context: Mapping[str, Any], source_ip: tuple[str,
         AuthMode.LAMBDA,
         sub=_claim_text(resolver_context, "sub"),
         username=_claim_text(resolver_context, "username"),
-        groups=_normalise_list(resolver_context.get("groups")),
+        groups=read_group_claim(resolver_context.get("groups")).names,
         resolver_context=resolver_context,
         source_ip=source_ip,
     )

@@ -144,7 +144,9 @@ class Operations:
             return Output(out)
         read_op = Operation.GET if op in _WRITES else op
         denied = denied_read_fields(principal, model, read_op, item, self.auth_config)
-        nulled = tuple(sorted(name for name in denied if name in out or model.field(name) is not None))
+        nulled = model.with_stored(
+            sorted(name for name in denied if name in out or model.field(name) is not None)
+        )
         out.update(dict.fromkeys(nulled))
         return Output(out, nulled)
 

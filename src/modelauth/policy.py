@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from modelauth.identity import AuthMode, Principal
+from modelauth.identity import AuthMode, GroupClaim, Principal
 from modelauth.rules import (
     DEFAULT_GROUP_CLAIM,
     Model,
@@ -179,6 +179,9 @@ class Decision:
     denied_input_fields: frozenset[str] = frozenset()
     #: update: owner fields the caller re-sent with its own identity (a no-op, not written)
     unchanged_input_fields: frozenset[str] = frozenset()
+    #: allowed with a constraint: why the other rules refused (part of the reason when a stored
+    #: item then fails the constraint, e.g. a group claim that could not be read)
+    refusals: tuple[str, ...] = ()
 
     def permits(self, item: Mapping[str, Any]) -> bool:
         """Does this decision allow access to ``item`` (a stored record)?"""
@@ -288,26 +291,29 @@ def _group_outcome(
     item: Mapping[str, Any] | None,
     data: Mapping[str, Any] | None,
 ) -> _Outcome:
-    caller_groups = _caller_groups(principal, rule.group_claim)
+    claim = _caller_groups(principal, rule.group_claim)
+    caller_groups = claim.names
+    unread = f" ({rule.group_claim} read as no groups: {claim.ambiguity})" if claim.ambiguity else ""
     if rule.groups:
         if set(caller_groups) & set(rule.groups):
             return _GRANT
+        wanted = list(rule.groups)
         return _Outcome(
-            reason=f"groups rule: caller groups {list(caller_groups)} include none of {list(rule.groups)}"
+            reason=f"groups rule: caller groups {list(caller_groups)} include none of {wanted}{unread}"
         )
     assert rule.groups_field is not None
     if not caller_groups:
-        return _Outcome(reason=f"group rule: caller has no groups in '{rule.group_claim}'")
+        return _Outcome(reason=f"group rule: caller has no groups in '{rule.group_claim}'{unread}")
     condition = Condition(rule.groups_field, caller_groups, rule.multi)
     return _match(condition, op, item, data, f"group rule: caller groups are {list(caller_groups)}")
 
 
-def _caller_groups(principal: Principal, claim: str) -> tuple[str, ...]:
-    """The caller's groups from ``claim``, normalised to exact names (spec §4 project choice);
-    for the default claim, :attr:`Principal.groups` (``identity.groups``) when it is set."""
+def _caller_groups(principal: Principal, claim: str) -> GroupClaim:
+    """The caller's groups from ``claim`` as exact names (spec §4 project choice), or none and
+    why; for the default claim, :attr:`Principal.groups` (``identity.groups``) when it is set."""
     if claim == DEFAULT_GROUP_CLAIM and principal.groups:
-        return principal.groups
-    return principal.claim_list(claim)
+        return GroupClaim(principal.groups)
+    return principal.group_claim(claim)
 
 
 def _has_role(principal: Principal, role_arns: frozenset[str]) -> bool:
@@ -612,6 +618,7 @@ def decide(
         constraint=constraint,
         owner_stamp=stamp,
         unchanged_input_fields=unchanged,
+        refusals=combined.reasons if constraint is not None else (),
     )
 
 
@@ -744,10 +751,13 @@ def _holds_within(outcome: _Outcome, scope: Constraint | None) -> bool:
 
 def present(model: Model, item: Mapping[str, Any]) -> dict[str, Any]:
     """The API view of a stored item: composite owner values read back as the username part
-    (``"A1::alice"`` → ``"alice"``), as Amplify's owner field resolver does (spec §3.2)."""
+    (``"A1::alice"`` → ``"alice"``), as Amplify's owner field resolver does (spec §3.2), and
+    as stored in their :attr:`~modelauth.rules.Model.stored_owner_fields` (``_storedOwner``),
+    which subscription filters compare."""
     out = dict(item)
-    for name in model.composite_owner_fields:
+    for name, stored in model.stored_owner_fields.items():
         value = out.get(name)
+        out[stored] = list(value) if isinstance(value, list) else value
         if isinstance(value, str):
             out[name] = value.rsplit("::", 1)[-1]
         elif isinstance(value, list):

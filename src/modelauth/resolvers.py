@@ -36,9 +36,8 @@ from modelauth.errors import BadRequest, ModelAuthError, Unauthorized
 from modelauth.identity import IdentityConfig, Principal, PrincipalCache
 from modelauth.operations import Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.project import load_schema
 from modelauth.rules import Model, Operation, Schema, root_fields
-from modelauth.startup import freeze_startup_heap
+from modelauth.startup import build_from_env
 from modelauth.store import Store
 from modelauth.subscriptions import check_model, subscription_filter
 from modelauth.validation import check_arguments
@@ -135,17 +134,7 @@ class GraphQLApp:
 
         ``schema`` defaults to the one ``$MODELAUTH_SCHEMA`` names (``package.module:ATTR``).
         """
-        if schema is None:
-            schema = load_schema()
-        freeze_startup_heap()  # the imports are done: keep them out of the collector's way
-        app = cls(
-            schema,
-            Store.from_env(schema.models),
-            identity_config=IdentityConfig.from_env(),
-            auth_config=AuthConfig.from_env(),
-        )
-        freeze_startup_heap()
-        return app
+        return build_from_env(cls, schema)
 
     # -- wiring ---------------------------------------------------------------------------------
     @property
@@ -273,7 +262,7 @@ class GraphQLApp:
         does (spec §2.4, :attr:`Model.mutation_masked_fields`)."""
         out = output.item  # a fresh dict per request (Operations.output)
         if op in _MUTATIONS:
-            out.update(dict.fromkeys(model.mutation_masked_fields))
+            out.update(dict.fromkeys(model.with_stored(model.mutation_masked_fields)))
         for name in output.denied_fields:
             if req.selected is not None and name not in req.selected:
                 continue

@@ -42,9 +42,8 @@ from modelauth.errors import BadRequest, ModelAuthError, NotFound
 from modelauth.identity import IdentityConfig, Principal
 from modelauth.operations import Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.project import load_schema
 from modelauth.rules import Model, Schema
-from modelauth.startup import freeze_startup_heap
+from modelauth.startup import build_from_env
 from modelauth.store import Store
 
 __all__ = ["RestApp", "resource_path"]
@@ -114,17 +113,7 @@ class RestApp:
         (``schema`` defaults to the one ``$MODELAUTH_SCHEMA`` names). The same
         :meth:`AuthConfig.from_env` as the GraphQL resolver, so an IAM-authorized route is judged
         like AppSync's AWS_IAM mode."""
-        if schema is None:
-            schema = load_schema()
-        freeze_startup_heap()  # the imports are done: keep them out of the collector's way
-        app = cls(
-            schema,
-            Store.from_env(schema.models),
-            identity_config=IdentityConfig.from_env(),
-            auth_config=AuthConfig.from_env(),
-        )
-        freeze_startup_heap()
-        return app
+        return build_from_env(cls, schema)
 
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
         """Answer one API Gateway proxy event (REST/payload 1.0, or HTTP API payload 2.0).

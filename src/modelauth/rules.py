@@ -15,9 +15,10 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from types import MappingProxyType
 from typing import NamedTuple
 
 from modelauth.scalars import SCALAR_TYPES
@@ -42,6 +43,7 @@ __all__ = [
     "RootField",
     "SUBSCRIPTION_PREFIXES",
     "root_fields",
+    "stored_owner_field",
 ]
 
 DEFAULT_OWNER_CLAIM = "sub::username"
@@ -420,6 +422,9 @@ class Model:
     #: fields nulled in mutation results, which every subscriber receives: those some reader of
     #: the model may not read (Amplify's rule, spec §2.4); see :func:`mutation_masked_fields`
     mutation_masked_fields: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: composite owner field → the read-only field carrying its stored value (``_storedOwner``),
+    #: which subscription filters compare (issue 16.3)
+    stored_owner_fields: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", tuple(self.fields))
@@ -446,6 +451,13 @@ class Model:
         object.__setattr__(self, "has_field_rules", any(f.rules is not None for f in self.fields))
         composite = (r.owner_field for r in owners if r.owner_field is not None and "::" in r.owner_claim)
         object.__setattr__(self, "composite_owner_fields", tuple(dict.fromkeys(composite)))
+        stored = {name: stored_owner_field(name) for name in self.composite_owner_fields}
+        clash = (set(stored.values()) & declared) | ({*stored.values()} & set(_IMPLICIT))
+        if clash or len(set(stored.values())) != len(stored):
+            raise SchemaError(
+                f"{self.name}: fields {sorted(clash or stored.values())} are managed by modelauth"
+            )
+        object.__setattr__(self, "stored_owner_fields", MappingProxyType(stored))
         for rule in flat:
             _check_field_kind(self, rule)
         object.__setattr__(self, "mutation_masked_fields", mutation_masked_fields(self))
@@ -466,6 +478,23 @@ class Model:
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def with_stored(self, names: Iterable[str]) -> tuple[str, ...]:
+        """``names`` and, after each composite owner field, the field carrying its stored value:
+        whatever hides an owner field from a reader hides both."""
+        return tuple(n for name in names for n in (name, self.stored_owner_fields.get(name)) if n is not None)
+
+
+def stored_owner_field(name: str) -> str:
+    """The field that carries a composite owner field's stored value: ``owner`` → ``_storedOwner``.
+
+    Clients see the owner field as the username part (spec §3.2); subscription filters must
+    compare what the store compares, so results carry the stored value here as well.
+
+    >>> stored_owner_field("editors")
+    '_storedEditors'
+    """
+    return f"_stored{name[:1].upper()}{name[1:]}"
 
 
 def _flatten(rules: Iterable[Rule]) -> Iterable[Rule]:

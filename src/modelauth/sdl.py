@@ -88,6 +88,11 @@ def _type_block(model: Model) -> list[str]:
     lines = [_with(f"type {model.name}", _directives(_all_rules(model))) + " {", "  id: ID!"]
     for f in model.fields:
         lines.append(_with(f"  {f.name}: {f.graphql_type}", _directives(f.rules) if f.rules else ""))
+    for f in model.fields:  # read-only: a composite owner field's stored value, as filters compare it
+        stored = model.stored_owner_fields.get(f.name)
+        if stored is not None:
+            kind = "[String]" if f.is_list else "String"
+            lines.append(_with(f"  {stored}: {kind}", _directives(f.rules) if f.rules else ""))
     lines += ["  createdAt: AWSDateTime!", "  updatedAt: AWSDateTime!", "  _version: Int!", "}", ""]
     connection = _with(f"type Model{model.name}Connection", _directives(_all_rules(model)))
     lines += [connection + " {", f"  items: [{model.name}]!", "  nextToken: String", "}", ""]

@@ -14,8 +14,15 @@ need, and import-time objects have none worth collecting.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
-__all__ = ["freeze_startup_heap"]
+if TYPE_CHECKING:
+    from modelauth.rules import Schema
+
+__all__ = ["build_from_env", "freeze_startup_heap"]
+
+_App = TypeVar("_App")
 
 
 def freeze_startup_heap() -> None:
@@ -28,3 +35,21 @@ def freeze_startup_heap() -> None:
         True
     """
     gc.freeze()
+
+
+def build_from_env(factory: Callable[..., _App], schema: Schema | None) -> _App:
+    """``factory(schema, store, identity_config=..., auth_config=...)`` configured from the
+    environment: the schema ``$MODELAUTH_SCHEMA`` names unless given, the DynamoDB tables, the
+    issuers and the identity pool. What ``GraphQLApp.from_env`` and ``RestApp.from_env`` share."""
+    from modelauth.identity import IdentityConfig
+    from modelauth.policy import AuthConfig
+    from modelauth.project import load_schema
+    from modelauth.store import Store
+
+    if schema is None:
+        schema = load_schema()
+    freeze_startup_heap()  # the imports are done: keep them out of the collector's way
+    identity, auth = IdentityConfig.from_env(), AuthConfig.from_env()
+    app = factory(schema, Store.from_env(schema.models), identity_config=identity, auth_config=auth)
+    freeze_startup_heap()
+    return app

@@ -786,9 +786,9 @@ def _explain_failure(
             return Unauthorized("Not Authorized", reason=f"{model.name} {item_id} does not exist")
         return ConditionFailed(reason=f"{model.name} {item_id} does not exist")
     if decision.constraint is not None and not decision.constraint.matches(current):
-        return Unauthorized(
-            "Not Authorized", reason=f"{model.name} {item_id}: {decision.constraint.why_not(current)}"
-        )
+        refusals = "".join(f"; {refusal}" for refusal in decision.refusals)
+        why = f"{model.name} {item_id}: {decision.constraint.why_not(current)}{refusals}"
+        return Unauthorized("Not Authorized", reason=why)
     version = current.get("_version")
     return Conflict(
         f"Conflict: {model.name} {item_id} is at version {version}, not {expected_version}",

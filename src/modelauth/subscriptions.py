@@ -3,8 +3,11 @@ subscription filter, so AppSync itself drops events the subscriber may not see.
 
 The filter is built from the same :class:`~modelauth.policy.Constraint` the store enforces:
 each alternative becomes one filter of the ``filterGroup`` (filters are OR-ed), each condition
-one rule of it (rules are AND-ed). Owner values are matched as subscription payloads carry them:
-composite ``<sub>::<username>`` values read back as the username part (spec §2.4, §3.2).
+one rule of it (rules are AND-ed). Values are compared as the store compares them: a composite
+owner field (``<sub>::<username>``) reads back as the username part (spec §3.2), which a later
+user with the same name or a user of another pool shares, so its rule compares the caller's
+owner values with the stored value, which every result also carries in
+:attr:`~modelauth.rules.Model.stored_owner_fields` (``owner`` → ``_storedOwner``; issue 16.3).
 
 AppSync's limits are enforced, never worked around by widening the filter: structural limits
 when the schema is built (:func:`check_model`), value counts when a caller subscribes
@@ -16,8 +19,8 @@ Example::
     >>> from modelauth.rules import Model, allow
     >>> todo = Model("Todo", rules=[allow.owner()])
     >>> owner = Condition("owner", ("A1::alice", "A1", "alice"))
-    >>> subscription_filter(todo, Constraint(((owner,),)))
-    {'filterGroup': [{'filters': [{'fieldName': 'owner', 'operator': 'in', 'value': ['alice', 'A1']}]}]}
+    >>> subscription_filter(todo, Constraint(((owner,),)))["filterGroup"]
+    [{'filters': [{'fieldName': '_storedOwner', 'operator': 'in', 'value': ['A1::alice', 'A1', 'alice']}]}]
 """
 
 from __future__ import annotations
@@ -52,30 +55,26 @@ class SubscriptionLimitError(BadRequest):
     """The caller's filter would exceed an AppSync limit: the subscription is refused."""
 
 
-def _presented(model: Model, field: str, values: tuple[str, ...]) -> list[str]:
-    """Values as subscription payloads carry them (composite owners read back shortened)."""
-    composite = field in model.composite_owner_fields
-    shown = [v.rsplit("::", 1)[-1] if composite else v for v in values]
-    return list(dict.fromkeys(shown))
-
-
 def _rule(model: Model, condition: Condition) -> dict[str, Any]:
-    values = _presented(model, condition.field, condition.values)
+    # the values the store compares, against the field that carries the stored value: a composite
+    # owner field reads back as its username part, which another sub's "alice" shares
+    field = model.stored_owner_fields.get(condition.field, condition.field)
+    values = list(dict.fromkeys(condition.values))
     if condition.list_field:
         if len(values) > MAX_CONTAINS_ANY_VALUES:
             raise SubscriptionLimitError(
                 f"subscription filter on {condition.field} would need {len(values)} values "
                 f"(AppSync allows {MAX_CONTAINS_ANY_VALUES} for containsAny)"
             )
-        return {"fieldName": condition.field, "operator": "containsAny", "value": values}
+        return {"fieldName": field, "operator": "containsAny", "value": values}
     if len(values) > MAX_IN_VALUES:
         raise SubscriptionLimitError(
             f"subscription filter on {condition.field} would need {len(values)} values "
             f"(AppSync allows {MAX_IN_VALUES} for in)"
         )
     if len(values) == 1:
-        return {"fieldName": condition.field, "operator": "eq", "value": values[0]}
-    return {"fieldName": condition.field, "operator": "in", "value": values}
+        return {"fieldName": field, "operator": "eq", "value": values[0]}
+    return {"fieldName": field, "operator": "in", "value": values}
 
 
 def subscription_filter(model: Model, constraint: Constraint) -> dict[str, Any]:

@@ -21,7 +21,9 @@ def subscribe(app: GraphQLApp, name: str) -> dict[str, Any]:
 
 
 def owner_filter(*values: Any) -> dict[str, Any]:
-    return {"filterGroup": [{"filters": [{"fieldName": "owner", "operator": "in", "value": list(values)}]}]}
+    """The stored owner (``_storedOwner``) among the caller's owner values, as get compares it."""
+    rule = {"fieldName": "_storedOwner", "operator": "in", "value": list(values)}
+    return {"filterGroup": [{"filters": [rule]}]}
 
 
 @pytest.mark.parametrize(
@@ -29,7 +31,11 @@ def owner_filter(*values: Any) -> dict[str, Any]:
     [
         (
             "onCreateTodo.alice",
-            {"data": None, "errors": [], "subscriptionFilter": owner_filter("alice", ALICE_SUB)},
+            {
+                "data": None,
+                "errors": [],
+                "subscriptionFilter": owner_filter(f"{ALICE_SUB}::alice", ALICE_SUB, "alice"),
+            },
         ),
         ("onCreateTodo.apikey", {"data": None, "errors": [], "subscriptionFilter": None}),
         (
@@ -41,7 +47,11 @@ def owner_filter(*values: Any) -> dict[str, Any]:
                     "filterGroup": [
                         {
                             "filters": [
-                                {"fieldName": "editors", "operator": "containsAny", "value": ["bob", BOB_SUB]}
+                                {
+                                    "fieldName": "_storedEditors",
+                                    "operator": "containsAny",
+                                    "value": [f"{BOB_SUB}::bob", BOB_SUB, "bob"],
+                                }
                             ]
                         }
                     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,22 +72,23 @@ def template() -> Any:
     return SamTemplate.load(TEMPLATE)
 
 
-@pytest.fixture(scope="session")
-def backend(template: Any) -> Iterator[Any]:
+@contextmanager
+def embedded_backend(template: Any) -> Iterator[Any]:
+    """An embedded backend (moto on 127.0.0.1) for the app's schema, stopped afterwards."""
     from modelauth.local.sandbox import Backend
     from tests.fixtures.schema import SCHEMA
 
     backend = Backend.embedded(template, SCHEMA)
     backend.schema_ref = FIXTURE_SCHEMA  # the functions load the fixture schema, not the template's
-    backend.add_user("alice", ["editors"])
-    backend.add_user("bob")
-    backend.add_user("carol", ["Admin"])
-    yield backend
-    backend.stop()
+    try:
+        yield backend
+    finally:
+        backend.stop()
 
 
-@pytest.fixture(scope="session")
-def server(template: Any, backend: Any) -> Iterator[Any]:
+@contextmanager
+def local_server(template: Any, backend: Any) -> Iterator[Any]:
+    """The local endpoint on a free loopback port."""
     from modelauth.local.server import LocalServer
 
     with LocalServer(template, backend, port=0, log=None) as server:
@@ -94,8 +96,28 @@ def server(template: Any, backend: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def backend(template: Any) -> Iterator[Any]:
+    with embedded_backend(template) as backend:
+        backend.add_user("alice", ["editors"])
+        backend.add_user("bob")
+        backend.add_user("carol", ["Admin"])
+        yield backend
+
+
+@pytest.fixture(scope="session")
+def server(template: Any, backend: Any) -> Iterator[Any]:
+    with local_server(template, backend) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def clients(server: Any, backend: Any) -> dict[str, Client]:
     """One client per caller the tests use."""
+    return make_clients(server, backend)
+
+
+def make_clients(server: Any, backend: Any) -> dict[str, Client]:
+    """A client per caller: API key, user-pool users, OIDC and Lambda tokens, IAM credentials."""
     url = server.url
     return {
         "api_key": Client(url, {"x-api-key": next(iter(backend.api_keys))}),

@@ -99,6 +99,16 @@ def _tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def _assert_refused(project: Path, capsys: pytest.CaptureFixture[str], message: str) -> None:
+    """`modelauth generate` exits 2 with one line saying ``message`` and writes nothing."""
+    before = _tree(project)
+    assert main(["generate"]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert _tree(project) == before
+
+
 def test_generate_fills_every_region_and_keeps_hand_written_lines(project: Path) -> None:
     assert main(["generate"]) == 0
     text = (project / "template.yaml").read_text()
@@ -197,14 +207,8 @@ def test_a_hand_edit_inside_a_region_is_refused_with_exit_2(
 def test_a_template_the_regions_cannot_be_placed_in_is_refused(
     project: Path, capsys: pytest.CaptureFixture[str], edit: object, message: str
 ) -> None:
-    template = project / "template.yaml"
-    template.write_text(edit(TEMPLATE))  # type: ignore[operator]
-    before = _tree(project)
-    assert main(["generate"]) == 2
-    err = capsys.readouterr().err
-    assert message in err
-    assert len(err.strip().splitlines()) == 1
-    assert _tree(project) == before
+    (project / "template.yaml").write_text(edit(TEMPLATE))  # type: ignore[operator]
+    _assert_refused(project, capsys, message)
 
 
 @pytest.mark.parametrize(
@@ -233,12 +237,7 @@ def test_a_schema_that_cannot_be_generated_is_refused_with_exit_2(
     project: Path, capsys: pytest.CaptureFixture[str], schema_text: str, message: str
 ) -> None:
     (project / "blogschema.py").write_text(schema_text)
-    before = _tree(project)
-    assert main(["generate"]) == 2
-    err = capsys.readouterr().err
-    assert message in err
-    assert len(err.strip().splitlines()) == 1
-    assert _tree(project) == before
+    _assert_refused(project, capsys, message)
 
 
 def test_a_schema_reference_that_is_not_module_colon_attr_is_refused(

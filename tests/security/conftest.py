@@ -1,4 +1,36 @@
-"""The local endpoint's fixtures (tests/local/conftest.py), for the attacks sent to it over HTTP;
-each starts only when a test asks for it."""
+"""The local endpoint, for attacks made over its HTTP and WebSocket interfaces: one embedded
+backend and server per test module (started as tests/local/conftest.py starts them, with the
+same users), so the moto state that the functional fixtures reset around other tests is never
+shared with it."""
 
-from tests.local.conftest import backend, clients, server, template  # noqa: F401 - pytest fixtures
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.local.conftest import Client, embedded_backend, local_server, make_clients, template
+from tests.local.test_subscriptions_ws import realtime
+
+__all__ = ["backend", "clients", "realtime", "server", "template"]
+
+
+@pytest.fixture(scope="module")
+def backend(template: Any) -> Iterator[Any]:
+    with embedded_backend(template) as backend:
+        backend.add_user("alice", ["editors"])
+        backend.add_user("bob")
+        backend.add_user("carol", ["Admin"])
+        yield backend
+
+
+@pytest.fixture(scope="module")
+def clients(server: Any, backend: Any) -> dict[str, Client]:
+    return make_clients(server, backend)
+
+
+@pytest.fixture(scope="module")
+def server(template: Any, backend: Any) -> Iterator[Any]:
+    with local_server(template, backend) as server:
+        yield server

@@ -292,8 +292,10 @@ GROUPS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "string": ("Admin", ("Admin",)),
     "null": (None, ()),
     "JSON array string": ('["Admin","Sales"]', ("Admin", "Sales")),
-    "comma separated string": ("Admin,Sales", ("Admin", "Sales")),
-    "space separated string": ("Admin Sales", ("Admin", "Sales")),
+    # one name or a joined list? never guessed: no groups
+    "comma separated string": ("Admin,Sales", ()),
+    "space separated string": ("Admin Sales", ()),
+    "name with a space, alone": ("Junior Moderator", ()),
     "lookalike string": ("NotAdmin", ("NotAdmin",)),
     "superstring": ("Administrators", ("Administrators",)),
     "other case": (["admin"], ("admin",)),

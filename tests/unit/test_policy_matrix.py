@@ -340,8 +340,9 @@ GROUP_CLAIMS = {
     "list": (["Ops", "Moderator"], True),
     "json-array-string": ('["Ops","Moderator"]', True),
     "plain-string": ("Moderator", True),
-    "comma-string": ("Ops,Moderator", True),
-    "space-string": ("Ops Moderator", True),
+    # one name or a joined list? never split: no groups (issue 16.2)
+    "comma-string": ("Ops,Moderator", False),
+    "space-string": ("Ops Moderator", False),
     "substring-is-not-membership": ("NotModerator", False),
     "list-substring": (["NotModerator"], False),
     "case-differs": (["moderator"], False),

@@ -68,6 +68,7 @@ def test_todo_fields(schema: GraphQLSchema) -> None:
         "content": "String",
         "done": "Boolean",
         "owner": "String",
+        "_storedOwner": "String",
         "createdAt": "AWSDateTime!",
         "updatedAt": "AWSDateTime!",
         "_version": "Int!",

@@ -50,12 +50,18 @@ def rule(field: str, operator: str, value: Any) -> dict[str, Any]:
 
 CASES = [
     pytest.param(
-        up("A1", "alice"), TODO, [[rule("owner", "in", ["alice", "A1"])]], id="owner: username part + sub"
+        up("A1", "alice"),
+        TODO,
+        [[rule("_storedOwner", "in", ["A1::alice", "A1", "alice"])]],
+        id="owner: the stored value against the caller's owner values",
     ),
     pytest.param(
         up("B2", "bob", ("Sales",)),
         POST,
-        [[rule("editors", "containsAny", ["bob", "B2"])], [rule("groups", "containsAny", ["Sales"])]],
+        [
+            [rule("_storedEditors", "containsAny", ["B2::bob", "B2", "bob"])],
+            [rule("groups", "containsAny", ["Sales"])],
+        ],
         id="co-owner list or group list",
     ),
     pytest.param(up("C3", "carol", ("Admin",)), POST, None, id="static group: no filter"),
@@ -76,9 +82,13 @@ def test_listen_constraint_becomes_the_filter(principal: Principal, model: Model
 
 def test_subscriber_never_receives_another_owners_items() -> None:
     alice_filter = listen_filter(up("A1", "alice"), TODO)
-    assert event_passes(alice_filter, {"id": "1", "owner": "alice"})
-    assert not event_passes(alice_filter, {"id": "2", "owner": "bob"})
-    assert not event_passes(alice_filter, {"id": "3"})  # owner not in the payload: not delivered
+    assert event_passes(alice_filter, {"id": "1", "owner": "alice", "_storedOwner": "A1::alice"})
+    assert event_passes(
+        alice_filter, {"id": "1", "owner": "alice", "_storedOwner": "alice"}
+    )  # legacy, as get
+    assert not event_passes(alice_filter, {"id": "2", "owner": "bob", "_storedOwner": "B2::bob"})
+    assert not event_passes(alice_filter, {"id": "2", "owner": "alice", "_storedOwner": "Z9::alice"})
+    assert not event_passes(alice_filter, {"id": "3", "owner": "alice"})  # not in the payload: not delivered
 
 
 def test_group_member_receives_only_items_shared_with_their_group() -> None:
@@ -125,3 +135,10 @@ def test_schema_build_accepts_the_app_models() -> None:
 
     for model in SCHEMA.models:
         check_model(model)
+
+
+def test_a_declared_field_cannot_take_the_name_of_an_owner_fields_stored_value() -> None:
+    with pytest.raises(SchemaError, match="managed by modelauth"):
+        Model("Todo", fields=[Field("_storedOwner")], rules=[allow.owner()])
+    assert Model("Todo", rules=[allow.owner()]).stored_owner_fields == {"owner": "_storedOwner"}
+    assert Model("Item", rules=[allow.owner().identity_claim("sub")]).stored_owner_fields == {}

@@ -213,7 +213,8 @@ def user_pool_identity(claims: Mapping[str, Any], source_ip: str = "127.0.0.1") 
         "claims": dict(claims),
         "sourceIp": [source_ip],
         "defaultAuthStrategy": "ALLOW",
-        "groups": list(groups) if groups else None,
+        # a list as AppSync mirrors it; anything else is left to the claim (never list("Admin"))
+        "groups": list(groups) if isinstance(groups, list) and groups else None,
     }
 
 
