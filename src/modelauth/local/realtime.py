@@ -138,7 +138,7 @@ class WebSocket:
             try:
                 self._writer.write(head + payload)
                 self._writer.flush()
-            except OSError:
+            except (OSError, ValueError):  # ValueError: the connection's file closed under us
                 self.closed = True
 
     def close(self, code: int = 1000) -> None:
