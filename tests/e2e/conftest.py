@@ -172,10 +172,15 @@ def last_json_line(stdout: str) -> Any:
 
 
 def invoker(
-    env_vars_file: Path, events: Path = EVENTS, function: str = FUNCTION, *, envelope: bool = True
+    env_vars_file: Path,
+    events: Path = EVENTS,
+    function: str = FUNCTION,
+    *,
+    envelope: bool = True,
+    project: Path = EXAMPLE,
 ) -> Invoke:
-    """Invoke the built ``function`` with ``<events>/<name>.json``; returns its answer (checked to
-    be the resolver's {data, errors} envelope unless ``envelope`` is false)."""
+    """Invoke ``project``'s built ``function`` with ``<events>/<name>.json``; returns its answer
+    (checked to be the resolver's {data, errors} envelope unless ``envelope`` is false)."""
     # SAM gives a declared variable the shell's value unless the env-vars file sets it: the
     # tests' MODELAUTH_SCHEMA (the fixture schema) must not reach the example's functions
     env = {k: v for k, v in os.environ.items() if k != "MODELAUTH_SCHEMA"}
@@ -188,7 +193,7 @@ def invoker(
             "invoke",
             function,
             "--template",
-            str(BUILT_TEMPLATE),
+            str(project / ".aws-sam" / "build" / "template.yaml"),
             "--event",
             str(events / f"{event_name}.json"),
             "--env-vars",
@@ -198,7 +203,7 @@ def invoker(
             "--skip-pull-image",
         ]
         proc = subprocess.run(
-            cmd, cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=INVOKE_TIMEOUT_S, check=False
+            cmd, cwd=project, env=env, capture_output=True, text=True, timeout=INVOKE_TIMEOUT_S, check=False
         )
         report = f"$ {' '.join(cmd)}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
         assert proc.returncode == 0, report

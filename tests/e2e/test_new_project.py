@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
+from tests.e2e.conftest import invoker
 
 pytestmark = pytest.mark.e2e
 
@@ -86,10 +87,17 @@ def blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
-def test_the_new_project_passes_sams_checks_and_builds(blog: Path) -> None:
+@pytest.fixture(scope="module")
+def built_blog(blog: Path) -> Path:
+    """`generate --check` clean, `sam validate --lint`, `sam build`."""
     _run([str(VENV_BIN / "modelauth"), "generate", "--check"], cwd=blog)
     _run([str(VENV_BIN / "sam"), "validate", "--lint"], cwd=blog)
     _run([str(VENV_BIN / "sam"), "build"], cwd=blog, env=_env(PATH=_python312_path()))
+    return blog
+
+
+def test_the_new_project_passes_sams_checks_and_builds(built_blog: Path) -> None:
+    blog = built_blog
     layer = blog / ".aws-sam" / "build" / "ModelAuthLayer" / "python"
     assert (layer / "modelauth" / "resolvers.py").is_file()
     assert (layer / "appschema" / "__init__.py").is_file()
@@ -97,6 +105,30 @@ def test_the_new_project_passes_sams_checks_and_builds(blog: Path) -> None:
     template = (blog / ".aws-sam" / "build" / "template.yaml").read_text()
     for name in ("BlogTable", "PostTable", "CommentTable", "ModelIndexTable", "AdminUserPoolGroup"):
         assert f"{name}:" in template
+
+
+def test_sam_local_invoke_answers_the_users_generated_events(
+    built_blog: Path, docker_gateway: str, moto_port: int, tmp_path: Path
+) -> None:
+    """`modelauth events` + `modelauth local-env` (tables in a moto server, the env-vars file),
+    then the built functions in the Lambda container: the owner creates and reads, another user
+    is denied."""
+    tool = str(VENV_BIN / "modelauth")
+    _run([tool, "events"], cwd=built_blog)
+    env_file = tmp_path / "env.json"
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    cmd = [tool, "local-env", "--endpoint", endpoint, "--container-host", docker_gateway]
+    _run([*cmd, "--output", str(env_file)], cwd=built_blog)
+    graphql = invoker(env_file, built_blog / "events", project=built_blog)
+    created = graphql("createPost.userPools.alice")
+    assert created["errors"] == [], created
+    post_id = created["data"]["id"]
+    mine = graphql("getPost.userPools.alice")
+    assert mine["errors"] == []
+    assert mine["data"]["id"] == post_id
+    theirs = graphql("getPost.userPools.bob")  # bob is no editor of it, nor in Admin
+    assert theirs["data"] is None
+    assert theirs["errors"][0]["errorType"] == "Unauthorized"
 
 
 @pytest.fixture(scope="module")
