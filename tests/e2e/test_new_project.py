@@ -288,3 +288,18 @@ def test_a_venv_with_only_the_runtime_answers_an_appsync_event(tmp_path: Path) -
     )
     assert serve.returncode == 2
     assert "pip install 'modelauth[local]'" in serve.stderr
+
+
+def test_the_wheel_holds_the_library_only(tmp_path: Path) -> None:
+    """No example app (`appschema`) at the top level; the JS steps and the scaffold as package data."""
+    import zipfile
+
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        cwd=tmp_path,
+    )
+    (wheel,) = tmp_path.glob("modelauth-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {name.split("/")[0] for name in names} == {"modelauth", wheel.name.split("-py3")[0] + ".dist-info"}
+    assert {"modelauth/js/invoke.js", "modelauth/js/subscription.js", "modelauth/py.typed"} <= set(names)
+    assert "modelauth/local/scaffold/template.yaml" in names
