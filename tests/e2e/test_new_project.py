@@ -276,7 +276,13 @@ def test_a_venv_with_only_the_runtime_answers_an_appsync_event(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["errors"] == []
-    assert answer["data"] == {"id": "n1", "text": "hi", "owner": "alice", "__typename": "Note"}
+    assert {k: answer["data"][k] for k in ("id", "text", "owner", "__typename")} == {
+        "id": "n1",
+        "text": "hi",
+        "owner": "alice",  # presented as the username part
+        "__typename": "Note",
+    }
+    assert answer["data"]["_storedOwner"] == "sub-alice::alice"  # what subscription filters compare
     # the runtime install holds no emulator: the local commands say which extra to install
     serve = subprocess.run(
         [str(venv / "bin" / "modelauth"), "serve"],
