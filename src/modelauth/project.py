@@ -30,7 +30,6 @@ import importlib
 import os
 import re
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +117,8 @@ class Project:
 
         With none, the project is ``start`` itself with default settings and no schema.
         """
+        import tomllib  # here, not at import: a Lambda reads $MODELAUTH_SCHEMA and never a file
+
         here = (start or Path.cwd()).resolve()
         for directory in (here, *here.parents):
             pyproject = directory / "pyproject.toml"
