@@ -521,20 +521,6 @@ def _events(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schema_ref(args: argparse.Namespace) -> str:
-    """The schema reference the functions get as MODELAUTH_SCHEMA (--schema, env, pyproject)."""
-    import os
-
-    from modelauth.project import ENV_SCHEMA
-
-    ref = args.schema or os.environ.get(ENV_SCHEMA) or args.project.schema
-    if not ref:
-        raise ProjectError(
-            "no schema configured: add [tool.modelauth] schema to pyproject.toml or pass --schema"
-        )
-    return str(ref)
-
-
 def _local_env(args: argparse.Namespace) -> int:
     from modelauth.local.localenv import DEFAULT_PORT, local_env
     from modelauth.local.samtemplate import SamTemplate
@@ -543,11 +529,12 @@ def _local_env(args: argparse.Namespace) -> int:
         raise ProjectError("pass exactly one of --endpoint URL (a running moto_server) and --start")
     if args.port is not None and not args.start:
         raise ProjectError("--port is --start's; with --endpoint the port is in the URL")
+    schema = _schema(args)  # also sets args.schema_ref, what the functions get as MODELAUTH_SCHEMA
     return local_env(
         SamTemplate.load(args.template),
-        _schema(args),
+        schema,
         _local_config(args),
-        schema_ref=_schema_ref(args),
+        schema_ref=args.schema_ref,
         output=args.output or args.project.root / ".modelauth" / "env.json",
         endpoint=args.endpoint,
         container_host=args.container_host,
