@@ -181,22 +181,3 @@ def render(schema: Schema) -> str:
     lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
     lines += ["type Subscription {", *subscriptions, "}"]
     return "\n".join(lines) + "\n"
-
-
-def main() -> int:
-    """``python -m modelauth.sdl [path]``: write the project's SDL (default graphql/schema.graphql)."""
-    import sys
-    from pathlib import Path
-
-    from modelauth.project import load_schema
-
-    SCHEMA = load_schema()
-
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "graphql/schema.graphql")
-    target.write_text(render(SCHEMA))
-    print(f"wrote {target}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
