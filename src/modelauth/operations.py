@@ -40,14 +40,13 @@ from modelauth.policy import (
     present,
     unreadable_fields,
 )
-from modelauth.rules import Model, Operation
+from modelauth.rules import WRITE_OPERATIONS, Model, Operation
 from modelauth.store import Store
 from modelauth.validation import check_id, check_input, check_required
 
 __all__ = ["DecisionListener", "ListOutput", "Operations", "Output", "caller_key"]
 
 DecisionListener = Callable[[Decision], None]
-_WRITES = frozenset({Operation.CREATE, Operation.UPDATE, Operation.DELETE})
 
 
 def caller_key(principal: Principal) -> str:
@@ -121,7 +120,7 @@ class Operations:
         if not isinstance(filter_input, Mapping):
             raise BadRequest(f"{what} must be an object")
         names = referenced_fields(filter_input, model.field_names)
-        read_op = Operation.GET if decision.operation in _WRITES else decision.operation
+        read_op = Operation.GET if decision.operation in WRITE_OPERATIONS else decision.operation
         denied = unreadable_fields(
             principal, model, read_op, names, scope=decision.constraint, config=self.auth_config
         )
@@ -142,7 +141,7 @@ class Operations:
         if not model.has_field_rules:
             # every field follows the model gate, which this caller passed for this item
             return Output(out)
-        read_op = Operation.GET if op in _WRITES else op
+        read_op = Operation.GET if op in WRITE_OPERATIONS else op
         denied = denied_read_fields(principal, model, read_op, item, self.auth_config)
         nulled = model.with_stored(
             sorted(name for name in denied if name in out or model.field(name) is not None)

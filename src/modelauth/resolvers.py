@@ -36,7 +36,7 @@ from modelauth.errors import BadRequest, ModelAuthError, Unauthorized
 from modelauth.identity import IdentityConfig, Principal, PrincipalCache
 from modelauth.operations import Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.rules import Model, Operation, Schema, root_fields
+from modelauth.rules import WRITE_OPERATIONS, Model, Operation, Schema, root_fields
 from modelauth.startup import build_from_env
 from modelauth.store import Store
 from modelauth.subscriptions import check_model, subscription_filter
@@ -54,7 +54,6 @@ _NO_ARGUMENTS: frozenset[str] = frozenset()
 _GET_ARGUMENTS = frozenset({"id"})
 _LIST_ARGUMENTS = frozenset({"filter", "limit", "nextToken"})
 _MUTATION_ARGUMENTS = frozenset({"input", "condition"})
-_MUTATIONS = frozenset({Operation.CREATE, Operation.UPDATE, Operation.DELETE})
 
 
 class Outcome(NamedTuple):
@@ -261,7 +260,7 @@ class GraphQLApp:
         some reader of the model may not read are nulled in it, without an error, as Amplify
         does (spec §2.4, :attr:`Model.mutation_masked_fields`)."""
         out = output.item  # a fresh dict per request (Operations.output)
-        if op in _MUTATIONS:
+        if op in WRITE_OPERATIONS:
             out.update(dict.fromkeys(model.with_stored(model.mutation_masked_fields)))
         for name in output.denied_fields:
             if req.selected is not None and name not in req.selected:

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_OWNER_CLAIM",
     "FIELD_LEVEL_OPERATIONS",
     "READ_OPERATIONS",
+    "WRITE_OPERATIONS",
     "Field",
     "Model",
     "Operation",
@@ -70,6 +71,7 @@ class Operation(StrEnum):
 READ_OPERATIONS = frozenset(
     {Operation.GET, Operation.LIST, Operation.LISTEN, Operation.SYNC, Operation.SEARCH}
 )
+WRITE_OPERATIONS = frozenset({Operation.CREATE, Operation.UPDATE, Operation.DELETE})
 ALL_OPERATIONS = frozenset(Operation)
 FIELD_LEVEL_OPERATIONS = frozenset({"create", "update", "delete", "read"})
 
