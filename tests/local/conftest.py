@@ -74,13 +74,17 @@ def template() -> Any:
 
 @contextmanager
 def embedded_backend(template: Any) -> Iterator[Any]:
-    """An embedded backend (moto on 127.0.0.1) for the app's schema, stopped afterwards."""
+    """An embedded backend (moto on 127.0.0.1) for the fixture schema with the users the
+    clients sign in as (alice in editors, bob, carol in Admin), stopped afterwards."""
     from modelauth.local.sandbox import Backend
     from tests.fixtures.schema import SCHEMA
 
     backend = Backend.embedded(template, SCHEMA)
     backend.schema_ref = FIXTURE_SCHEMA  # the functions load the fixture schema, not the template's
     try:
+        backend.add_user("alice", ["editors"])
+        backend.add_user("bob")
+        backend.add_user("carol", ["Admin"])
         yield backend
     finally:
         backend.stop()
@@ -98,9 +102,6 @@ def local_server(template: Any, backend: Any) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def backend(template: Any) -> Iterator[Any]:
     with embedded_backend(template) as backend:
-        backend.add_user("alice", ["editors"])
-        backend.add_user("bob")
-        backend.add_user("carol", ["Admin"])
         yield backend
 
 

@@ -1,7 +1,6 @@
 """The local endpoint, for attacks made over its HTTP and WebSocket interfaces: one embedded
-backend and server per test module (started as tests/local/conftest.py starts them, with the
-same users), so the moto state that the functional fixtures reset around other tests is never
-shared with it."""
+backend (tests/local/conftest.py's, with its users) and server per test module, so the moto
+state that the functional fixtures reset around other tests is never shared with it."""
 
 from __future__ import annotations
 
@@ -19,9 +18,6 @@ __all__ = ["backend", "clients", "realtime", "server", "template"]
 @pytest.fixture(scope="module")
 def backend(template: Any) -> Iterator[Any]:
     with embedded_backend(template) as backend:
-        backend.add_user("alice", ["editors"])
-        backend.add_user("bob")
-        backend.add_user("carol", ["Admin"])
         yield backend
 
 
