@@ -321,15 +321,15 @@ def _schema(args: argparse.Namespace) -> Schema:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    SCHEMA = _schema(args)
+    schema = _schema(args)
 
     from modelauth.explain import access_matrix, render_matrix
 
-    models = [m for m in SCHEMA.models if args.model in (None, m.name)]
+    models = [m for m in schema.models if args.model in (None, m.name)]
     if not models:
-        raise ValueError(f"no model {args.model!r}; models: {', '.join(m.name for m in SCHEMA.models)}")
+        raise ValueError(f"no model {args.model!r}; models: {', '.join(m.name for m in schema.models)}")
     if args.caller is None:
-        matrix = access_matrix(type(SCHEMA)(models=tuple(models)))
+        matrix = access_matrix(type(schema)(models=tuple(models)))
         print(json.dumps(matrix, indent=2) if args.json else render_matrix(matrix))
         return 0
     if args.op is None or args.model is None:

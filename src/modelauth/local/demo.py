@@ -255,14 +255,13 @@ def run(
     """Run ``sections`` (default: :func:`tour` of ``schema``) through a local endpoint; 0 when
     every call was decided as expected. ``users``: user-pool users and their groups (default:
     alice, bob, and carol in every group the template defines)."""
-    SCHEMA = schema
     from modelauth.local.samtemplate import SamTemplate
     from modelauth.local.sandbox import Backend
     from modelauth.local.server import LocalServer
 
     started = time.monotonic()
     template = SamTemplate.load(template_path)
-    backend = Backend.embedded(template, SCHEMA)
+    backend = Backend.embedded(template, schema)
     backend.schema_ref = schema_ref
     try:
         backend.api_keys[_EXPIRED_KEY] = time.time() - 3600  # to show that expiry is honoured
@@ -272,7 +271,7 @@ def run(
         subs = {name: backend.add_user(name, list(groups)) for name, groups in users.items()}
         with LocalServer(template, backend, port=0, log=None) as server:
             _banner(server.url, backend, users, subs, out)
-            calls = tour(SCHEMA) if sections is None else sections
+            calls = tour(schema) if sections is None else sections
             needed = frozenset(c.caller for section in calls for c in section.calls)
             callers = _callers(backend, server.root_url, needed)
             count, unexpected = _walk(server.url, callers, calls, out)

@@ -34,7 +34,7 @@ A request with ``x-modelauth-explain: 1`` gets the decisions and their reasons i
 
 Example::
 
-    backend = Backend.embedded(template, SCHEMA)
+    backend = Backend.embedded(template, schema)
     with LocalServer(template, backend, port=0) as server:
         requests.post(server.url, json={"query": "{ listTodos { items { id } } }"},
                       headers={"x-api-key": next(iter(backend.api_keys))})
@@ -757,12 +757,11 @@ def serve(
     out: TextIO = sys.stdout,
 ) -> int:
     """``modelauth serve``: start the backend and the endpoint, write the state file, serve."""
-    SCHEMA = schema
     template = SamTemplate.load(template_path)
     if aws_stack:
-        backend = Backend.from_stack(template, SCHEMA, aws_stack, region=region)
+        backend = Backend.from_stack(template, schema, aws_stack, region=region)
     else:
-        backend = Backend.embedded(template, SCHEMA, region=region)
+        backend = Backend.embedded(template, schema, region=region)
     backend.schema_ref = schema_ref
     try:
         server = LocalServer(template, backend, port=port, log_level=log_level)
