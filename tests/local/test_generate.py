@@ -259,3 +259,26 @@ def test_no_configured_schema_says_how_to_configure_one(
 def test_the_table_env_lists_one_variable_per_model() -> None:
     schema = Schema([Model("Note", fields=[Field("body")], rules=[allow.owner()])])
     assert region_lines(schema)["table-env"] == ["TABLE_NOTE: !Ref NoteTable"]
+
+
+def test_generate_fills_the_template_given_with_template(project: Path) -> None:
+    other = project / "infra" / "stack.yaml"
+    other.parent.mkdir()
+    other.write_text(TEMPLATE.replace("graphql/schema.graphql", "../graphql/schema.graphql"))
+    (project / "pyproject.toml").write_text(
+        '[tool.modelauth]\nschema = "blogschema:SCHEMA"\nsdl = "infra/graphql/schema.graphql"\n'
+    )
+    assert main(["--template", str(other), "generate"]) == 0
+    assert "BlogTable:" in other.read_text()
+    assert (project / "template.yaml").read_text() == TEMPLATE  # the project's own is untouched
+    assert main(["--template", str(other), "generate", "--check"]) == 0
+
+
+def test_a_template_given_with_template_that_does_not_exist_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _tree(project)
+    assert main(["--template", str(project / "missing.yaml"), "generate"]) == 2
+    err = capsys.readouterr().err
+    assert "missing.yaml: can't read the SAM template" in err
+    assert _tree(project) == before

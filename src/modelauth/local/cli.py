@@ -446,7 +446,10 @@ def _demo(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from modelauth.local.generate import generate
 
-    return generate(args.project, _schema(args), check=args.check, force=args.force, out=sys.stdout)
+    schema = _schema(args)
+    return generate(
+        args.project, schema, template=args.template, check=args.check, force=args.force, out=sys.stdout
+    )
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -427,9 +427,12 @@ def apply_regions(text: str, regions: Mapping[str, list[str]], path: Path, *, fo
 # -- the command ---------------------------------------------------------------------------------
 
 
-def plan(project: Project, schema: Schema, *, force: bool = False) -> list[Output]:
-    """Every generated file of ``project`` for ``schema`` (nothing written)."""
-    template = project.path("template")
+def plan(
+    project: Project, schema: Schema, *, template: Path | None = None, force: bool = False
+) -> list[Output]:
+    """Every generated file of ``project`` for ``schema`` (nothing written); ``template``: the
+    SAM template to fill (default: the project's ``[tool.modelauth] template``)."""
+    template = template or project.path("template")
     sdl = project.path("sdl")
     try:
         text = template.read_text(encoding="utf-8")
@@ -452,6 +455,11 @@ def plan(project: Project, schema: Schema, *, force: bool = False) -> list[Outpu
     return outputs
 
 
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to the project when it lies inside it (a --template may not)."""
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 def _current(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
@@ -460,16 +468,22 @@ def _current(path: Path) -> str | None:
 
 
 def generate(
-    project: Project, schema: Schema, *, check: bool = False, force: bool = False, out: TextIO
+    project: Project,
+    schema: Schema,
+    *,
+    template: Path | None = None,
+    check: bool = False,
+    force: bool = False,
+    out: TextIO,
 ) -> int:
     """Write (or with ``check``, compare) every generated file; 0 when all are current."""
     stale = []
-    for output in plan(project, schema, force=force):
+    for output in plan(project, schema, template=template, force=force):
         current = _current(output.path)
         if current == output.text:
             continue
         stale.append(output)
-        name = str(output.path.relative_to(project.root))
+        name = _shown(output.path, project.root)
         if check:
             diff = difflib.unified_diff(
                 (current or "").splitlines(keepends=True),
@@ -487,7 +501,7 @@ def generate(
     for output in stale:
         output.path.parent.mkdir(parents=True, exist_ok=True)
         output.path.write_text(output.text, encoding="utf-8")
-        print(f"wrote {output.path.relative_to(project.root)}", file=out)
+        print(f"wrote {_shown(output.path, project.root)}", file=out)
     if not stale:
         print("generated files are current", file=out)
     return 0
