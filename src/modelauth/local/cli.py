@@ -173,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        args.project = Project.find()
+        # the project of the template named, else of the working directory
+        args.project = Project.find(args.template.resolve().parent if args.template else None)
         args.template = args.template or args.project.path("template")
         args.state = args.state or args.project.root / ".modelauth" / "local.json"
         return int(_COMMANDS[args.command](args))

@@ -17,7 +17,9 @@ Example:
 from __future__ import annotations
 
 import json
+import keyword
 import re
+import sys
 from importlib import metadata, resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -29,6 +31,47 @@ __all__ = ["default_modelauth", "init", "requirements"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 _PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
+# top-level modules of the layer's requirements and of the Lambda runtime (python3.12)
+_RUNTIME_MODULES = frozenset(
+    {
+        "modelauth",
+        "aws_lambda_powertools",
+        "boto3",
+        "botocore",
+        "jwt",
+        "cryptography",
+        "cffi",
+        "jmespath",
+        "dateutil",
+        "s3transfer",
+        "urllib3",
+        "six",
+        "typing_extensions",
+        "awslambdaric",
+        "bootstrap",
+        "app",
+    }
+)
+# top-level modules of the local extra's requirements (serve and generate import the models with
+# the project first on sys.path)
+_LOCAL_MODULES = frozenset(
+    {
+        "moto",
+        "graphql",
+        "requests",
+        "yaml",
+        "werkzeug",
+        "flask",
+        "jinja2",
+        "responses",
+        "xmltodict",
+        "samcli",
+        "samtranslator",
+        "cfnlint",
+        "pytest",
+        "hypothesis",
+    }
+)
 _REQUIREMENT = re.compile(r"^modelauth\s*(?P<spec>(==|>=|~=|<=|<|>|!=).*)?$")
 
 
@@ -68,6 +111,17 @@ def _files(root: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]
     return out
 
 
+def _shadowed(package: str) -> str | None:
+    """What an installed or standard module of this name is, if there is one."""
+    if package in sys.stdlib_module_names:
+        return "a standard-library module"
+    if package in _RUNTIME_MODULES:
+        return "a module the Lambda runtime or the layer imports"
+    if package in _LOCAL_MODULES:
+        return "a module modelauth's local tools import"
+    return None
+
+
 def _target(path: str, package: str) -> str:
     path = path.removesuffix(".tmpl")
     if path == "gitignore":
@@ -92,9 +146,15 @@ def init(
             f"project name {name!r}: use lower-case letters, digits and dashes, starting with a letter "
             "(it names the stack and its resources); pass --name"
         )
-    if not _PACKAGE.match(package):
+    if not _PACKAGE.match(package) or keyword.iskeyword(package):
         raise ProjectError(
             f"package {package!r} is not a Python package name: pass --package, e.g. appschema"
+        )
+    clash = _shadowed(package)
+    if clash:
+        raise ProjectError(
+            f"package {package!r} is the name of {clash}: the layer puts your models beside it on "
+            "sys.path, so one would hide the other; pass --package with another name, e.g. appschema"
         )
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise ProjectError(f"{directory} exists and is not an empty directory: init writes a new project")
