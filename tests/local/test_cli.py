@@ -110,8 +110,6 @@ def test_creds_print_identity_pool_and_sts_credentials(
     [
         (["token", "nobody"], "no local user 'nobody'"),
         (["token"], "a user name is required"),
-        (["explain", "--model", "Nope"], "no model 'Nope'"),
-        (["explain", "--as", "x", "--model", "Todo"], "--as needs --op and --model"),
     ],
 )
 def test_errors_are_one_line_never_a_traceback(

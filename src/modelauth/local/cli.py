@@ -65,11 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="the GraphQL API on 127.0.0.1 with every auth mode")
-    serve.add_argument("--port", type=int, default=None, help="default 20002; 0 picks a free port")
+    serve.add_argument("--port", type=_port, default=None, help="default 20002; 0 picks a free port")
     serve.add_argument("--aws", action="store_true", help="use the tables and user pool of a deployed stack")
     serve.add_argument("--stack", default=None, help="stack name for --aws (default: samconfig.toml's)")
     serve.add_argument("--region", default=None, help="default: AWS_DEFAULT_REGION or us-east-1")
-    serve.add_argument("--log-level", default="WARNING", help="the functions' log level (default WARNING)")
+    serve.add_argument(
+        "--log-level",
+        default="WARNING",
+        type=str.upper,
+        choices=_LOG_LEVELS,
+        help="the functions' log level (default WARNING)",
+    )
 
     users = sub.add_parser("users", help="local user-pool users").add_subparsers(dest="action", required=True)
     add = users.add_parser("add", help="add a confirmed user (password generated, kept in the state)")
@@ -155,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
         "--endpoint", help="a running moto_server as this machine reaches it, e.g. http://127.0.0.1:5005"
     )
     local_env.add_argument("--start", action="store_true", help="start moto itself and serve until Ctrl-C")
-    local_env.add_argument("--port", type=int, default=None, help="--start's port (default 5005)")
+    local_env.add_argument("--port", type=_port, default=None, help="--start's port (default 5005)")
     local_env.add_argument(
         "--container-host",
         default=None,
@@ -167,6 +173,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     # -- end sam local invoke
     return parser
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, or 0 for a free one (a bad value is a usage error, exit 2)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1-65535, or 0 for a free one")
+    return port
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -328,13 +348,13 @@ def _explain(args: argparse.Namespace) -> int:
 
     models = [m for m in schema.models if args.model in (None, m.name)]
     if not models:
-        raise ValueError(f"no model {args.model!r}; models: {', '.join(m.name for m in schema.models)}")
+        raise ProjectError(f"no model {args.model!r}; models: {', '.join(m.name for m in schema.models)}")
     if args.caller is None:
         matrix = access_matrix(type(schema)(models=tuple(models)))
         print(json.dumps(matrix, indent=2) if args.json else render_matrix(matrix))
         return 0
     if args.op is None or args.model is None:
-        raise ValueError("--as needs --op and --model")
+        raise ProjectError("--as needs --op and --model")
     explanation = _explain_request(args, models[0])
     print(json.dumps(explanation.as_json(), indent=2) if args.json else explanation.render())
     return 0 if explanation.allowed else 3
