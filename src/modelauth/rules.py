@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -29,6 +30,7 @@ __all__ = [
     "FIELD_LEVEL_OPERATIONS",
     "READ_OPERATIONS",
     "WRITE_OPERATIONS",
+    "generated_type_names",
     "Field",
     "Model",
     "Operation",
@@ -431,6 +433,9 @@ class Model:
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", tuple(self.fields))
         object.__setattr__(self, "rules", tuple(self.rules))
+        _check_type_name(self.name, "model name")
+        if self.plural is not None:
+            _check_type_name(self.plural, f"{self.name}: plural")
         if not self.rules:
             raise SchemaError(f"@auth on {self.name} does not have any auth rules.")
         declared = {f.name for f in self.fields}
@@ -594,6 +599,57 @@ def mutation_masked_fields(model: Model) -> frozenset[str]:
     return frozenset(masked)
 
 
+# A model's name becomes a GraphQL type, CloudFormation logical ids (``<Name>Table``) and an
+# environment variable (``TABLE_<NAME>``): letters and digits only, starting with a letter.
+_TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
+_RESERVED_TYPES = frozenset({"Query", "Mutation", "Subscription", *SCALAR_TYPES})
+
+
+def _check_type_name(name: str, what: str) -> None:
+    if not isinstance(name, str) or not _TYPE_NAME.match(name):
+        raise SchemaError(
+            f"{what} {name!r}: use letters and digits, starting with a letter (up to 64; it names "
+            "a GraphQL type, CloudFormation resources and an environment variable)"
+        )
+    if name in _RESERVED_TYPES:
+        raise SchemaError(f"{what} {name!r} is a GraphQL root type or scalar: choose another name")
+
+
+def generated_type_names(model: Model) -> tuple[str, ...]:
+    """The GraphQL types and inputs the SDL defines for a model.
+
+    >>> generated_type_names(Model("Todo", rules=[allow.owner()]))[:3]
+    ('Todo', 'ModelTodoConnection', 'CreateTodoInput')
+    """
+    name = model.name
+    return (
+        name,
+        f"Model{name}Connection",
+        f"Create{name}Input",
+        f"Update{name}Input",
+        f"Delete{name}Input",
+        f"Model{name}FilterInput",
+    )
+
+
+def _check_names_unique(models: Sequence[Model]) -> None:
+    """Two models must not define one GraphQL type, root field, table or environment variable."""
+    seen: dict[str, str] = {}
+    for model in models:
+        names = (
+            *(("type", n) for n in generated_type_names(model)),
+            *(("field", f"{r.type_name}.{r.field_name}") for r in root_fields(model)),
+            ("table variable", f"TABLE_{model.name.upper()}"),
+        )
+        for kind, name in names:
+            other = seen.setdefault(f"{kind} {name}", model.name)
+            if other != model.name:
+                raise SchemaError(
+                    f"models {other} and {model.name} both define the {kind} {name}: "
+                    "rename one of them (or set plural=)"
+                )
+
+
 def _check_required_fields_readable(model: Model) -> None:
     """Amplify's build error when field rules hide a required field from some reader: the
     field would be nulled, which GraphQL cannot do for a non-null field (spec §1.3, §2.4)."""
@@ -620,6 +676,7 @@ class Schema:
         names = [m.name for m in self.models]
         if len(set(names)) != len(names):
             raise SchemaError("duplicate model names")
+        _check_names_unique(self.models)
 
     def model(self, name: str) -> Model:
         for m in self.models:

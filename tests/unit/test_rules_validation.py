@@ -266,3 +266,58 @@ def test_read_expansion_and_defaults() -> None:
         Operation.SEARCH,
     }
     assert allow.owner().to([Operation.CREATE, "read"]).operations == parse_operations(["create", "read"])
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("my model", "use letters and digits, starting with a letter"),
+        ("Todo_Item", "use letters and digits"),
+        ("1Todo", "use letters and digits"),
+        ("", "use letters and digits"),
+        ("T" * 65, "use letters and digits"),
+        ("Query", "is a GraphQL root type or scalar"),
+        ("AWSDateTime", "is a GraphQL root type or scalar"),
+    ],
+)
+def test_a_model_name_that_cannot_name_a_type_and_its_resources_is_refused(name: str, says: str) -> None:
+    with pytest.raises(SchemaError, match=says):
+        Model(name, rules=[allow.public_api_key()])
+
+
+def test_a_plural_is_checked_like_a_name() -> None:
+    with pytest.raises(SchemaError, match="Todo: plural 'to dos'"):
+        Model("Todo", plural="to dos", rules=[allow.public_api_key()])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "clash"),
+    [
+        (
+            Model("Todo", rules=[allow.owner()]),
+            Model("ModelTodoConnection", rules=[allow.owner()]),
+            "type ModelTodoConnection",
+        ),
+        (
+            Model("Item", plural="Things", rules=[allow.owner()]),
+            Model("Thing", plural="Things", rules=[allow.owner()]),
+            "field Query.listThings",
+        ),
+        (
+            Model("Todo", rules=[allow.owner()]),
+            Model("TODO", rules=[allow.owner()]),
+            "table variable TABLE_TODO",
+        ),
+        (
+            Model("Item", rules=[allow.owner()]),
+            Model("CreateItemInput", rules=[allow.owner()]),
+            "type CreateItemInput",
+        ),
+    ],
+)
+def test_two_models_that_would_define_one_name_are_refused(first: Model, second: Model, clash: str) -> None:
+    from modelauth.rules import Schema
+
+    with pytest.raises(SchemaError, match=f"models {first.name} and {second.name} both define the {clash}"):
+        Schema([first, second])
+    Schema([first])  # each alone is fine
