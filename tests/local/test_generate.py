@@ -224,12 +224,12 @@ def test_a_template_the_regions_cannot_be_placed_in_is_refused(
         (
             "from modelauth.rules import Model, Schema, allow\n"
             "SCHEMA = Schema([Model('Todo', rules=[allow.owner()]), Model('TODO', rules=[allow.owner()])])\n",
-            "would share the variable TABLE_TODO",
+            "models Todo and TODO both define the table variable TABLE_TODO",
         ),
         (
             "from modelauth.rules import Model, Schema, allow\n"
             "SCHEMA = Schema([Model('my_todo', rules=[allow.owner()])])\n",
-            "can't name a CloudFormation resource",
+            "model name 'my_todo': use letters and digits",
         ),
     ],
 )

@@ -71,7 +71,6 @@ _BEGIN = re.compile(
     r"^(?P<indent>[ ]*)# modelauth:generated begin (?P<name>\S+)(?: sha256=(?P<hash>[0-9a-f]+))?\s*$"
 )
 _END = re.compile(r"^[ ]*# modelauth:generated end (?P<name>\S+)\s*$")
-_LOGICAL_ID = re.compile(r"^[A-Za-z0-9]+$")
 _TOP_LEVEL_KEY = re.compile(r"^(?P<key>[A-Za-z0-9]+):")
 _RESOURCE_KEY = re.compile(r"^  (?P<key>[A-Za-z0-9]+):\s*(#.*)?$")
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./:*${}-]*$")
@@ -110,19 +109,7 @@ def _needs_index_table(schema: Schema) -> bool:
 
 
 def _check_names(schema: Schema) -> None:
-    env: dict[str, str] = {}
-    for model in schema.models:
-        if not _LOGICAL_ID.match(model.name):
-            raise GenerateError(
-                f"model {model.name!r} can't name a CloudFormation resource ({table_logical_id(model)}): "
-                "use letters and digits only"
-            )
-        variable = f"TABLE_{model.name.upper()}"
-        if variable in env:
-            raise GenerateError(
-                f"models {env[variable]!r} and {model.name!r} would share the variable {variable}: rename one"
-            )
-        env[variable] = model.name
+    # model names and their variables are checked by Schema itself (rules._check_names_unique)
     groups: dict[str, str] = {}
     for group in user_pool_groups(schema):
         logical = _group_logical_id(group)
