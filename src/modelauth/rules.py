@@ -327,7 +327,10 @@ class allow:
             raise SchemaError("groups() takes a list of group names")
         if not groups:
             raise SchemaError("@auth rules using groups cannot have an empty list")
-        return Rule(Strategy.GROUPS, _provider(provider), groups=tuple(groups))
+        resolved = _provider(provider)
+        for name in groups:
+            _check_group_name(name, cognito=resolved is Provider.USER_POOLS)
+        return Rule(Strategy.GROUPS, resolved, groups=tuple(groups))
 
     @staticmethod
     def group_defined_in(field_name: str, provider: str | Provider = Provider.USER_POOLS) -> Rule:
@@ -597,6 +600,18 @@ def mutation_masked_fields(model: Model) -> frozenset[str]:
                 masked.add(f.name)
                 break
     return frozenset(masked)
+
+
+def _check_group_name(name: object, *, cognito: bool) -> None:
+    """A group a rule names: a string; for user pools, one Cognito can hold (1-128 characters,
+    no white space or control characters; ``modelauth generate`` creates it in the pool)."""
+    if not isinstance(name, str) or not name:
+        raise SchemaError(f"group names must be non-empty strings, not {name!r}")
+    if cognito and (len(name) > 128 or any(c.isspace() or not c.isprintable() for c in name)):
+        raise SchemaError(
+            f"group {name!r}: a Cognito group name is 1-128 characters without spaces or control "
+            "characters (it becomes a group of the user pool)"
+        )
 
 
 # A model's name becomes a GraphQL type, CloudFormation logical ids (``<Name>Table``) and an

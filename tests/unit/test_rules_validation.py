@@ -321,3 +321,21 @@ def test_two_models_that_would_define_one_name_are_refused(first: Model, second:
     with pytest.raises(SchemaError, match=f"models {first.name} and {second.name} both define the {clash}"):
         Schema([first, second])
     Schema([first])  # each alone is fine
+
+
+@pytest.mark.parametrize("group", ["Sales Team", "a\tb", "x" * 129, "new\nline"])
+def test_a_user_pool_group_cognito_cannot_hold_is_refused(group: str) -> None:
+    with pytest.raises(SchemaError, match="a Cognito group name is 1-128 characters"):
+        allow.group(group)
+    allow.groups([group], "oidc")  # an OIDC provider's group claim may hold any string
+
+
+@pytest.mark.parametrize("group", ["", None, 7])
+def test_a_group_name_must_be_a_non_empty_string(group: Any) -> None:
+    with pytest.raises(SchemaError, match="group names must be non-empty strings"):
+        allow.groups([group])
+
+
+@pytest.mark.parametrize("group", ["Admin", "sales-EU", "Über_admins", "a.b+c@d", "x" * 128])
+def test_group_names_cognito_holds_are_accepted(group: str) -> None:
+    assert allow.group(group).groups == (group,)
