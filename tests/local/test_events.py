@@ -4,6 +4,7 @@ names, and the functions configured by local-env decide them as the rules say (m
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -290,6 +291,39 @@ def test_events_command_writes_and_checks(project: Path, capsys: pytest.CaptureF
     capsys.readouterr()
     assert main(["events", "--check"]) == 1
     assert "stale:" in capsys.readouterr().err
+
+
+def test_events_of_a_removed_model_are_stale_then_deleted_and_hand_written_ones_kept(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["events"]) == 0
+    (project / "ev" / "my-own.json").write_text("{}")  # a user's event, never generated
+    models = project / "events_cli_models.py"
+    models.write_text(
+        models.read_text().replace("models=(TASK, ", "models=(").replace(")))\n", "),))\n")
+    )
+    sys.modules.pop("events_cli_models")  # a new `modelauth` process imports the edited models
+    capsys.readouterr()
+    assert main(["events", "--check"]) == 1
+    assert f"stale: {project / 'ev' / 'getTask.userPools.bob.json'}" in capsys.readouterr().err
+    assert main(["events"]) == 0
+    assert "removed" in capsys.readouterr().out
+    assert not list((project / "ev").glob("*Task*"))
+    assert list((project / "ev").glob("getMemo.*"))
+    assert (project / "ev" / "my-own.json").is_file()
+    assert main(["events", "--check"]) == 0
+
+
+def test_a_manifest_never_deletes_outside_the_events_directory(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["events"]) == 0
+    outside = project / "keep.txt"
+    outside.write_text("mine")
+    manifest = project / "ev" / ".modelauth-events"
+    manifest.write_text(manifest.read_text() + "../keep.txt\n..\n")
+    assert main(["events"]) == 0
+    assert outside.read_text() == "mine"
 
 
 @pytest.mark.parametrize(

@@ -529,10 +529,15 @@ def _events(args: argparse.Namespace) -> int:
     events = sample_events(_schema(args), _local_config(args), rest=rest, authorizer=authorizer)
     directory: Path = args.output or args.project.path("events")
     texts = {name: json.dumps(event, indent=2) + "\n" for name, event in events.items()}
+    manifest = directory / _EVENTS_MANIFEST
+    # files an earlier run wrote that the models no longer produce (hand-written events are never
+    # in the manifest, so never touched)
+    gone = sorted(set(_read_lines(manifest)) - set(texts))
     if args.check:
         stale = [
             n for n, t in texts.items() if not (directory / n).is_file() or (directory / n).read_text() != t
         ]
+        stale += [n for n in gone if (directory / n).is_file()]
         for name in stale:
             print(f"stale: {directory / name}", file=sys.stderr)
         if stale:
@@ -541,8 +546,29 @@ def _events(args: argparse.Namespace) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in texts.items():
         (directory / name).write_text(text, encoding="utf-8")
-    print(f"wrote {len(texts)} events to {directory}")
+    for name in gone:
+        (directory / name).unlink(missing_ok=True)
+    manifest.write_text(
+        "# written by `modelauth events`: the files it deletes when the models no longer produce them\n"
+        + "".join(f"{name}\n" for name in sorted(texts)),
+        encoding="utf-8",
+    )
+    removed = f", removed {len(gone)} no longer generated" if gone else ""
+    print(f"wrote {len(texts)} events to {directory}{removed}")
     return 0
+
+
+_EVENTS_MANIFEST = ".modelauth-events"
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    names = (line.strip() for line in text.splitlines())
+    # only plain file names: a manifest edited to name ../something never deletes outside the directory
+    return [n for n in names if n and not n.startswith("#") and "/" not in n and "\\" not in n and n != ".."]
 
 
 def _local_env(args: argparse.Namespace) -> int:
