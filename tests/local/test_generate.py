@@ -282,3 +282,33 @@ def test_a_template_given_with_template_that_does_not_exist_is_refused(
     err = capsys.readouterr().err
     assert "missing.yaml: can't read the SAM template" in err
     assert _tree(project) == before
+
+
+@pytest.mark.parametrize("function", ["GraphQLFunction", "RestFunction"])
+def test_a_model_function_without_its_table_env_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], function: str
+) -> None:
+    import re
+    import shutil
+
+    from tests.conftest import PROJECT
+
+    project = tmp_path / "fixture"
+    shutil.copytree(PROJECT, project)
+    monkeypatch.chdir(project)
+    template = project / "template.yaml"
+    text = template.read_text()
+    start = text.index(f"  {function}:\n")
+    body = re.sub(
+        r"\n *# modelauth:generated begin table-env.*?# modelauth:generated end table-env",
+        "",
+        text[start:],
+        count=1,
+        flags=re.S,
+    )
+    template.write_text(text[:start] + body)
+    _assert_refused(
+        project, capsys, f"{function} resolves the models but its Environment.Variables lack TABLE_"
+    )
+    template.write_text(text)
+    assert main(["generate", "--check"]) == 0

@@ -433,13 +433,39 @@ def plan(
         raise GenerateError(
             f"{sdl}: the SDL must live under the template's directory {template.parent}"
         ) from exc
-    outputs = [
-        Output(template, apply_regions(text, region_lines(schema, subscription_js), template, force=force))
-    ]
+    filled = apply_regions(text, region_lines(schema, subscription_js), template, force=force)
+    _check_model_functions(filled, template, schema)
+    outputs = [Output(template, filled)]
     outputs.append(Output(sdl, render_sdl(schema)))
     js = resources.files("modelauth") / "js"
     outputs += [Output(sdl.parent / name, (js / name).read_text(encoding="utf-8")) for name in JS_FILES]
     return outputs
+
+
+def _check_model_functions(text: str, template: Path, schema: Schema) -> None:
+    """Every function that resolves models (a GraphQL data source, a REST/HTTP route) has each
+    model's table variable: a function whose ``table-env`` region was deleted would read tables
+    named like the models, which don't exist, and fail every request after the deploy."""
+    from modelauth.local.samtemplate import SamTemplate, TemplateError
+
+    try:
+        parsed = SamTemplate.parse(text, template)
+    except TemplateError:
+        return  # a template the local endpoint can't read is reported where it is read
+    serving = set(parsed.resolvers.values())
+    for name, props in parsed.of_type("AWS::Serverless::Function").items():
+        events = (props.get("Events") or {}).values()
+        if any(isinstance(e, Mapping) and e.get("Type") in ("Api", "HttpApi") for e in events):
+            serving.add(name)
+    expected = [f"TABLE_{m.name.upper()}" for m in schema.models]
+    for name in sorted(serving & set(parsed.functions)):
+        missing = [v for v in expected if v not in parsed.functions[name].environment]
+        if missing:
+            raise GenerateError(
+                f"{template}: {name} resolves the models but its Environment.Variables lack {missing[0]}: "
+                f"put the lines '{_MARKER} begin table-env' and '{_MARKER} end table-env' back in "
+                "its Environment.Variables (or in Globals.Function)"
+            )
 
 
 def _shown(path: Path, root: Path) -> str:

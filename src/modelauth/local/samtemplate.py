@@ -146,12 +146,21 @@ class SamTemplate:
     @classmethod
     def load(cls, path: str | Path) -> SamTemplate:
         """Parse the template; :class:`TemplateError` when it has no GraphQL API we can serve."""
-        import yaml
-
         path = Path(path)
         try:
-            raw = yaml.load(path.read_text(), Loader=_loader())  # noqa: S506 - SafeLoader subclass
-        except (OSError, yaml.YAMLError) as exc:
+            text = path.read_text()
+        except OSError as exc:
+            raise TemplateError(f"cannot read {path}: {exc}") from None
+        return cls.parse(text, path)
+
+    @classmethod
+    def parse(cls, text: str, path: Path) -> SamTemplate:
+        """:meth:`load` of a template's text (``path``: where it lives; code paths are relative)."""
+        import yaml
+
+        try:
+            raw = yaml.load(text, Loader=_loader())  # noqa: S506 - SafeLoader subclass
+        except yaml.YAMLError as exc:
             raise TemplateError(f"cannot read {path}: {exc}") from None
         if not isinstance(raw, Mapping) or not isinstance(raw.get("Resources"), Mapping):
             raise TemplateError(f"{path} has no Resources")
