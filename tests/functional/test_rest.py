@@ -188,3 +188,23 @@ def test_fields_the_caller_may_not_read_are_null_and_named(dynamodb: Any) -> Non
     status, body, headers = send(app, proxy_event("GET", "/secrets/s1", BOB))
     assert (status, body["body"], body["pin"]) == (200, "b", None)
     assert headers["x-modelauth-denied-fields"] == ["pin"]
+
+
+def test_an_id_needing_escapes_is_one_item_on_rest_and_http(app: RestApp) -> None:
+    """REST (payload 1.0) delivers the path percent-encoded, an HTTP API decoded: both reach
+    the item ``a b/c+d``, and the Location header is the encoded path."""
+    event = load_event("rest.createTicket.alice")
+    event["body"] = json.dumps({**json.loads(event["body"]), "id": "a b/c+d"})
+    status, body, headers = send(app, event)
+    assert (status, body["id"]) == (201, "a b/c+d")
+    assert headers["location"] == ["/tickets/a%20b%2Fc%2Bd"]
+    rest = load_event("rest.getTicket.alice")
+    rest["path"] = "/tickets/a%20b%2Fc%2Bd"
+    rest["pathParameters"] = {"proxy": "tickets/a%20b%2Fc%2Bd"}
+    assert send(app, rest)[:2] == (200, body)
+    event["body"] = json.dumps({**json.loads(event["body"]), "id": "x y+z"})
+    assert send(app, event)[0] == 201
+    http = load_event("rest.getTicket.alice-http")
+    http["rawPath"] = "/tickets/x y+z"  # as an HTTP API delivers /tickets/x%20y%2Bz
+    status, got, _ = send(app, http)
+    assert (status, got["id"]) == (200, "x y+z")
