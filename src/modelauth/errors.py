@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 __all__ = [
     "BadRequest",
     "ConditionFailed",
+    "ConditionNotMet",
     "Conflict",
     "IdentityError",
     "ModelAuthError",
@@ -114,6 +115,13 @@ class ConditionFailed(ModelAuthError):
 
     def __init__(self, message: str = "The conditional request failed", *, reason: str | None = None):
         super().__init__(message, reason=reason)
+
+
+class ConditionNotMet(ConditionFailed):
+    """A mutation's ``condition`` argument did not hold on the stored item (GraphQL: the same
+    errorType and text as AppSync's DynamoDB resolvers; REST: 412 Precondition Failed)."""
+
+    http_status = 412
 
 
 class Conflict(ModelAuthError):

@@ -184,26 +184,49 @@ class Operations:
         items = [self.output(principal, model, Operation.LIST, item) for item in page.items]
         return ListOutput(items, page.next_token)
 
-    def create(self, principal: Principal, model: Model, data: Any) -> Output:
+    def create(
+        self, principal: Principal, model: Model, data: Any, condition: Mapping[str, Any] | None = None
+    ) -> Output:
+        """``condition``: Amplify's ``ModelXConditionInput``, judged atomically with the write
+        (a failed one is ``DynamoDB:ConditionalCheckFailedException``). On update and delete it
+        may name only fields the caller can read (:meth:`check_filter`)."""
         where = f"Create{model.name}Input"
         values = check_input(model, data, where, allow_keys={"id"})
         decision = self.decide(principal, model, Operation.CREATE, input=values)
+        if condition is not None and not isinstance(condition, Mapping):
+            raise BadRequest("condition must be an object")
+        # no field check: with attribute_not_exists(id) before it, the condition is only ever
+        # judged against an empty item, so it tells nothing of a stored one
         check_required(model, {**values, **decision.owner_stamp}, where)  # owner fields filled
-        item = self.store.create(model, values, decision)
+        item = self.store.create(model, values, decision, condition)
         return self.output(principal, model, Operation.CREATE, item)
 
-    def update(self, principal: Principal, model: Model, item_id: Any, data: Any) -> Output:
-        """``data``: the fields to change, plus ``_version`` for optimistic concurrency."""
+    def update(
+        self,
+        principal: Principal,
+        model: Model,
+        item_id: Any,
+        data: Any,
+        condition: Mapping[str, Any] | None = None,
+    ) -> Output:
+        """``data``: the fields to change, plus ``_version`` for optimistic concurrency;
+        ``condition`` as for :meth:`create`, against the stored item."""
         item_id = check_id(item_id, f"Update{model.name}Input")
         values = check_input(model, data, f"Update{model.name}Input", allow_keys={"_version"})
         expected = values.pop("_version", None)
         decision = self.decide(principal, model, Operation.UPDATE, input=values)
+        self._check_write_condition(principal, model, decision, condition)
         changes = {k: v for k, v in values.items() if k not in decision.unchanged_input_fields}
-        item = self.store.update(model, item_id, changes, decision, expected)
+        item = self.store.update(model, item_id, changes, decision, expected, condition)
         return self.output(principal, model, Operation.UPDATE, item)
 
     def delete(
-        self, principal: Principal, model: Model, item_id: Any, expected_version: Any = None
+        self,
+        principal: Principal,
+        model: Model,
+        item_id: Any,
+        expected_version: Any = None,
+        condition: Mapping[str, Any] | None = None,
     ) -> Output:
         item_id = check_id(item_id, f"Delete{model.name}Input")
         if expected_version is not None and (
@@ -211,5 +234,12 @@ class Operations:
         ):
             raise BadRequest(f"Delete{model.name}Input: '_version' must be an integer")
         decision = self.decide(principal, model, Operation.DELETE)
-        item = self.store.delete(model, item_id, decision, expected_version)
+        self._check_write_condition(principal, model, decision, condition)
+        item = self.store.delete(model, item_id, decision, expected_version, condition)
         return self.output(principal, model, Operation.DELETE, item)
+
+    def _check_write_condition(
+        self, principal: Principal, model: Model, decision: Decision, condition: Any
+    ) -> None:
+        if condition is not None:
+            self.check_filter(principal, model, decision, condition, "condition")

@@ -304,36 +304,31 @@ class GraphQLApp:
 
     def _create(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         args = self._mutation_arguments(model, arguments, "create", req)
-        output = self.operations.create(req.principal, model, args["input"])
+        output = self.operations.create(req.principal, model, args["input"], args.get("condition"))
         return self._output(model, Operation.CREATE, output, req)
 
     def _update(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
-        data = self._input_with_id(
-            model, self._mutation_arguments(model, arguments, "update", req)["input"], "Update"
-        )
-        output = self.operations.update(req.principal, model, data.pop("id"), data)
+        args = self._mutation_arguments(model, arguments, "update", req)
+        data = self._input_with_id(model, args["input"], "Update")
+        output = self.operations.update(req.principal, model, data.pop("id"), data, args.get("condition"))
         return self._output(model, Operation.UPDATE, output, req)
 
     def _delete(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
-        data = self._input_with_id(
-            model, self._mutation_arguments(model, arguments, "delete", req)["input"], "Delete"
-        )
+        args = self._mutation_arguments(model, arguments, "delete", req)
+        data = self._input_with_id(model, args["input"], "Delete")
         if set(data) - {"id", "_version"}:
             raise BadRequest(f"Delete{model.name}Input takes only id and _version")
-        output = self.operations.delete(req.principal, model, data["id"], data.get("_version"))
+        output = self.operations.delete(
+            req.principal, model, data["id"], data.get("_version"), args.get("condition")
+        )
         return self._output(model, Operation.DELETE, output, req)
 
+    @staticmethod
     def _mutation_arguments(
-        self, model: Model, arguments: Mapping[str, Any], verb: str, req: _Request
+        model: Model, arguments: Mapping[str, Any], verb: str, req: _Request
     ) -> dict[str, Any]:
-        args = check_arguments(arguments, req.field_name, _MUTATION_ARGUMENTS, ("input",))
-        if args.get("condition") is not None:
-            if verb != "create":
-                # a condition on a field the caller can't read is refused as such (an oracle)
-                self.operations.check_condition(req.principal, model, Operation(verb), args["condition"])
-            hint = "" if verb == "create" else "; use _version"
-            raise BadRequest(f"condition is not supported on {verb}{hint}")
-        return args
+        """``input`` and the optional ``condition`` (Amplify's ``ModelXConditionInput``)."""
+        return check_arguments(arguments, req.field_name, _MUTATION_ARGUMENTS, ("input",))
 
     @staticmethod
     def _input_with_id(model: Model, data: Any, verb: str) -> dict[str, Any]:

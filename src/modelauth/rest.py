@@ -168,7 +168,7 @@ class RestApp:
         return _json(200, {"items": [out.item for out in page.items], "nextToken": page.next_token}, headers)
 
     def _create(self, router: ApiGatewayResolver, model: Model) -> Response[str]:
-        output = self.operations.create(self._principal(router), model, _body(router))
+        output = self.operations.create(self._principal(router), model, _body(router), _condition(router))
         location = f"{resource_path(model)}/{quote(str(output.item['id']), safe='')}"
         return _item(output, 201, {"Location": location})
 
@@ -178,12 +178,16 @@ class RestApp:
             if body["id"] != item_id:
                 raise BadRequest("the body's id differs from the path's")
             body = {k: v for k, v in body.items() if k != "id"}
-        return _item(self.operations.update(self._principal(router), model, item_id, body))
+        return _item(
+            self.operations.update(self._principal(router), model, item_id, body, _condition(router))
+        )
 
     def _delete(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
         query = router.current_event.query_string_parameters or {}
         version = _int_param(query.get("_version"), "_version")
-        return _item(self.operations.delete(self._principal(router), model, item_id, version))
+        return _item(
+            self.operations.delete(self._principal(router), model, item_id, version, _condition(router))
+        )
 
 
 def _log_decision(decision: Decision) -> None:
@@ -214,6 +218,12 @@ def _int_param(text: str | None, name: str) -> int | None:
         return int(text)
     except ValueError:
         raise BadRequest(f"{name} must be an integer") from None
+
+
+def _condition(router: ApiGatewayResolver) -> Any:
+    """``?condition=<JSON ModelXConditionInput>``: the GraphQL mutations' condition argument."""
+    query = router.current_event.query_string_parameters or {}
+    return _json_param(query.get("condition"), "condition")
 
 
 def _json_param(text: str | None, name: str) -> Any:

@@ -644,6 +644,7 @@ def generated_type_names(model: Model) -> tuple[str, ...]:
         f"Update{name}Input",
         f"Delete{name}Input",
         f"Model{name}FilterInput",
+        f"Model{name}ConditionInput",
     )
 
 

@@ -113,19 +113,21 @@ def _inputs(model: Model) -> list[str]:
     lines = [f"input Create{name}Input {{", "  id: ID", *creates, "}", ""]
     lines += [f"input Update{name}Input {{", "  id: ID!", *updates, "  _version: Int", "}", ""]
     lines += [f"input Delete{name}Input {{", "  id: ID!", "  _version: Int", "}", ""]
-    lines += [f"input Model{name}FilterInput {{", "  id: ModelIDInput"]
-    for f in model.fields:
-        lines.append(f"  {f.name}: {_FILTER_INPUT.get(f.type, 'ModelStringInput')}")
-    lines += [
-        "  createdAt: ModelStringInput",
-        "  updatedAt: ModelStringInput",
-        "  _version: ModelIntInput",
-        f"  and: [Model{name}FilterInput]",
-        f"  or: [Model{name}FilterInput]",
-        f"  not: Model{name}FilterInput",
-        "}",
-        "",
-    ]
+    # the list filter, and the mutations' condition (Amplify's: the same, without id)
+    for kind, first in (("Filter", ["  id: ModelIDInput"]), ("Condition", [])):
+        lines += [f"input Model{name}{kind}Input {{", *first]
+        for f in model.fields:
+            lines.append(f"  {f.name}: {_FILTER_INPUT.get(f.type, 'ModelStringInput')}")
+        lines += [
+            "  createdAt: ModelStringInput",
+            "  updatedAt: ModelStringInput",
+            "  _version: ModelIntInput",
+            f"  and: [Model{name}{kind}Input]",
+            f"  or: [Model{name}{kind}Input]",
+            f"  not: Model{name}{kind}Input",
+            "}",
+            "",
+        ]
     return lines
 
 
@@ -148,7 +150,7 @@ def _signature(model: Model, field_name: str, op: Operation) -> str:
     if op is Operation.LISTEN:
         verb = SUBSCRIPTION_PREFIXES[field_name.removesuffix(name)]
         return f': {name} @aws_subscribe(mutations: ["{verb}{name}"])'
-    return f"(input: {op.value.title()}{name}Input!): {name}"
+    return f"(input: {op.value.title()}{name}Input!, condition: Model{name}ConditionInput): {name}"
 
 
 def render(schema: Schema) -> str:

@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
-from modelauth.errors import BadRequest, ConditionFailed, Conflict, RetryableError, Unauthorized
+from modelauth.errors import (
+    BadRequest,
+    ConditionFailed,
+    ConditionNotMet,
+    Conflict,
+    RetryableError,
+    Unauthorized,
+)
 from modelauth.filters import Placeholders, build_filter
 from modelauth.policy import Condition, Constraint, Decision
 from modelauth.rules import Model
@@ -263,22 +270,39 @@ class Store:
         return [found.get(i) for i in ids]
 
     # -- writes ---------------------------------------------------------------------------------
-    def create(self, model: Model, data: Mapping[str, Any], decision: Decision) -> dict[str, Any]:
+    def create(
+        self,
+        model: Model,
+        data: Mapping[str, Any],
+        decision: Decision,
+        condition: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Put a new item; ``condition`` (Amplify's ``ModelXConditionInput``) is part of the same
+        ConditionExpression, so it is judged atomically against what is stored (nothing, for a
+        new id: as in DynamoDB, a comparison with a missing attribute is false)."""
         now = self._clock()
         item = {k: v for k, v in {**data, **decision.owner_stamp}.items() if v is not None}
         item.update(id=data.get("id") or str(uuid.uuid4()), createdAt=now, updatedAt=now, _version=1)
-        put = {
-            "TableName": self.table(model),
-            "Item": self._dump(item),
-            "ConditionExpression": "attribute_not_exists(#id)",
-            "ExpressionAttributeNames": {"#id": "id"},
-        }
+        ph = Placeholders()
+        conditions = [f"attribute_not_exists({ph.name('id')})"]
+        if condition is not None:
+            conditions.append(f"({build_filter(condition, model.field_names, ph)})")
+        put = self._with_placeholders(
+            {
+                "TableName": self.table(model),
+                "Item": self._dump(item),
+                "ConditionExpression": " AND ".join(conditions),
+            },
+            ph,
+        )
         try:
             if self._index_fields(model):
                 self._transact([{"Put": put}, *self._index_writes(model, None, item)])
             else:
                 self._call("put_item", **put)
         except _ConditionFailed as exc:
+            if condition is not None and self.get(model, str(item["id"])) is None:
+                raise ConditionNotMet(reason=f"{model.name} {item['id']}: condition not met") from exc
             raise ConditionFailed(reason=f"{model.name} {item['id']} already exists") from exc
         return item
 
@@ -289,9 +313,10 @@ class Store:
         changes: Mapping[str, Any],
         decision: Decision,
         expected_version: int | None = None,
+        condition: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Apply ``changes`` (None removes a field) if the stored item meets the decision's
-        constraint and ``expected_version``; bumps ``_version`` and ``updatedAt``."""
+        constraint, ``expected_version`` and ``condition``; bumps ``_version`` and ``updatedAt``."""
         now = self._clock()
 
         def request(ph: Placeholders) -> dict[str, Any]:
@@ -307,13 +332,27 @@ class Store:
             new = {**current, **changes, "updatedAt": now, "_version": int(current.get("_version", 0)) + 1}
             return {k: v for k, v in new.items() if v is not None}
 
-        return self._conditional_write(model, item_id, decision, expected_version, "Update", request, after)
+        return self._conditional_write(
+            model, item_id, decision, expected_version, "Update", request, after, condition
+        )
 
     def delete(
-        self, model: Model, item_id: str, decision: Decision, expected_version: int | None = None
+        self,
+        model: Model,
+        item_id: str,
+        decision: Decision,
+        expected_version: int | None = None,
+        condition: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         return self._conditional_write(
-            model, item_id, decision, expected_version, "Delete", lambda ph: {}, lambda current: dict(current)
+            model,
+            item_id,
+            decision,
+            expected_version,
+            "Delete",
+            lambda ph: {},
+            lambda current: dict(current),
+            condition,
         )
 
     def _conditional_write(
@@ -325,8 +364,10 @@ class Store:
         kind: str,
         build: Callable[[Placeholders], dict[str, Any]],
         after: Callable[[Mapping[str, Any]], dict[str, Any]],
+        condition: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """One atomic update/delete: ``attribute_exists(id) AND <constraint> [AND _version = v]``.
+        """One atomic update/delete: ``attribute_exists(id) AND <constraint> [AND _version = v]
+        [AND (<condition>)]``.
 
         Models with index items (list-valued owner/group fields) read the item first and write
         it with its index items in one transaction conditioned on the version they read, so a
@@ -345,6 +386,8 @@ class Store:
                 conditions.append(_constraint_expression(decision.constraint, ph))
             if version is not None:
                 conditions.append(f"{ph.name('_version')} = {ph.value(version)}")
+            if condition is not None:
+                conditions.append(f"({build_filter(condition, model.field_names, ph)})")
             write = {
                 "TableName": self.table(model),
                 "Key": {"id": {"S": item_id}},
@@ -374,7 +417,9 @@ class Store:
                 )
                 if indexed and expected_version is None and raced:
                     continue  # someone else wrote in between: decide again on fresh data
-                raise _explain_failure(model, item_id, decision, expected_version, latest) from exc
+                raise _explain_failure(
+                    model, item_id, decision, expected_version, latest, conditioned=condition is not None
+                ) from exc
         raise RetryableError(
             "The item is being changed concurrently; retry", reason=f"{model.name} {item_id}"
         )
@@ -778,8 +823,12 @@ def _explain_failure(
     decision: Decision,
     expected_version: int | None,
     current: Mapping[str, Any] | None,
+    *,
+    conditioned: bool = False,
 ) -> Exception:
-    """Tell a failed condition apart: missing item, not the caller's, or a stale version."""
+    """Tell a failed condition apart: missing item, not the caller's (said first, so a caller
+    never learns whether its ``condition`` held on an item it may not write), a stale version,
+    or the caller's ``condition``."""
     if current is None:
         if decision.constraint is not None:
             # an owner/group rule met no stored owner: Amplify answers Unauthorized (spec §3.4)
@@ -790,6 +839,8 @@ def _explain_failure(
         why = f"{model.name} {item_id}: {decision.constraint.why_not(current)}{refusals}"
         return Unauthorized("Not Authorized", reason=why)
     version = current.get("_version")
+    if conditioned and (expected_version is None or version == expected_version):
+        return ConditionNotMet(reason=f"{model.name} {item_id}: condition not met")
     return Conflict(
         f"Conflict: {model.name} {item_id} is at version {version}, not {expected_version}",
         reason="version conflict",

@@ -119,6 +119,24 @@ def test_delete_with_version_query_parameter(app: RestApp, ticket: dict[str, Any
     assert send(app, event)[0] == 200
 
 
+def test_a_condition_query_parameter_is_the_mutations_condition(app: RestApp, ticket: dict[str, Any]) -> None:
+    event = proxy_event("PATCH", "/tickets/ticket-1", ALICE, {"status": "closed"})
+    event["queryStringParameters"] = {"condition": json.dumps({"status": {"eq": "closed"}})}
+    status, body, _ = send(app, event)
+    assert (status, body["errorType"]) == (412, "DynamoDB:ConditionalCheckFailedException")
+    event["queryStringParameters"] = {"condition": json.dumps({"status": {"eq": ticket["status"]}})}
+    status, body, _ = send(app, event)
+    assert (status, body["status"]) == (200, "closed")
+    delete = proxy_event("DELETE", "/tickets/ticket-1", ALICE)
+    delete["queryStringParameters"] = {"condition": "{not json"}
+    assert send(app, delete)[:2] == (400, {"message": "condition must be JSON", "errorType": "BadRequest"})
+    delete["queryStringParameters"] = {"condition": json.dumps({"status": {"eq": "open"}})}
+    assert send(app, delete)[0] == 412
+    bob = proxy_event("DELETE", "/tickets/ticket-1", BOB)
+    bob["queryStringParameters"] = {"condition": json.dumps({"status": {"eq": "closed"}})}
+    assert send(app, bob)[0] == 403  # the rules first: bob learns nothing of the condition
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "message"),
     [

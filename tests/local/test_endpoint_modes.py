@@ -65,6 +65,23 @@ def test_user_pools_other_owner_is_refused_with_the_rules_reason(clients: dict[s
     assert "::bob" in decision["reason"]
 
 
+def test_a_mutation_condition_is_judged_like_the_deployed_resolver(clients: dict[str, Client]) -> None:
+    todo = new_id("todo")
+    alice = clients["alice"]
+    alice.data(f'mutation {{ createTodo(input: {{id: "{todo}", content: "x"}}) {{ id }} }}')
+    update = (
+        "mutation U($in: UpdateTodoInput!, $c: ModelTodoConditionInput) "
+        "{ updateTodo(input: $in, condition: $c) { id done } }"
+    )
+    error = alice.error(update, {"in": {"id": todo, "done": True}, "c": {"content": {"eq": "y"}}})
+    assert (error["errorType"], error["message"]) == (
+        "DynamoDB:ConditionalCheckFailedException",
+        "The conditional request failed",
+    )
+    done = alice.data(update, {"in": {"id": todo, "done": True}, "c": {"content": {"eq": "x"}}})
+    assert done["updateTodo"]["done"] is True
+
+
 def test_api_key_reads_todos_but_cannot_write(clients: dict[str, Client]) -> None:
     todo = new_id("todo")
     clients["alice"].data(f'mutation {{ createTodo(input: {{id: "{todo}", content: "public"}}) {{ id }} }}')

@@ -250,15 +250,20 @@ def test_a_write_condition_on_a_field_the_writer_may_not_read_is_refused(
     assert reads == []
 
 
-def test_a_write_condition_on_readable_fields_gets_the_usual_answer(fixture_app: GraphQLApp) -> None:
-    """Conditions are not supported (use _version): said only once no field is unreadable."""
-    error = Client(fixture_app, HANA).error(
-        "Mutation", "updateEmployee", input={"id": "e1", "name": "A"}, condition={"name": {"eq": "Alice"}}
+def test_a_write_condition_on_readable_fields_is_judged_with_the_write(fixture_app: GraphQLApp) -> None:
+    """Once no field is unreadable, the condition is part of the write's ConditionExpression."""
+    hana = Client(fixture_app, HANA)
+    error = hana.error(
+        "Mutation", "updateEmployee", input={"id": "e1", "name": "A"}, condition={"name": {"eq": "Bob"}}
     )
     assert error == {
-        "message": "condition is not supported on update; use _version",
-        "errorType": "BadRequest",
+        "message": "The conditional request failed",
+        "errorType": "DynamoDB:ConditionalCheckFailedException",
     }
+    updated = hana.call(
+        "Mutation", "updateEmployee", input={"id": "e1", "name": "A"}, condition={"name": {"eq": "Alice"}}
+    )["data"]
+    assert (updated["name"], updated["_version"]) == ("A", 2)
 
 
 # -- the REST / HTTP API ------------------------------------------------------------------------------
