@@ -36,9 +36,27 @@ def directive_names(node: object) -> set[str]:
             "ModelTodoConnection",
             {"aws_cognito_user_pools", "aws_api_key"},
         ),
-        ("Mutation", "createTodo", {"input": "CreateTodoInput!"}, "Todo", {"aws_cognito_user_pools"}),
-        ("Mutation", "updateTodo", {"input": "UpdateTodoInput!"}, "Todo", {"aws_cognito_user_pools"}),
-        ("Mutation", "deleteTodo", {"input": "DeleteTodoInput!"}, "Todo", {"aws_cognito_user_pools"}),
+        (
+            "Mutation",
+            "createTodo",
+            {"input": "CreateTodoInput!", "condition": "ModelTodoConditionInput"},
+            "Todo",
+            {"aws_cognito_user_pools"},
+        ),
+        (
+            "Mutation",
+            "updateTodo",
+            {"input": "UpdateTodoInput!", "condition": "ModelTodoConditionInput"},
+            "Todo",
+            {"aws_cognito_user_pools"},
+        ),
+        (
+            "Mutation",
+            "deleteTodo",
+            {"input": "DeleteTodoInput!", "condition": "ModelTodoConditionInput"},
+            "Todo",
+            {"aws_cognito_user_pools"},
+        ),
     ],
 )
 def test_root_field_signature_and_auth_modes(
@@ -73,6 +91,15 @@ def test_todo_fields(schema: GraphQLSchema) -> None:
         "updatedAt": "AWSDateTime!",
         "_version": "Int!",
     }
+
+
+def test_condition_input_is_the_filter_without_id(schema: GraphQLSchema) -> None:
+    condition = schema.get_type("ModelTodoConditionInput")
+    filter_input = schema.get_type("ModelTodoFilterInput")
+    assert isinstance(condition, GraphQLInputObjectType)
+    assert isinstance(filter_input, GraphQLInputObjectType)
+    assert set(condition.fields) == set(filter_input.fields) - {"id"}
+    assert str(get_named_type(condition.fields["not"].type)) == "ModelTodoConditionInput"
 
 
 def test_filter_input_has_amplify_operators_and_combinators(schema: GraphQLSchema) -> None:
