@@ -590,7 +590,10 @@ def decide(
         if delete_denied:
             reason = f"delete on {model.name}: caller may not delete fields {sorted(delete_denied)}"
             return Decision(False, model.name, op, reason)
-    if op is Operation.CREATE:
+    if op is Operation.CREATE and (
+        model.populate_owner_field_for_static_group_auth is not False
+        or not _combine(_static(model.rules), principal, op, item, data, config).outcome.grant
+    ):
         stamp = _owner_stamp(model, principal, data)
     if denied_fields:
         reason = f"{op.value} on {model.name}: caller may not write {sorted(denied_fields)}"

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from modelauth.scalars import SCALAR_TYPES
 
@@ -417,8 +417,13 @@ class Model:
 
     name: str
     fields: Sequence[Field] = ()
+    #: none: the schema's ``authorization`` rules; with none there either, only IAM backend
+    #: access (``AuthConfig.generic_iam_access``) reaches the model
     rules: Sequence[Rule] = ()
     plural: str | None = None
+    #: Amplify's ``populateOwnerFieldForStaticGroupAuth``: fill owner fields on create when a
+    #: static rule (a group, ``authenticated()``) already allows it; None: the schema's (True)
+    populate_owner_field_for_static_group_auth: bool | None = None
     # derived once here, read on every request (plain attributes: no call on the warm path)
     #: owner rules on the model and its fields (their fields are filled on create)
     owner_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -439,8 +444,6 @@ class Model:
         _check_type_name(self.name, "model name")
         if self.plural is not None:
             _check_type_name(self.plural, f"{self.name}: plural")
-        if not self.rules:
-            raise SchemaError(f"@auth on {self.name} does not have any auth rules.")
         declared = {f.name for f in self.fields}
         if len(declared) != len(self.fields):
             raise SchemaError(f"{self.name}: duplicate field names")
@@ -686,15 +689,43 @@ class Schema:
     """All models of an API (API-level settings live in :class:`modelauth.policy.AuthConfig`)."""
 
     models: Sequence[Model]
+    #: rules of every model that has none of its own (Gen 2's ``a.schema(...).authorization``:
+    #: a model's own rules replace them, they don't add to them)
+    authorization: Sequence[Rule] = ()
+    #: the default of :attr:`Model.populate_owner_field_for_static_group_auth`
+    populate_owner_field_for_static_group_auth: bool = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "authorization", tuple(self.authorization))
+        for rule in self.authorization:
+            if not isinstance(rule, Rule):
+                raise SchemaError(f"authorization takes allow.* rules, not {type(rule).__name__}")
+        object.__setattr__(self, "models", tuple(self._with_defaults(m) for m in self.models))
         names = [m.name for m in self.models]
         if len(set(names)) != len(names):
             raise SchemaError("duplicate model names")
         _check_names_unique(self.models)
 
+    def _with_defaults(self, model: Model) -> Model:
+        if not isinstance(model, Model):
+            raise SchemaError(f"models takes Model(...) values, not {type(model).__name__}")
+        changes: dict[str, Any] = {}
+        if not model.rules and self.authorization:
+            changes["rules"] = self.authorization
+        if model.populate_owner_field_for_static_group_auth is None:
+            changes["populate_owner_field_for_static_group_auth"] = (
+                self.populate_owner_field_for_static_group_auth
+            )
+        return replace(model, **changes) if changes else model
+
     def model(self, name: str) -> Model:
+        """The model named ``name`` as the schema holds it (with the schema's defaults applied:
+        use this, not the ``Model(...)`` you passed in, when you call the library yourself).
+
+        >>> schema = Schema([Model("Todo")], authorization=[allow.public_api_key()])
+        >>> schema.model("Todo").rules[0].strategy.value
+        'public'
+        """
         for m in self.models:
             if m.name == name:
                 return m

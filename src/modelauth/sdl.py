@@ -70,6 +70,15 @@ def _directives(rules: Iterable[Rule]) -> str:
     return " ".join(d for d in _ORDER if d in found)
 
 
+def _model_directives(model: Model, rules: Iterable[Rule]) -> str:
+    """A model without any rule is reachable only with IAM (backend access, decided by
+    ``AuthConfig.generic_iam_access``): ``@aws_iam`` rather than no directive, which would
+    open it to the default mode."""
+    if not _all_rules(model):
+        return "@aws_iam"
+    return _directives(rules)
+
+
 def _with(text: str, directives: str) -> str:
     return f"{text} {directives}" if directives else text
 
@@ -85,7 +94,7 @@ def _op_rules(model: Model, *ops: Operation) -> list[Rule]:
 
 
 def _type_block(model: Model) -> list[str]:
-    lines = [_with(f"type {model.name}", _directives(_all_rules(model))) + " {", "  id: ID!"]
+    lines = [_with(f"type {model.name}", _model_directives(model, _all_rules(model))) + " {", "  id: ID!"]
     for f in model.fields:
         lines.append(_with(f"  {f.name}: {f.graphql_type}", _directives(f.rules) if f.rules else ""))
     for f in model.fields:  # read-only: a composite owner field's stored value, as filters compare it
@@ -94,7 +103,7 @@ def _type_block(model: Model) -> list[str]:
             kind = "[String]" if f.is_list else "String"
             lines.append(_with(f"  {stored}: {kind}", _directives(f.rules) if f.rules else ""))
     lines += ["  createdAt: AWSDateTime!", "  updatedAt: AWSDateTime!", "  _version: Int!", "}", ""]
-    connection = _with(f"type Model{model.name}Connection", _directives(_all_rules(model)))
+    connection = _with(f"type Model{model.name}Connection", _model_directives(model, _all_rules(model)))
     lines += [connection + " {", f"  items: [{model.name}]!", "  nextToken: String", "}", ""]
     return lines
 
@@ -178,7 +187,7 @@ def render(schema: Schema) -> str:
                 else (root.operation,)
             )
             field = f"  {root.field_name}{_signature(model, root.field_name, root.operation)}"
-            sections[root.type_name].append(_with(field, _directives(_op_rules(model, *ops))))
+            sections[root.type_name].append(_with(field, _model_directives(model, _op_rules(model, *ops))))
     lines += _shared_inputs()
     lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
     lines += ["type Subscription {", *subscriptions, "}"]

@@ -94,10 +94,6 @@ BUILD_ERRORS: dict[str, tuple[Callable[[], Any], str]] = {
         lambda: allow.owner().with_claim_in("user_groups"),
         "@auth groupClaim can only be used 'allow: groups'",
     ),
-    "no-rules": (
-        lambda: Model("Todo", fields=[Field("content")], rules=[]),
-        "@auth on Todo does not have any auth rules.",
-    ),
     "read-mixed-with-its-members": (
         lambda: allow.owner().to(["read", "list", "get"]),
         "'list, get' operations are specified in addition to 'read'. Either remove 'read' to limit "
