@@ -18,18 +18,24 @@ from tests.conftest import EXAMPLE, PROJECT
 def translated(request: pytest.FixtureRequest) -> dict[str, Any]:
     path = str(Path(request.param) / "template.yaml")
     raw, problems = decode(path)
-    assert not problems and raw is not None, problems
+    assert not problems, problems
+    assert raw is not None
     template = Template(path, raw, ["us-east-1"])
     assert not Transform().transform(template)
     return dict(template.template)
 
 
 def test_the_api_key_expires_at_the_parameter_or_at_appsyncs_default(translated: dict[str, Any]) -> None:
-    (key,) = [r["Properties"] for r in translated["Resources"].values() if r["Type"] == "AWS::AppSync::ApiKey"]
+    (key,) = [
+        r["Properties"] for r in translated["Resources"].values() if r["Type"] == "AWS::AppSync::ApiKey"
+    ]
 
-    assert key["Expires"] == {"Fn::If": ["HasApiKeyExpiry", {"Ref": "ApiKeyExpiresOn"}, {"Ref": "AWS::NoValue"}]}
+    assert key["Expires"] == {
+        "Fn::If": ["HasApiKeyExpiry", {"Ref": "ApiKeyExpiresOn"}, {"Ref": "AWS::NoValue"}]
+    }
     (equals,) = translated["Conditions"]["HasApiKeyExpiry"]["Fn::Not"]
-    assert sorted(equals["Fn::Equals"], key=str) == [0, {"Ref": "ApiKeyExpiresOn"}]  # the SAM transform may swap them
+    # the SAM transform may swap the operands
+    assert sorted(equals["Fn::Equals"], key=str) == [0, {"Ref": "ApiKeyExpiresOn"}]
 
 
 def test_the_expiry_parameter_is_epoch_seconds_defaulting_to_none(translated: dict[str, Any]) -> None:

@@ -74,7 +74,9 @@ def expires_on(days: int, *, now: float | None = None) -> int:
     2800
     """
     if not MIN_DAYS <= days <= MAX_DAYS:
-        raise ApiKeyError(f"--days must be {MIN_DAYS}..{MAX_DAYS} (AppSync's limits for an API key), got {days}")
+        raise ApiKeyError(
+            f"--days must be {MIN_DAYS}..{MAX_DAYS} (AppSync's limits for an API key), got {days}"
+        )
     start = time.time() if now is None else now
     wanted = -(-int(start + days * DAY) // HOUR) * HOUR
     limit = int(start + MAX_DAYS * DAY) // HOUR * HOUR
@@ -88,7 +90,8 @@ def deploy_overrides(root: Path, env: str, days: int, *, now: float | None = Non
 
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp())
-    >>> _ = (root / "samconfig.toml").write_text('[ci.deploy.parameters]\\nparameter_overrides = "Stage=prod"\\n')
+    >>> config = '[ci.deploy.parameters]\\nparameter_overrides = "Stage=prod"\\n'
+    >>> _ = (root / "samconfig.toml").write_text(config)
     >>> deploy_overrides(root, "ci", 365, now=1_700_000_000)
     'Stage=prod ApiKeyExpiresOn=1731535200'
     """
@@ -129,6 +132,7 @@ def api_id_of_stack(cloudformation: Any, stack: str) -> str:
 def _keys(appsync: Any, api_id: str) -> list[dict[str, Any]]:
     keys: list[dict[str, Any]] = []
     try:
+        appsync.get_graphql_api(apiId=api_id)  # ListApiKeys may answer [] for an unknown API
         for page in appsync.get_paginator("list_api_keys").paginate(apiId=api_id):
             keys += page["apiKeys"]
     except _aws_errors() as exc:
@@ -141,10 +145,11 @@ def _keys(appsync: Any, api_id: str) -> list[dict[str, Any]]:
 def key_status(appsync: Any, api_id: str, *, now: float | None = None) -> list[KeyStatus]:
     """Every API key of the API with its days left."""
     start = time.time() if now is None else now
-    return [
-        KeyStatus(str(k["id"]), int(k["expires"]), (int(k["expires"]) - start) / DAY)
-        for k in _keys(appsync, api_id)
-    ]
+    return [_status(key, start) for key in _keys(appsync, api_id)]
+
+
+def _status(key: dict[str, Any], now: float) -> KeyStatus:
+    return KeyStatus(str(key["id"]), int(key["expires"]), (int(key["expires"]) - now) / DAY)
 
 
 def renew(appsync: Any, api_id: str, days: int, *, now: float | None = None) -> list[KeyStatus]:
@@ -157,7 +162,7 @@ def renew(appsync: Any, api_id: str, days: int, *, now: float | None = None) -> 
             answer = appsync.update_api_key(apiId=api_id, id=key["id"], expires=expires)["apiKey"]
         except _aws_errors() as exc:
             raise ApiKeyError(f"cannot renew API key {str(key['id'])[:8]}... ({_reason(exc)})") from exc
-        renewed.append(KeyStatus(str(answer["id"]), int(answer["expires"]), (int(answer["expires"]) - start) / DAY))
+        renewed.append(_status(answer, start))
     return renewed
 
 
