@@ -168,3 +168,14 @@ def test_api_key_expiry_bad_input(
     assert err.startswith("modelauth api-key-expiry: ")
     assert reason in err
     assert err.count("\n") == 1
+
+
+def test_no_region_is_a_clear_error(capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+
+    code, out, err = cli(capsys, "rotate-api-key", "--api-id", "x", "--check")
+
+    assert (code, out) == (2, "")
+    assert err == "modelauth rotate-api-key: no AWS region: pass --region or set AWS_DEFAULT_REGION\n"

@@ -588,7 +588,7 @@ def _api_key_expiry(args: argparse.Namespace) -> int:
 
 def _rotate_api_key(args: argparse.Namespace) -> int:
     import boto3
-    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import BotoCoreError, NoRegionError
 
     from modelauth.local.apikey import api_id_of_stack, expires_on, key_status, renew
 
@@ -598,7 +598,9 @@ def _rotate_api_key(args: argparse.Namespace) -> int:
         session = boto3.session.Session(region_name=args.region)
         api_id = args.api_id or api_id_of_stack(session.client("cloudformation"), args.stack)
         appsync = session.client("appsync")
-    except BotoCoreError as exc:  # no region, unknown profile: before any request
+    except NoRegionError as exc:
+        raise ApiKeyError("no AWS region: pass --region or set AWS_DEFAULT_REGION") from exc
+    except BotoCoreError as exc:  # an unknown profile, ...: before any request
         raise ApiKeyError(f"{type(exc).__name__}: {exc}") from exc
     if not args.check:
         for key in renew(appsync, api_id, args.days):
