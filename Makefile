@@ -2,6 +2,7 @@
 # src/modelauth/local (the laptop side); example/ is a SAM project that uses it as yours would.
 #   make demo   the main job: real requests through every auth mode on the embedded default (moto)
 #   make test   lint + unit/functional/infra tests + sam build + e2e (sam local invoke in Docker)
+#   make deploy / deploy-ci   sam deploy of example/ (you confirm the change set / unattended, for CI)
 # A fresh machine needs python3 (>= 3.11), a pyenv Python 3.12 (for `sam build`) and the Docker CLI;
 # `make docker` (root) starts dockerd and builds the local Lambda base image when they are missing.
 
@@ -30,7 +31,12 @@ define pytest
 	$(BIN)/pytest $(1) || { rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected' >&2; exit 1; fi; exit $$rc; }
 endef
 
-.PHONY: help install lint test test-fast test-e2e build docker demo serve bench clean schema
+.PHONY: help install lint test test-fast test-e2e build deploy deploy-ci docker demo serve bench clean schema
+
+# samconfig.toml environment of build/deploy: `default`, or `ci` under `make deploy-ci`
+SAM_ENV ?= default
+# Every deploy sets the API key to expire this many days later (1..365): each deploy renews it.
+API_KEY_DAYS ?= 365
 
 help:
 	@echo "make install   create $(VENV) and install modelauth with its dev tools"
@@ -41,6 +47,8 @@ help:
 	@echo "make test-fast unit/functional/infra tests only"
 	@echo "make test-e2e  docker + build, then sam local invoke against moto"
 	@echo "make build     sam build"
+	@echo "make deploy    sam build + sam deploy of example/, showing the change set for you to confirm"
+	@echo "make deploy-ci the same unattended (samconfig.toml's ci environment: no prompt, prod stage)"
 	@echo "make bench     benchmarks as ratios to baselines; writes bench/results.md (a few minutes)"
 	@echo "make schema    modelauth generate in example/ (SDL, JS, template regions from its models)"
 	@echo "make docker    start dockerd and build the local Lambda image (root)"
@@ -79,7 +87,14 @@ test-e2e: install docker build
 build: install
 	@test -x "$(PY312_BIN)/python3.12" || { echo "python3.12 not found in $(PYENV_ROOT)/versions/3.12.*" \
 		"nor on PATH: install it (pyenv install 3.12) - sam build needs the function's runtime" >&2; exit 1; }
-	cd example && PATH="$(PY312_BIN):$$PATH" ../$(BIN)/sam build
+	cd example && PATH="$(PY312_BIN):$$PATH" ../$(BIN)/sam build --config-env $(SAM_ENV)
+
+# The command line's --parameter-overrides replaces samconfig's, so `modelauth api-key-expiry
+# --config-env` prints that environment's overrides plus a fresh ApiKeyExpiresOn.
+deploy-ci: SAM_ENV := ci
+deploy deploy-ci: build
+	cd example && overrides="$$(../$(BIN)/modelauth api-key-expiry --days $(API_KEY_DAYS) --config-env $(SAM_ENV))" \
+		&& ../$(BIN)/sam deploy --config-env $(SAM_ENV) --parameter-overrides "$$overrides"
 
 # Needs root: it may apt-get install docker.io/debootstrap and start dockerd (idempotent, ~0.1 s when done).
 docker:

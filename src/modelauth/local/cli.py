@@ -15,6 +15,8 @@
     modelauth init DIR [--name N] [--package P] [--modelauth SPEC]   a new project
     modelauth events [--output DIR] [--check]           sample events for sam local invoke
     modelauth local-env (--endpoint URL | --start [--port N]) [--container-host H] [--output FILE]
+    modelauth api-key-expiry [--days N] [--config-env ENV]   ApiKeyExpiresOn for sam deploy
+    modelauth rotate-api-key (--stack NAME | --api-id ID) [--days N | --check [--min-days D]] [--region R]
 
 Errors are one line on stderr and a non-zero exit code, never a traceback.
 
@@ -36,6 +38,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from modelauth.local.apikey import ApiKeyError
 from modelauth.project import Project, ProjectError
 from modelauth.rules import Schema
 
@@ -172,6 +175,30 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=None, help="the env-vars file (default <project>/.modelauth/env.json)"
     )
     # -- end sam local invoke
+    expiry = sub.add_parser(
+        "api-key-expiry",
+        help="the ApiKeyExpiresOn (epoch seconds) that makes a deploy's API key last --days",
+        description="Prints the epoch to pass as the template's ApiKeyExpiresOn; with --config-env, "
+        "the whole --parameter-overrides for that samconfig.toml environment (make deploy uses it).",
+    )
+    expiry.add_argument("--days", type=int, default=365, help="1..365 (default 365, AppSync's maximum)")
+    expiry.add_argument(
+        "--config-env", default=None, help="print samconfig.toml's parameter_overrides of ENV with it"
+    )
+    rotate = sub.add_parser(
+        "rotate-api-key",
+        help="renew a deployed API's keys (same key string), or --check how long they last",
+        description="Extends every API key of the stack's AppSync API with appsync:UpdateApiKey; "
+        "clients keep their key. --check changes nothing and exits 1 when a key expires within "
+        "--min-days (for a scheduled CI job).",
+    )
+    target = rotate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--stack", help="the deployed stack (its GraphQLApiId output)")
+    target.add_argument("--api-id", help="the AppSync API id")
+    rotate.add_argument("--days", type=int, default=365, help="new lifetime, 1..365 (default 365)")
+    rotate.add_argument("--check", action="store_true", help="only report the days left")
+    rotate.add_argument("--min-days", type=float, default=30, help="--check fails below this (default 30)")
+    rotate.add_argument("--region", default=None, help="default: your AWS profile / AWS_DEFAULT_REGION")
     return parser
 
 
@@ -200,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_COMMANDS[args.command](args))
     except KeyboardInterrupt:
         return 130
-    except ProjectError as exc:  # bad configuration: say what to do, exit 2 (a usage error)
+    except (ProjectError, ApiKeyError) as exc:  # bad configuration/input: one line, exit 2 (usage)
         print(f"modelauth {args.command}: {exc}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
@@ -596,6 +623,46 @@ def _local_env(args: argparse.Namespace) -> int:
 # -- end sam local invoke
 
 
+def _api_key_expiry(args: argparse.Namespace) -> int:
+    from modelauth.local.apikey import deploy_overrides, expires_on
+
+    if args.config_env is None:
+        print(expires_on(args.days))
+    else:
+        print(deploy_overrides(args.project.root, args.config_env, args.days))
+    return 0
+
+
+def _rotate_api_key(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, NoRegionError
+
+    from modelauth.local.apikey import api_id_of_stack, expires_on, key_status, renew
+
+    if not args.check:
+        expires_on(args.days)  # a bad --days fails before any AWS call
+    try:
+        session = boto3.session.Session(region_name=args.region)
+        api_id = args.api_id or api_id_of_stack(session.client("cloudformation"), args.stack)
+        appsync = session.client("appsync")
+    except NoRegionError as exc:
+        raise ApiKeyError("no AWS region: pass --region or set AWS_DEFAULT_REGION") from exc
+    except BotoCoreError as exc:  # an unknown profile, ...: before any request
+        raise ApiKeyError(f"{type(exc).__name__}: {exc}") from exc
+    if not args.check:
+        for key in renew(appsync, api_id, args.days):
+            print(f"renewed {key.line()}")
+        return 0
+    expiring = False
+    for key in key_status(appsync, api_id):
+        low = key.days_left < args.min_days
+        expiring |= low
+        print(f"{key.line()}{f' - below --min-days {args.min_days:g}' if low else ''}")
+    if expiring:
+        print(f"renew: modelauth rotate-api-key --api-id {api_id} --days 365 (or redeploy)", file=sys.stderr)
+    return 1 if expiring else 0
+
+
 _COMMANDS = {
     "serve": _serve,
     "generate": _generate,
@@ -608,6 +675,8 @@ _COMMANDS = {
     "demo": _demo,
     "events": _events,
     "local-env": _local_env,
+    "api-key-expiry": _api_key_expiry,
+    "rotate-api-key": _rotate_api_key,
 }
 
 
