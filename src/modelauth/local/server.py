@@ -71,7 +71,14 @@ from modelauth.local.appsync import (
     operation_parts,
 )
 from modelauth.local.identitypool import LocalIdentityPool
-from modelauth.local.realtime import REALTIME_PATH, SUBPROTOCOL, RealtimeHub, WebSocket, accept_key
+from modelauth.local.realtime import (
+    HEADER_SUBPROTOCOL,
+    REALTIME_PATH,
+    SUBPROTOCOL,
+    RealtimeHub,
+    WebSocket,
+    accept_key,
+)
 from modelauth.local.samtemplate import FunctionSpec, SamTemplate
 from modelauth.local.sandbox import Backend
 from modelauth.local.sigv4 import SigV4Verifier, is_sigv4
@@ -704,12 +711,17 @@ def _handler_class(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 self._respond()
                 return
             key = self.headers.get("Sec-WebSocket-Key")
-            protocols = {p.strip() for p in (self.headers.get("Sec-WebSocket-Protocol") or "").split(",")}
+            offered = ",".join(self.headers.get_all("Sec-WebSocket-Protocol") or [])
+            protocols = [p.strip() for p in offered.split(",") if p.strip()]
+            header_protocols = [p for p in protocols if p.startswith(HEADER_SUBPROTOCOL)]
             if "websocket" not in (self.headers.get("Upgrade") or "").lower() or not key:
                 self.send_error(400, "WebSocket upgrade expected")
                 return
             if SUBPROTOCOL not in protocols:
                 self.send_error(400, f"the {SUBPROTOCOL} subprotocol is required")
+                return
+            if len(header_protocols) > 1:  # which one counts? neither
+                self.send_error(400, f"more than one {HEADER_SUBPROTOCOL} subprotocol")
                 return
             # 101 written as HTTP/1.1 whatever protocol_version the other responses use
             lines = [
@@ -722,7 +734,12 @@ def _handler_class(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode())
             self.wfile.flush()
             self.close_connection = True
-            server.realtime.serve(WebSocket(self.rfile, self.wfile), self.path, self.client_address[0])
+            server.realtime.serve(
+                WebSocket(self.rfile, self.wfile),
+                self.path,
+                self.client_address[0],
+                header_protocols[0] if header_protocols else None,
+            )
 
         def do_OPTIONS(self) -> None:  # CORS preflight, as AppSync answers browsers
             self.send_response(204)
