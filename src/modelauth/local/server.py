@@ -14,8 +14,14 @@ request                                             mode
 any other ``Authorization``                         AWS_LAMBDA (the template's authorizer)
 ==================================================  ==========================================
 
-A credential that fails its mode's check answers HTTP 401 with AppSync's
-``UnauthorizedException`` body, before any resolver. Then :class:`~modelauth.local.appsync.LocalAppSync`
+A credential that fails its mode's check is refused before any resolver, as AppSync refuses it:
+``{"errors": [{"errorType", "message"}]}`` with the same type in ``x-amzn-ErrorType``: HTTP 401
+``UnauthorizedException`` for API keys, tokens and the Lambda authorizer (``Valid authorization
+header not provided.`` without any credential, ``Token has expired.`` for an expired JWT, else
+``You are not authorized to make this call.``), HTTP 403 with AWS's SigV4 error types for IAM
+(``InvalidSignatureException`` for a wrong or stale signature, ``UnrecognizedClientException``
+for credentials nobody issued, ``ExpiredTokenException``, ``IncompleteSignatureException`` for a
+malformed one). Then :class:`~modelauth.local.appsync.LocalAppSync`
 enforces the ``@aws_*`` directives and calls the template's handlers in-process (the deployed
 code, imported with the function's environment resolved against the local backend). Lambda
 handlers run one at a time (a process-wide lock): ``GraphQLApp`` and Powertools' router keep
@@ -100,6 +106,8 @@ __all__ = [
 
 DEFAULT_PORT = 20002  # the port of Amplify's AppSync simulator, so client configs carry over
 NOT_AUTHORIZED = "You are not authorized to make this call."
+NO_CREDENTIAL = "Valid authorization header not provided."
+TOKEN_EXPIRED = "Token has expired."  # noqa: S105 - a message
 MAX_BODY = 1024 * 1024
 EXPLAIN_HEADER = "x-modelauth-explain"
 REASONS_HEADER = "x-modelauth-reasons"
@@ -109,8 +117,8 @@ REASONS_HEADER = "x-modelauth-reasons"
 _LAMBDA_LOCK = threading.RLock()
 
 
-def _denied(reason: str) -> Unauthenticated:
-    return Unauthenticated(NOT_AUTHORIZED, reason=reason)
+def _denied(reason: str, message: str = NOT_AUTHORIZED) -> Unauthenticated:
+    return Unauthenticated(message, reason=reason)
 
 
 # --------------------------------------------------------------------------- functions in-process
@@ -361,7 +369,7 @@ class RequestAuthenticator:
             return self._api_key(lower["x-api-key"])
         authorization = lower.get("authorization", "").strip()
         if not authorization:
-            raise _denied("no x-api-key and no Authorization header")
+            raise _denied("no x-api-key and no Authorization header", NO_CREDENTIAL)
         if is_sigv4(authorization):
             return self._iam(method, target, headers, body, source_ip)
         token = authorization.removeprefix("Bearer ").strip()
@@ -370,7 +378,8 @@ class RequestAuthenticator:
             try:
                 return self.jwt_modes[issuer].authorize(token, source_ip)
             except ModelAuthError as exc:
-                raise _denied(f"{self.jwt_modes[issuer].mode}: {exc.reason}") from None
+                message = TOKEN_EXPIRED if exc.reason == "token expired" else NOT_AUTHORIZED
+                raise _denied(f"{self.jwt_modes[issuer].mode}: {exc.reason}", message) from None
         if self.lambda_gate is None:
             raise _denied(
                 f"a token from no issuer of the API ({issuer or 'not a JWT'}) and no Lambda authorizer"
@@ -555,10 +564,12 @@ class LocalServer:
         try:
             auth = self.authenticator.authenticate("POST", target, headers, body, client_ip)
         except ModelAuthError as exc:
-            self._log(f"401 {exc.reason}")
-            error = {"errorType": "UnauthorizedException", "message": NOT_AUTHORIZED}
-            outcomes = (FieldOutcome("request", False, exc.reason),)
-            return _json(401, {"errors": [error]}, self._reasons(lower, outcomes))
+            refused = exc if isinstance(exc, Unauthenticated) else _denied(exc.reason)
+            self._log(f"{refused.http_status} {refused.reason}")
+            error = {"errorType": refused.error_type, "message": refused.message}
+            outcomes = (FieldOutcome("request", False, refused.reason),)
+            answer = {"x-amzn-ErrorType": refused.error_type, **self._reasons(lower, outcomes)}
+            return _json(refused.http_status, {"errors": [error]}, answer)
         try:
             request = json.loads(body)
         except ValueError:
