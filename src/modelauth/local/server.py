@@ -14,8 +14,14 @@ request                                             mode
 any other ``Authorization``                         AWS_LAMBDA (the template's authorizer)
 ==================================================  ==========================================
 
-A credential that fails its mode's check answers HTTP 401 with AppSync's
-``UnauthorizedException`` body, before any resolver. Then :class:`~modelauth.local.appsync.LocalAppSync`
+A credential that fails its mode's check is refused before any resolver, as AppSync refuses it:
+``{"errors": [{"errorType", "message"}]}`` with the same type in ``x-amzn-ErrorType``: HTTP 401
+``UnauthorizedException`` for API keys, tokens and the Lambda authorizer (``Valid authorization
+header not provided.`` without any credential, ``Token has expired.`` for an expired JWT, else
+``You are not authorized to make this call.``), HTTP 403 with AWS's SigV4 error types for IAM
+(``InvalidSignatureException`` for a wrong or stale signature, ``UnrecognizedClientException``
+for credentials nobody issued, ``ExpiredTokenException``, ``IncompleteSignatureException`` for a
+malformed one). Then :class:`~modelauth.local.appsync.LocalAppSync`
 enforces the ``@aws_*`` directives and calls the template's handlers in-process (the deployed
 code, imported with the function's environment resolved against the local backend). Lambda
 handlers run one at a time (a process-wide lock): ``GraphQLApp`` and Powertools' router keep
@@ -25,8 +31,10 @@ Also served:
 
 - ``GET /graphql/realtime``: subscriptions over WebSocket in AppSync's real-time protocol, with
   the resolver's subscription filters (:mod:`modelauth.local.realtime`);
-- ``POST /``: the local identity pool (Cognito Identity ``GetId`` / ``GetCredentialsForIdentity``)
-  and STS ``AssumeRole`` (:mod:`modelauth.local.identitypool`);
+- ``POST /``: the embedded user pool's sign-up and sign-in API (``AWSCognitoIdentityProviderService.*``,
+  :mod:`modelauth.local.userpool`), the local identity pool (Cognito Identity ``GetId`` /
+  ``GetCredentialsForIdentity``) and STS ``AssumeRole`` (:mod:`modelauth.local.identitypool`); any
+  other ``X-Amz-Target`` answers ``UnknownOperationException`` in JSON;
 - ``GET /health``.
 
 A request with ``x-modelauth-explain: 1`` gets the decisions and their reasons in the
@@ -70,11 +78,19 @@ from modelauth.local.appsync import (
     RequestError,
     operation_parts,
 )
-from modelauth.local.identitypool import LocalIdentityPool
-from modelauth.local.realtime import REALTIME_PATH, SUBPROTOCOL, RealtimeHub, WebSocket, accept_key
+from modelauth.local.identitypool import COGNITO_TARGET, JSON_11, Answer, LocalIdentityPool, aws_json_error
+from modelauth.local.realtime import (
+    HEADER_SUBPROTOCOL,
+    REALTIME_PATH,
+    SUBPROTOCOL,
+    RealtimeHub,
+    WebSocket,
+    accept_key,
+)
 from modelauth.local.samtemplate import FunctionSpec, SamTemplate
 from modelauth.local.sandbox import Backend
 from modelauth.local.sigv4 import SigV4Verifier, is_sigv4
+from modelauth.local.userpool import USER_POOL_TARGET, LocalUserPoolApi
 from modelauth.rules import Schema
 
 __all__ = [
@@ -90,6 +106,8 @@ __all__ = [
 
 DEFAULT_PORT = 20002  # the port of Amplify's AppSync simulator, so client configs carry over
 NOT_AUTHORIZED = "You are not authorized to make this call."
+NO_CREDENTIAL = "Valid authorization header not provided."
+TOKEN_EXPIRED = "Token has expired."  # noqa: S105 - a message
 MAX_BODY = 1024 * 1024
 EXPLAIN_HEADER = "x-modelauth-explain"
 REASONS_HEADER = "x-modelauth-reasons"
@@ -99,8 +117,8 @@ REASONS_HEADER = "x-modelauth-reasons"
 _LAMBDA_LOCK = threading.RLock()
 
 
-def _denied(reason: str) -> Unauthenticated:
-    return Unauthenticated(NOT_AUTHORIZED, reason=reason)
+def _denied(reason: str, message: str = NOT_AUTHORIZED) -> Unauthenticated:
+    return Unauthenticated(message, reason=reason)
 
 
 # --------------------------------------------------------------------------- functions in-process
@@ -351,7 +369,7 @@ class RequestAuthenticator:
             return self._api_key(lower["x-api-key"])
         authorization = lower.get("authorization", "").strip()
         if not authorization:
-            raise _denied("no x-api-key and no Authorization header")
+            raise _denied("no x-api-key and no Authorization header", NO_CREDENTIAL)
         if is_sigv4(authorization):
             return self._iam(method, target, headers, body, source_ip)
         token = authorization.removeprefix("Bearer ").strip()
@@ -360,7 +378,8 @@ class RequestAuthenticator:
             try:
                 return self.jwt_modes[issuer].authorize(token, source_ip)
             except ModelAuthError as exc:
-                raise _denied(f"{self.jwt_modes[issuer].mode}: {exc.reason}") from None
+                message = TOKEN_EXPIRED if exc.reason == "token expired" else NOT_AUTHORIZED
+                raise _denied(f"{self.jwt_modes[issuer].mode}: {exc.reason}", message) from None
         if self.lambda_gate is None:
             raise _denied(
                 f"a token from no issuer of the API ({issuer or 'not a JWT'}) and no Lambda authorizer"
@@ -452,6 +471,13 @@ class LocalServer:
         self.authenticator = build_authenticator(template, backend, functions)
         assert self.authenticator.identity_pool is not None
         self.identity_pool = self.authenticator.identity_pool
+        self.user_pool = LocalUserPoolApi(
+            backend.user_pool_id,
+            region=backend.region,
+            account_id=backend.account_id,
+            endpoint=backend.aws_endpoint,
+            log=self._log,
+        )
         self.realtime = RealtimeHub(self.engine, self.authenticator.authenticate, log=self._log)
         self._http = ThreadingHTTPServer((host, port), _handler_class(self))
         self._http.daemon_threads = True
@@ -509,9 +535,23 @@ class LocalServer:
         if method == "POST" and path == "/graphql":
             return self._graphql(target, headers, lower, body, client_ip)
         if method == "POST" and path == "/":
-            status, content_type, payload = self.identity_pool.handle(lower, body)
-            return status, {"Content-Type": content_type}, payload
+            return self._aws(lower, body)
         return _json(404, {"errors": [{"errorType": "NotFound", "message": f"No route for {method} {path}"}]})
+
+    def _aws(self, headers: Mapping[str, str], body: bytes) -> Answer:
+        """``POST /``: the AWS APIs a client needs, each answered in its own protocol."""
+        target = headers.get("x-amz-target", "")
+        if target.startswith(USER_POOL_TARGET):
+            return self.user_pool.handle(target.removeprefix(USER_POOL_TARGET), body)
+        if target and not target.startswith(COGNITO_TARGET):  # a JSON service the endpoint isn't
+            content_type = headers.get("content-type", "")
+            return aws_json_error(
+                "UnknownOperationException",
+                f"{target} is not served by the local endpoint (it serves {USER_POOL_TARGET}*, "
+                f"{COGNITO_TARGET}* and STS AssumeRole)",
+                content_type=content_type if content_type.startswith("application/x-amz-json-") else JSON_11,
+            )
+        return self.identity_pool.handle(headers, body)
 
     def _graphql(
         self,
@@ -524,10 +564,12 @@ class LocalServer:
         try:
             auth = self.authenticator.authenticate("POST", target, headers, body, client_ip)
         except ModelAuthError as exc:
-            self._log(f"401 {exc.reason}")
-            error = {"errorType": "UnauthorizedException", "message": NOT_AUTHORIZED}
-            outcomes = (FieldOutcome("request", False, exc.reason),)
-            return _json(401, {"errors": [error]}, self._reasons(lower, outcomes))
+            refused = exc if isinstance(exc, Unauthenticated) else _denied(exc.reason)
+            self._log(f"{refused.http_status} {refused.reason}")
+            error = {"errorType": refused.error_type, "message": refused.message}
+            outcomes = (FieldOutcome("request", False, refused.reason),)
+            answer = {"x-amzn-ErrorType": refused.error_type, **self._reasons(lower, outcomes)}
+            return _json(refused.http_status, {"errors": [error]}, answer)
         try:
             request = json.loads(body)
         except ValueError:
@@ -704,12 +746,17 @@ def _handler_class(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 self._respond()
                 return
             key = self.headers.get("Sec-WebSocket-Key")
-            protocols = {p.strip() for p in (self.headers.get("Sec-WebSocket-Protocol") or "").split(",")}
+            offered = ",".join(self.headers.get_all("Sec-WebSocket-Protocol") or [])
+            protocols = [p.strip() for p in offered.split(",") if p.strip()]
+            header_protocols = [p for p in protocols if p.startswith(HEADER_SUBPROTOCOL)]
             if "websocket" not in (self.headers.get("Upgrade") or "").lower() or not key:
                 self.send_error(400, "WebSocket upgrade expected")
                 return
             if SUBPROTOCOL not in protocols:
                 self.send_error(400, f"the {SUBPROTOCOL} subprotocol is required")
+                return
+            if len(header_protocols) > 1:  # which one counts? neither
+                self.send_error(400, f"more than one {HEADER_SUBPROTOCOL} subprotocol")
                 return
             # 101 written as HTTP/1.1 whatever protocol_version the other responses use
             lines = [
@@ -722,7 +769,12 @@ def _handler_class(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode())
             self.wfile.flush()
             self.close_connection = True
-            server.realtime.serve(WebSocket(self.rfile, self.wfile), self.path, self.client_address[0])
+            server.realtime.serve(
+                WebSocket(self.rfile, self.wfile),
+                self.path,
+                self.client_address[0],
+                header_protocols[0] if header_protocols else None,
+            )
 
         def do_OPTIONS(self) -> None:  # CORS preflight, as AppSync answers browsers
             self.send_response(204)
@@ -740,7 +792,7 @@ _CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Expose-Headers": REASONS_HEADER,
+    "Access-Control-Expose-Headers": f"{REASONS_HEADER}, x-amzn-ErrorType, x-amzn-RequestId",
 }
 
 

@@ -35,7 +35,10 @@ from modelauth.errors import Unauthenticated
 
 __all__ = [
     "ALGORITHM",
+    "ExpiredToken",
+    "InvalidSignature",
     "SignatureError",
+    "UnrecognizedClient",
     "SignedRequest",
     "SigningKey",
     "SigV4Verifier",
@@ -44,7 +47,6 @@ __all__ = [
 ]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-NOT_AUTHORIZED = "You are not authorized to make this call."
 MAX_SKEW = 300  # seconds, as AWS ("Signature expired" beyond 5 minutes)
 
 _AUTHORIZATION = re.compile(
@@ -59,10 +61,46 @@ _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 
 class SignatureError(Unauthenticated):
-    """The request's SigV4 signature is missing, malformed, stale or wrong (HTTP 401)."""
+    """The request's SigV4 signature is missing or malformed: HTTP 403
+    ``IncompleteSignatureException``, as AWS's SigV4 front end answers (the subclasses: stale or
+    wrong signatures, unknown or expired credentials). ``message`` is the client's text, ``reason``
+    the log's."""
+
+    error_type = "IncompleteSignatureException"
+    http_status = 403
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"Incomplete signature: {reason}", reason=f"SigV4: {reason}")
+
+
+class InvalidSignature(SignatureError):
+    """Wrong or stale signature: 403 ``InvalidSignatureException``."""
+
+    error_type = "InvalidSignatureException"
+
+
+class UnrecognizedClient(SignatureError):
+    """Credentials (access key, session token) nobody issued: 403 ``UnrecognizedClientException``."""
+
+    error_type = "UnrecognizedClientException"
 
     def __init__(self, reason: str) -> None:
-        super().__init__(NOT_AUTHORIZED, reason=f"SigV4: {reason}")
+        super().__init__(reason, "The security token included in the request is invalid.")
+
+
+class ExpiredToken(SignatureError):
+    """Issued credentials past their expiry: 403 ``ExpiredTokenException``."""
+
+    error_type = "ExpiredTokenException"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, "The security token included in the request is expired")
+
+
+SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS "
+    "Secret Access Key and signing method. Consult the service documentation for details."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +192,7 @@ class SigV4Verifier:
         self._check_date(amz_date, parsed.date)
         key = self.lookup(parsed.access_key_id)
         if key is None:
-            raise SignatureError(f"unknown access key {parsed.access_key_id}")
+            raise UnrecognizedClient(f"unknown access key {parsed.access_key_id}")
         self._check_key(key, received)
         signed: dict[str, str] = {}
         for name in parsed.signed_headers:
@@ -163,10 +201,10 @@ class SigV4Verifier:
         if content_hash is not None and not hmac.compare_digest(
             content_hash, hashlib.sha256(body).hexdigest()
         ):
-            raise SignatureError("x-amz-content-sha256 is not the hash of the body")
+            raise InvalidSignature("x-amz-content-sha256 is not the hash of the body", SIGNATURE_MISMATCH)
         expected = _signature(method, path, signed, body, amz_date, key, parsed)
         if not hmac.compare_digest(expected, parsed.signature):
-            raise SignatureError("signature does not match")
+            raise InvalidSignature("signature does not match", SIGNATURE_MISMATCH)
         return key
 
     def _check_date(self, amz_date: str, scope_date: str) -> None:
@@ -176,19 +214,29 @@ class SigV4Verifier:
             raise SignatureError("x-amz-date is not YYYYMMDDTHHMMSSZ") from None
         if amz_date[:8] != scope_date:
             raise SignatureError("x-amz-date and the credential scope name different days")
-        skew = abs(self._clock() - signed_at)
+        now = self._clock()
+        skew = abs(now - signed_at)
         if skew > self.max_skew:
-            raise SignatureError(
-                f"signed {skew:.0f} s away from the server clock (max {self.max_skew:.0f} s)"
+            limit = now - self.max_skew if signed_at < now else now + self.max_skew
+            stamp = [datetime.fromtimestamp(t, UTC).strftime(_AMZ_DATE) for t in (limit, now)]
+            minutes = f"{self.max_skew / 60:g} min."
+            message = (  # AWS's own wording
+                f"Signature expired: {amz_date} is now earlier than {stamp[0]} ({stamp[1]} - {minutes})"
+                if signed_at < now
+                else f"Signature not yet current: {amz_date} is still later than {stamp[0]} "
+                f"({stamp[1]} + {minutes})"
+            )
+            raise InvalidSignature(
+                f"signed {skew:.0f} s away from the server clock (max {self.max_skew:.0f} s)", message
             )
 
     def _check_key(self, key: SigningKey, received: Mapping[str, list[str]]) -> None:
         if key.expires is not None and self._clock() >= key.expires:
-            raise SignatureError(f"credentials of {key.access_key_id} expired")
+            raise ExpiredToken(f"credentials of {key.access_key_id} expired")
         if key.session_token is not None:
             token = received.get("x-amz-security-token") or [""]
             if len(token) != 1 or not hmac.compare_digest(token[0].encode(), key.session_token.encode()):
-                raise SignatureError("missing or wrong x-amz-security-token")
+                raise UnrecognizedClient("missing or wrong x-amz-security-token")
 
 
 def _header_lists(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, list[str]]:
