@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from modelauth.local import sample_input
+from modelauth.local import sample_input, selection_of
 from modelauth.rules import Schema
 
 __all__ = ["ALLOW", "DENY", "REJECT", "Call", "Caller", "Section", "main", "run", "tour"]
@@ -75,7 +75,7 @@ def tour(schema: Schema) -> list[Section]:
     )
     sections = []
     for model in schema.models:
-        selection = "{ " + " ".join(["id", *(f.name for f in model.fields)]) + " }"
+        selection = "{ id " + selection_of(model.fields) + " }"
         item_id = f"{model.name.lower()}-demo-1"
         create = (
             f"mutation($input: Create{model.name}Input!) {{ create{model.name}(input: $input) {selection} }}"
