@@ -96,9 +96,12 @@ def test_the_sdl_defines_enums_custom_types_and_their_inputs_as_amplify_does() -
     assert "  tags: [Tag!]\n  labels: [String]\n  address: AddressInput\n  stops: [AddressInput]\n" in create
     assert "  status: Status!\n" in sdl.split("type Task ")[1].split("}")[0]
     task_filter = sdl.split("input ModelTaskFilterInput {")[1].split("}")[0]
-    assert "  status: ModelStatusInput\n" in task_filter and "  tags: ModelTagListInput\n" in task_filter
-    assert "address" not in task_filter and "contact" not in task_filter  # no filter on custom types
-    assert sdl.count("enum Status {") == 1 and sdl.count("type Address ") == 1  # used by two models
+    assert "  status: ModelStatusInput\n" in task_filter
+    assert "  tags: ModelTagListInput\n" in task_filter
+    assert "address" not in task_filter
+    assert "contact" not in task_filter
+    assert sdl.count("enum Status {") == 1
+    assert sdl.count("type Address ") == 1
 
 
 # -- values: the same verdict through GraphQL and REST ------------------------------------------
@@ -157,7 +160,8 @@ def test_an_invalid_value_gets_the_same_bad_request_from_graphql_and_rest_and_no
     alice: Client, rest: RestApp, dynamodb: Any, data: dict[str, Any], message: str
 ) -> None:
     graphql_error, rest_error = verdicts(alice, rest, data)
-    assert graphql_error is not None and rest_error is not None
+    assert graphql_error is not None
+    assert rest_error is not None
     assert graphql_error["errorType"] == "BadRequest"
     assert graphql_error["message"].startswith(message), graphql_error
     assert rest_error == (400, "BadRequest", graphql_error["message"])
@@ -172,7 +176,8 @@ def test_an_update_is_judged_the_same_way_and_replaces_a_custom_type_whole(
     result = alice.call("Mutation", "updateTask", input={"id": "g1", "address": {"street": "no city"}})
     status, body = send(rest, "PATCH", "/tasks/g1", {"address": {"street": "no city"}})
     assert result["errors"][0]["message"] == body["message"] == "UpdateTaskInput: 'address.city' is required"
-    assert status == 400 and raw_items(dynamodb) == before
+    assert status == 400
+    assert raw_items(dynamodb) == before
     # a required field with a default may be left out of an update, but not nulled
     result = alice.call("Mutation", "updateTask", input={"id": "g1", "status": None})
     assert result["errors"][0]["message"] == "UpdateTaskInput: 'status' may not be null"
@@ -216,7 +221,8 @@ def test_enum_filters_compare_members_and_refuse_other_values(alice: Client, res
     def ids(filter_input: dict[str, Any]) -> list[str]:
         got = sorted(i["id"] for i in alice.query("listTasks", filter=filter_input)["items"])
         status, body = send(rest, "GET", "/tasks", query={"filter": json.dumps(filter_input)})
-        assert status == 200 and sorted(i["id"] for i in body["items"]) == got
+        assert status == 200
+        assert sorted(i["id"] for i in body["items"]) == got
         return got
 
     assert ids({"status": {"eq": "DONE"}}) == ["t2", "t3"]
@@ -236,7 +242,8 @@ def test_enum_filters_compare_members_and_refuse_other_values(alice: Client, res
         error = alice.error("Query", "listTasks", filter=filter_input)
         status, body = send(rest, "GET", "/tasks", query={"filter": json.dumps(filter_input)})
         assert error["errorType"] == body["errorType"] == "BadRequest", (error, body)
-        assert error["message"] == body["message"] and error["message"].startswith(message), error
+        assert error["message"] == body["message"], (error, body)
+        assert error["message"].startswith(message), error
         assert status == 400
 
 
