@@ -26,9 +26,12 @@ from typing import Any, TextIO
 from modelauth.local import sample_input, selection_of
 from modelauth.rules import Schema
 
-__all__ = ["ALLOW", "DENY", "REJECT", "Call", "Caller", "Section", "main", "run", "tour"]
+__all__ = ["ALLOW", "DENY", "INVALID", "REJECT", "Call", "Caller", "Section", "main", "run", "tour"]
 
 ALLOW, DENY, REJECT = "ALLOW", "DENY", "401"
+#: a value refused before any rule: AppSync's own check of the query (ValidationError) or
+#: modelauth's input checks (BadRequest)
+INVALID = "INVALID"
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,9 @@ def _send(url: str, caller: Caller, call: Call) -> _Result:
     payload = response.json()
     if response.status_code == 401:
         return _Result(REJECT, reasons, payload)
+    kinds = {e.get("errorType") for e in payload.get("errors") or () if isinstance(e, dict)}
+    if kinds & {"BadRequest", "ValidationError"}:
+        return _Result(INVALID, reasons, payload)
     denied = any(not r["allowed"] for r in reasons if r["field"].split(".")[0] in ("Query", "Mutation"))
     return _Result(DENY if denied or response.status_code != 200 else ALLOW, reasons, payload)
 
