@@ -11,21 +11,34 @@ from __future__ import annotations
 
 import sys
 
-from modelauth.local.demo import ALLOW, DENY, REJECT, Call, Section, run
+from modelauth.local.demo import ALLOW, DENY, INVALID, REJECT, Call, Section, run
 from modelauth.project import Project
 
 
 def sections() -> list[Section]:
     """The example's calls, each with the verdict its rules must give."""
-    todo = "{ id content done owner }"
+    todo = "{ id content done priority owner }"
     return [
         Section(
-            "Todo - owner; anyone with the API key may read",
+            "Todo - owner; anyone with the API key may read; `priority` an enum, NORMAL by default",
             (
                 Call(
                     "alice",
                     f'mutation {{ createTodo(input: {{id: "todo-1", content: "buy milk"}}) {todo} }}',
                     ALLOW,
+                    "priority: the default",
+                ),
+                Call(
+                    "alice",
+                    'mutation { createTodo(input: {id: "todo-2", priority: URGENT}) { id } }',
+                    INVALID,
+                    "not a Priority: refused by AppSync's check (REST: modelauth's, the same)",
+                ),
+                Call(
+                    "alice",
+                    "query { listTodos(filter: {priority: {eq: NORMAL}}) { items { id priority } } }",
+                    ALLOW,
+                    "an enum filter",
                 ),
                 Call("bob", f'query {{ getTodo(id: "todo-1") {todo} }}', DENY, "bob is not the owner"),
                 Call("bob", 'mutation { updateTodo(input: {id: "todo-1", done: true}) { id } }', DENY),
@@ -85,14 +98,22 @@ def sections() -> list[Section]:
             ),
         ),
         Section(
-            "Profile - signed-in users read; owners write; `ssn` readable by its owner only",
+            "Profile - signed-in users read; owners write; `ssn` readable by its owner only; "
+            "`address` a custom type",
             (
                 Call(
                     "alice",
-                    'mutation { createProfile(input: {id: "prof-alice", name: "Alice", ssn: "123-45-6789"}) '
-                    "{ id name ssn } }",
+                    'mutation { createProfile(input: {id: "prof-alice", name: "Alice", ssn: "123-45-6789", '
+                    'address: {street: "1 Main St", city: "Springfield"}}) '
+                    "{ id name ssn address { city } } }",
                     ALLOW,
                     "mutation results null protected fields, as Amplify",
+                ),
+                Call(
+                    "alice",
+                    'mutation { updateProfile(input: {id: "prof-alice", email: "alice at home"}) { id } }',
+                    INVALID,
+                    "not an AWSEmail: modelauth's input check",
                 ),
                 Call(
                     "bob",

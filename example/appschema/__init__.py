@@ -4,11 +4,12 @@ Edit this file to change who may do what; ``make schema`` regenerates graphql/sc
 (a test fails while the committed file is out of date). Each model shows other strategies:
 
 ============  ================================================================================
-Todo          owner; anyone with the API key may read
+Todo          owner; anyone with the API key may read; ``priority`` an enum, NORMAL by default
 Post          co-owners listed in ``editors``; readers by the ``groups`` field; Admin group;
               identity-pool guests may read
 CatalogItem   public catalogue: API key, guests and signed-in users read; Admin writes
-Profile       signed-in users read; owners write; ``ssn`` readable by its owner only
+Profile       signed-in users read; owners write; ``ssn`` readable by its owner only;
+              ``address`` a custom type (a map in the item)
 Note          identity-pool users own their notes (owner = cognitoIdentityId, beyond
               Amplify); the backend role ``modelauth-backend`` has full access
 Ticket        Lambda-authorized callers read; the caller named in the token owns its tickets
@@ -18,15 +19,29 @@ Item          OIDC: owner by the ``sub`` claim; ``Moderator`` from the ``groups`
 
 from __future__ import annotations
 
-from modelauth.rules import Field, Model, Schema, allow
+from modelauth.rules import CustomType, Enum, Field, Model, Schema, allow
 
-__all__ = ["CATALOG_ITEM", "ITEM", "NOTE", "POST", "PROFILE", "SCHEMA", "TICKET", "TODO"]
+__all__ = [
+    "ADDRESS",
+    "CATALOG_ITEM",
+    "ITEM",
+    "NOTE",
+    "POST",
+    "PRIORITY",
+    "PROFILE",
+    "SCHEMA",
+    "TICKET",
+    "TODO",
+]
 
 READ = ["read"]
 
+PRIORITY = Enum("Priority", ["LOW", "NORMAL", "HIGH"])
+ADDRESS = CustomType("Address", fields=[Field("street"), Field("city", required=True), Field("postcode")])
+
 TODO = Model(
     "Todo",
-    fields=[Field("content"), Field("done", "Boolean")],
+    fields=[Field("content"), Field("done", "Boolean"), Field("priority", PRIORITY, default="NORMAL")],
     rules=[allow.owner(), allow.public_api_key().to(READ)],
 )
 
@@ -55,7 +70,12 @@ CATALOG_ITEM = Model(
 
 PROFILE = Model(
     "Profile",
-    fields=[Field("name"), Field("email", "AWSEmail"), Field("ssn", rules=[allow.owner()])],
+    fields=[
+        Field("name"),
+        Field("email", "AWSEmail"),
+        Field("ssn", rules=[allow.owner()]),
+        Field("address", ADDRESS),
+    ],
     rules=[allow.authenticated().to(READ), allow.owner()],
 )
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelauth.errors import BadRequest
 
-__all__ = ["MAX_FILTER_DEPTH", "Placeholders", "build_filter", "referenced_fields"]
+__all__ = ["MAX_FILTER_DEPTH", "FilterField", "Placeholders", "build_filter", "referenced_fields"]
 
 MAX_FILTER_DEPTH = 64
 MAX_FILTER_TERMS = 200
@@ -29,6 +29,21 @@ _FUNCTIONS = {
     "notContains": "NOT contains({n}, {v})",
     "beginsWith": "begins_with({n}, {v})",
 }
+
+
+class FilterField(NamedTuple):
+    """How a filter may test an enum field, as Amplify's ``Model<Enum>Input`` (``eq``, ``ne``)
+    and ``Model<Enum>ListInput`` (also ``contains``, ``notContains``) allow: only those
+    operators, and only the enum's members. Scalar fields take every operator (no entry, or
+    ``FilterField()``)."""
+
+    #: the enum's name and members (None: a scalar field)
+    enum: tuple[str, tuple[str, ...]] | None = None
+    #: a list of the enum (eq/ne compare the whole list; contains tests one member)
+    is_list: bool = False
+
+
+Fields = Collection[str] | Mapping[str, FilterField]
 
 
 @dataclass
@@ -52,15 +67,17 @@ class Placeholders:
         return key
 
 
-def build_filter(filter_input: Mapping[str, Any], fields: Collection[str], ph: Placeholders) -> str:
+def build_filter(filter_input: Mapping[str, Any], fields: Fields, ph: Placeholders) -> str:
     """Translate an Amplify filter into a FilterExpression using ``ph`` for placeholders.
+    ``fields``: the names a filter may test, or a mapping of them to their :class:`FilterField`
+    (``Model.filter_fields``: enum fields checked, custom-type fields absent).
 
     Unknown fields or operators, wrong shapes, too deep or too large filters → :class:`BadRequest`.
     """
     return _render(_build(filter_input, fields, ph, 0, [0]), None)
 
 
-def referenced_fields(filter_input: Mapping[str, Any], fields: Collection[str]) -> frozenset[str]:
+def referenced_fields(filter_input: Mapping[str, Any], fields: Fields) -> frozenset[str]:
     """Every field a filter (or condition) names, through nested ``and``/``or``/``not``: what an
     authorization check must see before the filter reaches the store. Validates it as
     :func:`build_filter` does (same :class:`BadRequest` errors)."""
@@ -90,7 +107,7 @@ def _combine(kind: str, children: list[_Node]) -> _Node:
     return children[0] if len(children) == 1 else (kind, children)
 
 
-def _build(node: Any, fields: Collection[str], ph: Placeholders, depth: int, counter: list[int]) -> _Node:
+def _build(node: Any, fields: Fields, ph: Placeholders, depth: int, counter: list[int]) -> _Node:
     if depth > MAX_FILTER_DEPTH:
         raise BadRequest(f"filter is nested deeper than {MAX_FILTER_DEPTH} levels")
     if not isinstance(node, Mapping) or not node:
@@ -107,7 +124,8 @@ def _build(node: Any, fields: Collection[str], ph: Placeholders, depth: int, cou
         elif key == "not":
             parts.append(("not", [_build(value, fields, ph, depth + 1, counter)]))
         elif key in fields:
-            parts.append(_combine("and", _field_conditions(key, value, ph)))
+            spec = fields.get(key) if isinstance(fields, Mapping) else None
+            parts.append(_combine("and", _field_conditions(key, value, ph, spec)))
         else:
             raise BadRequest(f"filter: unknown field '{key}'")
     return _combine("and", parts)
@@ -119,13 +137,37 @@ def _scalar(value: Any, where: str) -> Any:
     raise BadRequest(f"filter: {where} needs a string, number or boolean")
 
 
-def _field_conditions(name: str, ops: Any, ph: Placeholders) -> list[_Node]:
+_ENUM_OPERATORS = frozenset({"eq", "ne"})
+_ENUM_LIST_OPERATORS = frozenset({"eq", "ne", "contains", "notContains"})
+
+
+def _check_enum(spec: FilterField, name: str, op: str, value: Any) -> None:
+    """An enum field's operator and value(s), as its ``Model<Enum>(List)Input`` types them."""
+    assert spec.enum is not None
+    enum, members = spec.enum
+    allowed = _ENUM_LIST_OPERATORS if spec.is_list else _ENUM_OPERATORS
+    if op not in allowed:
+        ops = ", ".join(sorted(allowed))
+        raise BadRequest(f"filter: unknown operator '{op}' on '{name}' (an {enum} field: {ops})")
+    whole_list = spec.is_list and op in _ENUM_OPERATORS
+    values = value if whole_list and isinstance(value, list) else [value]
+    if (whole_list and not isinstance(value, list)) or any(v not in members for v in values):
+        kind = f"a list of {enum}" if whole_list else enum
+        raise BadRequest(f"filter: '{name}.{op}' must be {kind} (one of {', '.join(members)})")
+
+
+def _field_conditions(name: str, ops: Any, ph: Placeholders, spec: FilterField | None = None) -> list[_Node]:
     if not isinstance(ops, Mapping) or not ops:
         raise BadRequest(f"filter: '{name}' needs an object of operators")
     n = ph.name(name)
     parts: list[str] = []
     for op, value in ops.items():
         where = f"{name}.{op}"
+        if spec is not None and spec.enum is not None:
+            _check_enum(spec, name, op, value)
+            if isinstance(value, list):  # eq/ne of a list of enum members: the whole list
+                parts.append(f"{n} {_BINARY[op]} {ph.value(list(value))}")
+                continue
         if op in _BINARY:
             parts.append(f"{n} {_BINARY[op]} {ph.value(_scalar(value, where))}")
         elif op in _FUNCTIONS:

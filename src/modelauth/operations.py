@@ -42,7 +42,7 @@ from modelauth.policy import (
 )
 from modelauth.rules import WRITE_OPERATIONS, Model, Operation
 from modelauth.store import Store
-from modelauth.validation import check_id, check_input, check_required
+from modelauth.validation import apply_defaults, check_id, check_input, check_required
 
 __all__ = ["DecisionListener", "ListOutput", "Operations", "Output", "caller_key"]
 
@@ -119,7 +119,7 @@ class Operations:
         (a write's result is read as a get). Malformed input is a :class:`BadRequest`."""
         if not isinstance(filter_input, Mapping):
             raise BadRequest(f"{what} must be an object")
-        names = referenced_fields(filter_input, model.field_names)
+        names = referenced_fields(filter_input, model.filter_fields)
         read_op = Operation.GET if decision.operation in WRITE_OPERATIONS else decision.operation
         denied = unreadable_fields(
             principal, model, read_op, names, scope=decision.constraint, config=self.auth_config
@@ -191,12 +191,13 @@ class Operations:
         (a failed one is ``DynamoDB:ConditionalCheckFailedException``). On update and delete it
         may name only fields the caller can read (:meth:`check_filter`)."""
         where = f"Create{model.name}Input"
-        values = check_input(model, data, where, allow_keys={"id"})
+        values = check_input(model, data, where, allow_keys={"id"}, create=True)
         decision = self.decide(principal, model, Operation.CREATE, input=values)
         if condition is not None and not isinstance(condition, Mapping):
             raise BadRequest("condition must be an object")
         # no field check: with attribute_not_exists(id) before it, the condition is only ever
         # judged against an empty item, so it tells nothing of a stored one
+        values = apply_defaults(model, values)  # the schema's values, not the caller's: after decide
         check_required(model, {**values, **decision.owner_stamp}, where)  # owner fields filled
         item = self.store.create(model, values, decision, condition)
         return self.output(principal, model, Operation.CREATE, item)

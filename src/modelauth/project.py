@@ -70,8 +70,9 @@ class SchemaRef:
         """Import the module (``search`` first on ``sys.path``) and return the Schema it names."""
         where = f" (from {origin})" if origin else ""
         if search is not None:
-            if str(search) not in sys.path:
-                sys.path.insert(0, str(search))
+            if str(search) in sys.path:  # first, even when another project's root was put before it
+                sys.path.remove(str(search))
+            sys.path.insert(0, str(search))
             _forget_foreign(self.module, search)
         try:
             module = importlib.import_module(self.module)

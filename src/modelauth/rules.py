@@ -22,7 +22,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from modelauth.scalars import SCALAR_TYPES
+from modelauth.fieldtypes import CustomType, Enum, FieldType
+from modelauth.filters import FilterField
+from modelauth.scalars import SCALAR_TYPES, conforms
 
 __all__ = [
     "DEFAULT_GROUP_CLAIM",
@@ -30,6 +32,8 @@ __all__ = [
     "FIELD_LEVEL_OPERATIONS",
     "READ_OPERATIONS",
     "WRITE_OPERATIONS",
+    "CustomType",
+    "Enum",
     "generated_type_names",
     "Field",
     "Model",
@@ -40,6 +44,7 @@ __all__ = [
     "SchemaError",
     "Strategy",
     "allow",
+    "check_type_name",
     "mode_of",
     "mutation_masked_fields",
     "parse_operations",
@@ -47,6 +52,7 @@ __all__ = [
     "SUBSCRIPTION_PREFIXES",
     "root_fields",
     "stored_owner_field",
+    "types_of",
 ]
 
 DEFAULT_OWNER_CLAIM = "sub::username"
@@ -374,21 +380,38 @@ _SCALARS = SCALAR_TYPES  # GraphQL's and AppSync's (modelauth.scalars checks the
 class Field:
     """A model field. ``rules`` (when given) replace the model's rules for this field.
 
+    ``type`` is a scalar's name (``"String"``, ``"AWSDateTime"``, ...), an
+    :class:`~modelauth.fieldtypes.Enum` or a :class:`~modelauth.fieldtypes.CustomType`.
+    ``is_list`` makes it a list (``[T]``; ``items_required=True``: ``[T!]``), ``required`` adds
+    ``!``; ``default`` (a scalar or enum value, Gen 2 ``.default()``) is stored by a create that
+    leaves the field out or sends ``null``, so ``Create<Model>Input`` does not require it.
+
     >>> Field("ssn", rules=[allow.owner()]).rules[0].strategy.value
     'owner'
+    >>> Field("tags", is_list=True, items_required=True, required=True).graphql_type
+    '[String!]!'
     """
 
     name: str
-    type: str = "String"
+    type: FieldType = "String"
     required: bool = False
     is_list: bool = False
     rules: Sequence[Rule] | None = None
+    #: list fields: the values may not be null (``[T!]``)
+    items_required: bool = False
+    #: stored by a create that does not set the field (None: no default)
+    default: str | int | float | bool | None = None
 
     def __post_init__(self) -> None:
-        if not self.name.isidentifier():
+        if not isinstance(self.name, str) or not self.name.isidentifier():
             raise SchemaError(f"invalid field name {self.name!r}")
-        if self.type not in _SCALARS:
-            raise SchemaError(f"field {self.name}: unsupported type {self.type!r}")
+        if not isinstance(self.type, (Enum, CustomType)) and self.type not in _SCALARS:
+            hint = " (give the Enum or CustomType itself, not its name)" if isinstance(self.type, str) else ""
+            raise SchemaError(f"field {self.name}: unsupported type {self.type!r}{hint}")
+        if self.items_required and not self.is_list:
+            raise SchemaError(f"field {self.name}: items_required is for list fields (is_list=True)")
+        if self.default is not None:
+            _check_default(self)
         if self.rules is not None:
             rules = tuple(self.rules)
             object.__setattr__(self, "rules", rules)
@@ -398,9 +421,43 @@ class Field:
                         raise SchemaError(f"'{op}' operation is not allowed at the field level.")
 
     @property
+    def type_name(self) -> str:
+        """The GraphQL name of the field's type (without list or ``!``)."""
+        return self.type if isinstance(self.type, str) else self.type.name
+
+    @property
     def graphql_type(self) -> str:
-        inner = f"[{self.type}]" if self.is_list else self.type
-        return inner + ("!" if self.required else "")
+        return self.wrap(self.type_name, self.required)
+
+    def wrap(self, name: str, required: bool) -> str:
+        """``name`` as this field's list and non-null wrapping spells it: ``[Tag!]!``."""
+        inner = f"[{name}{'!' if self.items_required else ''}]" if self.is_list else name
+        return inner + ("!" if required else "")
+
+
+def _check_default(f: Field) -> None:
+    """Amplify's @default checks, at build time: a scalar or enum field, not a list, and a value
+    of its type (the enum's member, the scalar's format)."""
+    if f.is_list or isinstance(f.type, CustomType):
+        raise SchemaError(
+            f"field {f.name}: The @default directive may only be added to scalar or enum field types."
+        )
+    if isinstance(f.type, Enum):
+        if f.default not in f.type.values:
+            raise SchemaError(
+                f'field {f.name}: Default value "{f.default}" is not a member of {f.type.name} enum.'
+            )
+    elif not conforms(f.type, f.default):
+        raise SchemaError(f'field {f.name}: Default value "{f.default}" is not a valid {f.type}.')
+
+
+def types_of(fields: Iterable[Field]) -> Iterable[Enum | CustomType]:
+    """Every enum and custom type ``fields`` reach, nested ones first, each once per reach."""
+    for f in fields:
+        if isinstance(f.type, CustomType):
+            yield from types_of(f.type.fields)
+        if isinstance(f.type, (Enum, CustomType)):
+            yield f.type
 
 
 # fields every model gets, as Amplify adds them
@@ -437,13 +494,17 @@ class Model:
     #: composite owner field → the read-only field carrying its stored value (``_storedOwner``),
     #: which subscription filters compare (issue 16.3)
     stored_owner_fields: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    #: what a list's filter may name: every field but custom-type ones, enums with their members
+    filter_fields: Mapping[str, FilterField] = field(init=False, repr=False, compare=False)
+    #: fields named by owner or group rules (their values are names: never null in a list)
+    rule_fields: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", tuple(self.fields))
         object.__setattr__(self, "rules", tuple(self.rules))
-        _check_type_name(self.name, "model name")
+        check_type_name(self.name, "model name")
         if self.plural is not None:
-            _check_type_name(self.plural, f"{self.name}: plural")
+            check_type_name(self.plural, f"{self.name}: plural")
         declared = {f.name for f in self.fields}
         if len(declared) != len(self.fields):
             raise SchemaError(f"{self.name}: duplicate field names")
@@ -471,6 +532,15 @@ class Model:
                 f"{self.name}: fields {sorted(clash or stored.values())} are managed by modelauth"
             )
         object.__setattr__(self, "stored_owner_fields", MappingProxyType(stored))
+        object.__setattr__(self, "filter_fields", MappingProxyType(_filter_fields(self.fields)))
+        names = {n for r in flat for n in (r.owner_field, r.groups_field) if n}
+        object.__setattr__(self, "rule_fields", frozenset(names))
+        defaulted = sorted(f.name for f in self.fields if f.name in names and f.default is not None)
+        if defaulted:
+            raise SchemaError(
+                f"{self.name}: fields {defaulted} are named by owner or group rules and take no default "
+                "(an owner or group comes from the caller or the input, never from the schema)"
+            )
         for rule in flat:
             _check_field_kind(self, rule)
         object.__setattr__(self, "mutation_masked_fields", mutation_masked_fields(self))
@@ -496,6 +566,17 @@ class Model:
         """``names`` and, after each composite owner field, the field carrying its stored value:
         whatever hides an owner field from a reader hides both."""
         return tuple(n for name in names for n in (name, self.stored_owner_fields.get(name)) if n is not None)
+
+
+def _filter_fields(fields: Iterable[Field]) -> dict[str, FilterField]:
+    """Amplify's ``Model<X>FilterInput``: scalar and enum fields (custom types are not in it)."""
+    found = dict.fromkeys(_IMPLICIT, FilterField())
+    for f in fields:
+        if isinstance(f.type, Enum):
+            found[f.name] = FilterField((f.type.name, tuple(f.type.values)), f.is_list)
+        elif not isinstance(f.type, CustomType):
+            found[f.name] = FilterField()
+    return found
 
 
 def stored_owner_field(name: str) -> str:
@@ -623,7 +704,7 @@ _TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 _RESERVED_TYPES = frozenset({"Query", "Mutation", "Subscription", *SCALAR_TYPES})
 
 
-def _check_type_name(name: str, what: str) -> None:
+def check_type_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _TYPE_NAME.match(name):
         raise SchemaError(
             f"{what} {name!r}: use letters and digits, starting with a letter (up to 64; it names "
@@ -669,6 +750,37 @@ def _check_names_unique(models: Sequence[Model]) -> None:
                 )
 
 
+def _type_names(t: Enum | CustomType) -> tuple[str, ...]:
+    """The GraphQL types the SDL defines for an enum or custom type."""
+    if isinstance(t, Enum):
+        return (t.name, f"Model{t.name}Input", f"Model{t.name}ListInput")
+    return (t.name, t.input_name)
+
+
+_SHARED_TYPES = frozenset(f"Model{s}Input" for s in ("ID", "String", "Int", "Float", "Boolean"))
+
+
+def _collect_types(models: Sequence[Model]) -> tuple[Enum | CustomType, ...]:
+    """The schema's enums and custom types, each once; two different ones of one name, or one
+    whose GraphQL types a model (or the shared inputs) defines, are a :class:`SchemaError`."""
+    taken = {n: f"model {m.name}" for m in models for n in generated_type_names(m)}
+    taken.update(dict.fromkeys(_SHARED_TYPES, "the filter inputs"))
+    found: dict[str, Enum | CustomType] = {}
+    for t in types_of(f for m in models for f in m.fields):
+        seen = found.get(t.name)
+        if seen is not None:
+            if seen != t:
+                raise SchemaError(f"two different types are named {t.name}: give each its own name")
+            continue
+        kind = "enum" if isinstance(t, Enum) else "custom type"
+        for name in _type_names(t):
+            if name in taken:
+                raise SchemaError(f"{kind} {t.name}: the type {name} is already defined by {taken[name]}")
+            taken[name] = f"{kind} {t.name}"
+        found[t.name] = t
+    return tuple(found.values())
+
+
 def _check_required_fields_readable(model: Model) -> None:
     """Amplify's build error when field rules hide a required field from some reader: the
     field would be nulled, which GraphQL cannot do for a non-null field (spec §1.3, §2.4)."""
@@ -694,6 +806,8 @@ class Schema:
     authorization: Sequence[Rule] = ()
     #: the default of :attr:`Model.populate_owner_field_for_static_group_auth`
     populate_owner_field_for_static_group_auth: bool = True
+    #: every enum and custom type the models' fields reach, nested ones before their users
+    types: tuple[Enum | CustomType, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "authorization", tuple(self.authorization))
@@ -705,6 +819,13 @@ class Schema:
         if len(set(names)) != len(names):
             raise SchemaError("duplicate model names")
         _check_names_unique(self.models)
+        object.__setattr__(self, "types", _collect_types(self.models))
+
+    def enums(self) -> tuple[Enum, ...]:
+        return tuple(t for t in self.types if isinstance(t, Enum))
+
+    def custom_types(self) -> tuple[CustomType, ...]:
+        return tuple(t for t in self.types if isinstance(t, CustomType))
 
     def _with_defaults(self, model: Model) -> Model:
         if not isinstance(model, Model):

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 
 from modelauth.rules import (
     SUBSCRIPTION_PREFIXES,
+    CustomType,
+    Enum,
     Field,
     Model,
     Operation,
@@ -109,7 +111,56 @@ def _type_block(model: Model) -> list[str]:
 
 
 def _input_field(f: Field, required: bool) -> str:
-    return f"  {f.name}: {f'[{f.type}]' if f.is_list else f.type}{'!' if required else ''}"
+    """A field of a create/update input: a custom type's field takes its input type."""
+    name = f.type.input_name if isinstance(f.type, CustomType) else f.type_name
+    return f"  {f.name}: {f.wrap(name, required)}"
+
+
+def _filter_input(f: Field) -> str | None:
+    """The filter input of a field, as Amplify names it; custom types have none."""
+    if isinstance(f.type, CustomType):
+        return None
+    if isinstance(f.type, Enum):
+        return f"Model{f.type.name}{'ListInput' if f.is_list else 'Input'}"
+    return _FILTER_INPUT.get(f.type, "ModelStringInput")
+
+
+def _type_directives(schema: Schema) -> dict[str, set[str]]:
+    """The modes that reach each custom type: those of every model field holding it (its own
+    rules' or its model's), passed on to the custom types nested in it."""
+    found: dict[str, set[str]] = {t.name: set() for t in schema.custom_types()}
+
+    def reach(fields: Iterable[Field], directives: set[str]) -> None:
+        for f in fields:
+            if isinstance(f.type, CustomType) and not directives <= found[f.type.name]:
+                found[f.type.name] |= directives
+                reach(f.type.fields, directives)
+
+    for model in schema.models:
+        for f in model.fields:
+            rules = f.rules if f.rules is not None else _all_rules(model)
+            reach([f], set(_directives(rules).split()))
+    return found
+
+
+def _types(schema: Schema) -> list[str]:
+    """``enum X {...}``, its filter inputs, and ``type X`` + ``input XInput`` of custom types."""
+    lines: list[str] = []
+    directives = _type_directives(schema)
+    lists = {f.type.name for t in schema.models for f in t.fields if isinstance(f.type, Enum) and f.is_list}
+    for enum in schema.enums():
+        lines += [f"enum {enum.name} {{", *(f"  {value}" for value in enum.values), "}", ""]
+        lines += [f"input Model{enum.name}Input {{", f"  eq: {enum.name}", f"  ne: {enum.name}", "}", ""]
+        if enum.name in lists:
+            lines += [f"input Model{enum.name}ListInput {{", f"  eq: [{enum.name}]", f"  ne: [{enum.name}]"]
+            lines += [f"  contains: {enum.name}", f"  notContains: {enum.name}", "}", ""]
+    for custom in schema.custom_types():
+        modes = " ".join(d for d in _ORDER if d in directives[custom.name])
+        lines.append(_with(f"type {custom.name}", modes) + " {")
+        lines += [f"  {f.name}: {f.graphql_type}" for f in custom.fields] + ["}", ""]
+        lines += [f"input {custom.input_name} {{", *(_input_field(f, f.required) for f in custom.fields)]
+        lines += ["}", ""]
+    return lines
 
 
 def _inputs(model: Model) -> list[str]:
@@ -125,8 +176,7 @@ def _inputs(model: Model) -> list[str]:
     # the list filter, and the mutations' condition (Amplify's: the same, without id)
     for kind, first in (("Filter", ["  id: ModelIDInput"]), ("Condition", [])):
         lines += [f"input Model{name}{kind}Input {{", *first]
-        for f in model.fields:
-            lines.append(f"  {f.name}: {_FILTER_INPUT.get(f.type, 'ModelStringInput')}")
+        lines += [f"  {f.name}: {ftype}" for f in model.fields if (ftype := _filter_input(f)) is not None]
         lines += [
             "  createdAt: ModelStringInput",
             "  updatedAt: ModelStringInput",
@@ -188,7 +238,7 @@ def render(schema: Schema) -> str:
             )
             field = f"  {root.field_name}{_signature(model, root.field_name, root.operation)}"
             sections[root.type_name].append(_with(field, _model_directives(model, _op_rules(model, *ops))))
-    lines += _shared_inputs()
+    lines += _types(schema) + _shared_inputs()
     lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
     lines += ["type Subscription {", *subscriptions, "}"]
     return "\n".join(lines) + "\n"

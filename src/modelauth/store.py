@@ -580,7 +580,7 @@ class Store:
         if constraint is not None:
             parts.append(_constraint_expression(constraint, ph))
         if filter_input:
-            parts.append(build_filter(filter_input, model.field_names, ph))
+            parts.append(build_filter(filter_input, model.filter_fields, ph))
         scan: dict[str, Any] = {"TableName": self.table(model)}
         if parts:
             scan["FilterExpression"] = " AND ".join(parts)
@@ -612,7 +612,7 @@ class Store:
         else:
             return None
         if filter_input:
-            request["FilterExpression"] = build_filter(filter_input, model.field_names, ph)
+            request["FilterExpression"] = build_filter(filter_input, model.filter_fields, ph)
         one = Condition(condition.field, (value,), condition.list_field)
         return _Partition(self._with_placeholders(request, ph), keys, one, exact=not filter_input)
 

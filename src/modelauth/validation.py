@@ -1,8 +1,12 @@
-"""Checks of client arguments against a model, before any rule or DynamoDB call.
+"""Checks of client arguments against a model, before any rule or DynamoDB call: the one place
+values are judged, for the AppSync resolver and the REST API alike.
 
-Every problem is a :class:`~modelauth.errors.BadRequest` naming the field, never a traceback:
-unknown fields, values not of the field's type or format (:mod:`modelauth.scalars`), ``null``
-for a required field, a create without one (:func:`check_required`).
+Every problem is a :class:`~modelauth.errors.BadRequest` naming the field (its path inside
+custom types: ``'home.city'``, ``'stops[1].city'``), never a traceback: unknown fields, values
+not of the field's type or format (:mod:`modelauth.scalars`), not a member of its enum, custom
+type objects with unknown keys or without a required field, ``null`` for a required field (or
+a value of a ``[T!]`` list), a create without one (:func:`check_required`). A create's missing
+fields get their defaults first (:func:`apply_defaults`).
 
 Example::
 
@@ -19,12 +23,14 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from modelauth.errors import BadRequest
+from modelauth.fieldtypes import CustomType, Enum
 from modelauth.rules import Field, Model, Operation
 from modelauth.scalars import MAX_STRING_LENGTH, conforms, expected
 
 __all__ = [
     "MAX_LIST_ITEMS",
     "MAX_STRING_LENGTH",
+    "apply_defaults",
     "check_arguments",
     "check_id",
     "check_input",
@@ -70,9 +76,11 @@ def check_input(
     input_type: str,
     *,
     allow_keys: Collection[str] = (),
+    create: bool = False,
 ) -> dict[str, Any]:
     """Validate a create/update input object: known fields only, each of its declared type and
-    format, ``null`` only for optional fields (an update may not null a required one)."""
+    format, ``null`` only for optional fields (an update may not null a required one; a create
+    may send ``null`` for a field with a default, which it then gets)."""
     if not isinstance(data, Mapping):
         raise BadRequest(f"{input_type} must be an object")
     out: dict[str, Any] = {}
@@ -84,11 +92,12 @@ def check_input(
             continue
         f = model.field(name)
         if f is None:
-            raise BadRequest(
-                f"The variables input contains a field name '{name}' that is not defined for input "
-                f"object type '{input_type}'"
-            )
-        out[name] = _check_value(f, value, input_type)
+            raise BadRequest(_unknown_field(name, input_type))
+        if value is None and create and f.default is not None:
+            out[name] = None  # apply_defaults fills it
+            continue
+        nullable = name not in model.rule_fields  # owner and group values are names, never null
+        out[name] = _check_value(f, value, input_type, name, nullable_items=nullable)
     if "id" in out and out["id"] is not None:
         check_id(out["id"], input_type)
     if "_version" in out and out["_version"] is not None and not _is_int(out["_version"]):
@@ -96,33 +105,89 @@ def check_input(
     return out
 
 
+def _unknown_field(name: str, input_type: str) -> str:
+    return (
+        f"The variables input contains a field name '{name}' that is not defined for input "
+        f"object type '{input_type}'"
+    )
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53
 
 
-def _check_value(f: Field, value: Any, where: str) -> Any:
+def _check_value(f: Field, value: Any, where: str, path: str, *, nullable_items: bool = True) -> Any:
+    """``value`` of field ``f`` (at ``path`` in the input), checked; a list value by value."""
     if value is None:
         if f.required:
-            raise BadRequest(f"{where}: '{f.name}' may not be null")
+            raise BadRequest(f"{where}: '{path}' may not be null")
         return None
-    if f.is_list:
-        if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
-            raise BadRequest(
-                f"{where}: '{f.name}' must be a list of at most {MAX_LIST_ITEMS} {f.type} values"
-            )
-        return [_check_scalar(f, v, where) for v in value]
-    return _check_scalar(f, value, where)
+    if not f.is_list:
+        return _check_one(f, value, where, path)
+    if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
+        raise BadRequest(f"{where}: '{path}' must be a list of at most {MAX_LIST_ITEMS} {f.type_name} values")
+    checked: list[Any] = []
+    for index, item in enumerate(value):
+        if item is None and nullable_items and not f.items_required:
+            checked.append(None)
+        elif item is None:
+            raise BadRequest(f"{where}: '{path}[{index}]' may not be null")
+        else:
+            checked.append(_check_one(f, item, where, f"{path}[{index}]"))
+    return checked
 
 
-def _check_scalar(f: Field, value: Any, where: str) -> Any:
-    if not conforms(f.type, value):
-        raise BadRequest(f"{where}: '{f.name}' must be {expected(f.type)}")
+def _check_one(f: Field, value: Any, where: str, path: str) -> Any:
+    """One non-null value of ``f``'s type: a scalar of its format, an enum member, or a custom
+    type's object (its fields checked in turn; unknown keys and missing required ones refused)."""
+    kind = f.type
+    if isinstance(kind, CustomType):
+        return _check_object(kind, value, where, path)
+    if isinstance(kind, Enum):
+        if not isinstance(value, str) or value not in kind.values:
+            raise BadRequest(f"{where}: '{path}' must be {kind.name} (one of {', '.join(kind.values)})")
+        return value
+    if not conforms(kind, value):
+        raise BadRequest(f"{where}: '{path}' must be {expected(kind)}")
     return value
+
+
+def _check_object(kind: CustomType, value: Any, where: str, path: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BadRequest(f"{where}: '{path}' must be an object of type {kind.input_name}")
+    out: dict[str, Any] = {}
+    for name, inner in value.items():
+        f = kind.field(name) if isinstance(name, str) else None
+        if f is None:
+            raise BadRequest(f"{where}: '{path}': " + _unknown_field(str(name), kind.input_name))
+        out[name] = _check_value(f, inner, where, f"{path}.{name}")
+    missing = [f"'{path}.{f.name}'" for f in kind.fields if f.required and f.name not in out]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise BadRequest(f"{where}: {', '.join(missing)} {verb} required")
+    return out
+
+
+def apply_defaults(model: Model, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A create's input with each field's ``default`` where the input leaves the field out or
+    sends ``null`` (Amplify's ``util.defaultIfNull``); the defaults were checked at build.
+
+    >>> from modelauth.rules import Enum, Field, Model, allow
+    >>> task = Model("Task", fields=[Field("status", Enum("Status", ["OPEN", "DONE"]), default="OPEN")],
+    ...              rules=[allow.owner()])
+    >>> apply_defaults(task, {"status": None}), apply_defaults(task, {"status": "DONE"})
+    ({'status': 'OPEN'}, {'status': 'DONE'})
+    """
+    out = dict(values)
+    for f in model.fields:
+        if f.default is not None and out.get(f.name) is None:
+            out[f.name] = f.default
+    return out
 
 
 def required_create_fields(model: Model) -> tuple[str, ...]:
     """The fields ``Create<Model>Input`` marks required (``!``): every required field but the
-    owner fields an owner rule fills from the caller on create.
+    owner fields an owner rule fills from the caller on create and the fields with a default.
 
     >>> from modelauth.rules import Field, Model, allow
     >>> doc = Model("Doc", fields=[Field("title", required=True), Field("owner", required=True)],
@@ -131,7 +196,7 @@ def required_create_fields(model: Model) -> tuple[str, ...]:
     ('title',)
     """
     filled = {r.owner_field for r in model.owner_rules if Operation.CREATE in r.operations}
-    return tuple(f.name for f in model.fields if f.required and f.name not in filled)
+    return tuple(f.name for f in model.fields if f.required and f.default is None and f.name not in filled)
 
 
 def check_required(model: Model, item: Mapping[str, Any], where: str) -> None:

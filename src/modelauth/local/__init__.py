@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from modelauth.rules import Model, Schema
+from modelauth.rules import CustomType, Enum, Field, Model, Schema
 from modelauth.store import INDEX_TABLE, index_fields, index_name, index_table_definition
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ __all__ = [
     "create_tables",
     "moto_jwks",
     "sample_input",
+    "sample_value",
+    "selection_of",
     "table_definition",
     "user_pool_identity",
 ]
@@ -98,9 +100,38 @@ def sample_input(model: Model, item_id: str | None = None) -> dict[str, Any]:
     for field in model.fields:
         if field.name in owners:
             continue
-        value = SAMPLE_VALUES.get(field.type, "sample")
+        value = sample_value(field)
         values[field.name] = [value] if field.is_list else value
     return values
+
+
+def sample_value(field: Field) -> Any:
+    """One valid value of ``field``'s type (not wrapped in a list): its default, the enum's first
+    member, a custom type's object with every field, or the scalar's sample.
+
+    >>> sample_value(Field("home", CustomType("Address", [Field("zip", "Int", is_list=True)])))
+    {'zip': [1]}
+    """
+    kind = field.type
+    if field.default is not None:
+        return field.default
+    if isinstance(kind, Enum):
+        return kind.values[0]
+    if isinstance(kind, CustomType):
+        return {f.name: [sample_value(f)] if f.is_list else sample_value(f) for f in kind.fields}
+    return SAMPLE_VALUES.get(kind, "sample")
+
+
+def selection_of(fields: Iterable[Field]) -> str:
+    """The GraphQL selection of every field, custom types with theirs: ``id home { zip }``.
+
+    >>> selection_of([Field("home", CustomType("Address", [Field("zip", "Int")]))])
+    'home { zip }'
+    """
+    return " ".join(
+        f"{f.name} {{ {selection_of(f.type.fields)} }}" if isinstance(f.type, CustomType) else f.name
+        for f in fields
+    )
 
 
 def create_tables(

@@ -23,12 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from modelauth.local import sample_input
+from modelauth.local import sample_input, selection_of
 from modelauth.rules import Schema
 
-__all__ = ["ALLOW", "DENY", "REJECT", "Call", "Caller", "Section", "main", "run", "tour"]
+__all__ = ["ALLOW", "DENY", "INVALID", "REJECT", "Call", "Caller", "Section", "main", "run", "tour"]
 
 ALLOW, DENY, REJECT = "ALLOW", "DENY", "401"
+#: a value refused before any rule: AppSync's own check of the query (ValidationError) or
+#: modelauth's input checks (BadRequest)
+INVALID = "INVALID"
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def tour(schema: Schema) -> list[Section]:
     )
     sections = []
     for model in schema.models:
-        selection = "{ " + " ".join(["id", *(f.name for f in model.fields)]) + " }"
+        selection = "{ id " + selection_of(model.fields) + " }"
         item_id = f"{model.name.lower()}-demo-1"
         create = (
             f"mutation($input: Create{model.name}Input!) {{ create{model.name}(input: $input) {selection} }}"
@@ -190,6 +193,9 @@ def _send(url: str, caller: Caller, call: Call) -> _Result:
     payload = response.json()
     if response.status_code == 401:
         return _Result(REJECT, reasons, payload)
+    kinds = {e.get("errorType") for e in payload.get("errors") or () if isinstance(e, dict)}
+    if kinds & {"BadRequest", "ValidationError"}:
+        return _Result(INVALID, reasons, payload)
     denied = any(not r["allowed"] for r in reasons if r["field"].split(".")[0] in ("Query", "Mutation"))
     return _Result(DENY if denied or response.status_code != 200 else ALLOW, reasons, payload)
 

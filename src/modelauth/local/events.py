@@ -47,11 +47,11 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from modelauth.identity import AuthMode, IdentityConfig
-from modelauth.local import SAMPLE_VALUES, appsync_event, user_pool_identity
+from modelauth.local import SAMPLE_VALUES, appsync_event, sample_value, user_pool_identity
 from modelauth.policy import AuthConfig
 from modelauth.project import ProjectError
 from modelauth.rest import resource_path
-from modelauth.rules import DEFAULT_GROUP_CLAIM, Model, Provider, Rule, Schema, Strategy, root_fields
+from modelauth.rules import DEFAULT_GROUP_CLAIM, Field, Model, Provider, Rule, Schema, Strategy, root_fields
 
 __all__ = ["LocalConfig", "LocalUser", "sample_events"]
 
@@ -441,12 +441,12 @@ def _rule_fields(model: Model) -> set[str]:
     return {name for r in _flat(model) for name in (r.owner_field, r.groups_field) if name}
 
 
-def _sample(model: Model, name: str, type_name: str, who: str) -> Any:
-    if type_name == "String":
-        return f"{name} of {model.name.lower()} by {who}"
-    if type_name == "AWSEmail":
+def _sample(model: Model, f: Field, who: str) -> Any:
+    if f.type == "String" and f.default is None:
+        return f"{f.name} of {model.name.lower()} by {who}"
+    if f.type == "AWSEmail":
         return f"{who}@example.com"
-    return SAMPLE_VALUES.get(type_name, "sample")
+    return sample_value(f)
 
 
 def _create_input(model: Model, item_id: str, who: str) -> dict[str, Any]:
@@ -457,7 +457,7 @@ def _create_input(model: Model, item_id: str, who: str) -> dict[str, Any]:
     for f in model.fields:
         if f.name in skipped or (f.rules is not None and not f.required):
             continue
-        value = _sample(model, f.name, f.type, who)
+        value = _sample(model, f, who)
         data[f.name] = [value] if f.is_list else value
     return data
 
@@ -467,7 +467,7 @@ def _update_input(model: Model, item_id: str, who: str) -> dict[str, Any]:
     skipped = _rule_fields(model)
     for f in model.fields:
         if f.name not in skipped and f.rules is None:
-            value = _sample(model, f.name, f.type, f"{who} (updated)")
+            value = _sample(model, f, f"{who} (updated)")
             if f.type == "Boolean":
                 value = not SAMPLE_VALUES["Boolean"]
             return {"id": item_id, f.name: [value] if f.is_list else value}
