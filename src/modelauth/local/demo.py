@@ -4,7 +4,7 @@ It starts the endpoint in-process on a free loopback port with the embedded back
 127.0.0.1; no Docker, no network beyond loopback), signs up users in the local user pool, gets
 identity-pool and STS credentials, mints OIDC and partner tokens, and then sends real HTTP
 GraphQL requests in every auth mode to every model of ``appschema``. Each call is printed with
-its verdict (ALLOW / DENY / 401), the reason of the decision (from the endpoint's
+its verdict (ALLOW / DENY / REJECTED: a 401 or 403 before any field), the reason of the decision (from the endpoint's
 ``x-modelauth-reasons`` header: AppSync's directive check, the Lambda authorizer, or the rules),
 and the data or errors the client got. The exit code is 1 when any call is decided unexpectedly.
 
@@ -28,7 +28,7 @@ from modelauth.rules import Schema
 
 __all__ = ["ALLOW", "DENY", "INVALID", "REJECT", "Call", "Caller", "Section", "main", "run", "tour"]
 
-ALLOW, DENY, REJECT = "ALLOW", "DENY", "401"
+ALLOW, DENY, REJECT = "ALLOW", "DENY", "REJECTED"
 #: a value refused before any rule: AppSync's own check of the query (ValidationError) or
 #: modelauth's input checks (BadRequest)
 INVALID = "INVALID"
@@ -191,7 +191,7 @@ def _send(url: str, caller: Caller, call: Call) -> _Result:
     response = requests.post(url, data=body, headers=headers, timeout=30)
     reasons = json.loads(response.headers.get("x-modelauth-reasons") or "[]")
     payload = response.json()
-    if response.status_code == 401:
+    if response.status_code in (401, 403):  # refused before any field: AppSync's 401s and SigV4 403s
         return _Result(REJECT, reasons, payload)
     kinds = {e.get("errorType") for e in payload.get("errors") or () if isinstance(e, dict)}
     if kinds & {"BadRequest", "ValidationError"}:
