@@ -77,7 +77,13 @@ def _laptop_only(module: str) -> bool:
 
 def test_the_walk_sees_the_runtime_modules() -> None:
     names = {_module_name(path) for path in runtime_modules()}
-    assert {"modelauth", "modelauth.resolvers", "modelauth.authorizer", "modelauth.rest", "appschema"} <= names
+    assert {
+        "modelauth",
+        "modelauth.resolvers",
+        "modelauth.authorizer",
+        "modelauth.rest",
+        "appschema",
+    } <= names
     assert not any(name.startswith("modelauth.local") for name in names)
     assert package_of(PACKAGE / "rules.py") == package_of(PACKAGE / "__init__.py") == "modelauth"
 
