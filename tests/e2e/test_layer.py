@@ -24,7 +24,7 @@ import urllib3
 
 from tests.authz import TestIssuer
 from tests.conftest import EXAMPLE
-from tests.e2e.conftest import BUILT_TEMPLATE, python312_bin
+from tests.e2e.conftest import BUILT_TEMPLATE, last_json_line, python312_bin
 
 pytestmark = pytest.mark.e2e
 
@@ -103,16 +103,11 @@ def probe(layer: Path, runtime: Path, tmp_path_factory: pytest.TempPathFactory) 
     }
     (work / "request.json").write_text(json.dumps(request))
     (work / "probe.py").write_text(PROBE)
-    done = subprocess.run(
-        [str(python312_bin() / "python3.12"), "-I", "probe.py", str(layer), str(runtime), "request.json"],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    python = python312_bin() / "python3.12"
+    args = [str(python), "-I", "probe.py", str(layer), str(runtime), "request.json"]
+    done = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    answer: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    answer: dict[str, Any] = last_json_line(done.stdout)
     return answer
 
 
