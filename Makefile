@@ -92,7 +92,7 @@ lint: install $(CHECKOV_STAMP) $(NODE_STAMP)
 	cd example && ../$(BIN)/sam validate --lint
 	node_modules/.bin/eslint --max-warnings 0 $(APPSYNC_JS)
 	$(BIN)/python tools/translate_template.py example/template.yaml $(TRANSLATED)
-	# W1020: SAM turns LayerName's !Sub "modelauth-${Stage}" into a literal it leaves in an Fn::Sub
+	# W1020: SAM resolves the Stage parameter in LayerName to a literal it leaves in an Fn::Sub
 	# (template.yaml itself is linted with every rule above)
 	$(BIN)/cfn-lint --ignore-checks W1020 -- $(TRANSLATED)
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(TRANSLATED)
