@@ -3,7 +3,8 @@
 #   make demo   the main job: real requests through every auth mode on the embedded default (moto)
 #   make test   lint + unit/functional/infra tests + sam build + e2e (sam local invoke in Docker)
 #   make deploy / deploy-ci   sam deploy of example/ (you confirm the change set / unattended, for CI)
-# A fresh machine needs python3 (>= 3.11), a pyenv Python 3.12 (for `sam build`) and the Docker CLI;
+# A fresh machine needs python3 (>= 3.11), a pyenv Python 3.12 (for `sam build`), Node.js >= 18.18
+# with npm (eslint for the APPSYNC_JS code) and the Docker CLI;
 # `make docker` (root) starts dockerd and builds the local Lambda base image when they are missing.
 
 SHELL := /bin/bash
@@ -14,6 +15,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov pins its own boto3/botocore and friends, which break aws-sam-cli in $(VENV): its own venv
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+# eslint + @aws-appsync/eslint-plugin + typescript, as package-lock.json pins them
+NODE_STAMP := node_modules/.installed
+# the APPSYNC_JS code: the library's (modelauth generate copies it into graphql/) and the example's
+APPSYNC_JS := src/modelauth/js example/graphql
+# example/template.yaml as CloudFormation receives it (tools/translate_template.py)
+TRANSLATED := build/lint/template.json
 SHARED ?= ../shared
 
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -31,7 +42,7 @@ define pytest
 	$(BIN)/pytest $(1) || { rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected' >&2; exit 1; fi; exit $$rc; }
 endef
 
-.PHONY: help install lint test test-fast test-e2e build deploy deploy-ci docker demo serve bench clean schema
+.PHONY: help install node_modules lint test test-fast test-e2e build deploy deploy-ci docker demo serve bench clean schema
 
 # samconfig.toml environment of build/deploy: `default`, or `ci` under `make deploy-ci`
 SAM_ENV ?= default
@@ -43,7 +54,8 @@ help:
 	@echo "make demo      run the authorization demo on moto (no AWS account)"
 	@echo "make serve     the GraphQL API on http://127.0.0.1:20002/graphql, every auth mode (moto)"
 	@echo "make test      lint, unit/functional/infra tests, then sam build + e2e in Docker"
-	@echo "make lint      ruff, mypy --strict, cfn-lint, sam validate --lint"
+	@echo "make lint      ruff, mypy --strict, cfn-lint and sam validate --lint on template.yaml, cfn-lint"
+	@echo "               and checkov on the SAM-translated template, eslint (APPSYNC_JS rules) on the JS"
 	@echo "make test-fast unit/functional/infra tests only"
 	@echo "make test-e2e  docker + build, then sam local invoke against moto"
 	@echo "make build     sam build"
@@ -66,19 +78,39 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-lint: install
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	rm -f $(CHECKOV_VENV)/.installed-*
+	touch $@
+
+node_modules: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js >= 18.18 with npm" \
+		"(Debian: apt-get install nodejs npm) - make lint runs eslint on the APPSYNC_JS code" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: install $(CHECKOV_STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint example/template.yaml
 	cd example && ../$(BIN)/sam validate --lint
+	node_modules/.bin/eslint --max-warnings 0 $(APPSYNC_JS)
+	$(BIN)/python tools/translate_template.py example/template.yaml $(TRANSLATED)
+	# W1020: SAM resolves the Stage parameter in LayerName to a literal it leaves in an Fn::Sub
+	# (template.yaml itself is linted with every rule above)
+	$(BIN)/cfn-lint --ignore-checks W1020 -- $(TRANSLATED)
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(TRANSLATED)
 
 test: install
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-fast
 	$(MAKE) --no-print-directory test-e2e
 
-test-fast: install
+test-fast: install $(NODE_STAMP)
 	$(call pytest,-m 'not e2e' --doctest-modules src tests)
 
 test-e2e: install docker build

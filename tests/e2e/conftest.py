@@ -35,6 +35,13 @@ INVOKE_TIMEOUT_S = 120
 Invoke = Callable[[str], dict[str, Any]]
 
 
+def python312_bin() -> Path:
+    """The newest pyenv Python 3.12's bin/ (what `sam build` and the Makefile use)."""
+    versions = sorted(Path(os.path.expanduser("~/.pyenv/versions")).glob("3.12.*"))
+    assert versions, "sam build needs python3.12 (pyenv install 3.12)"
+    return versions[-1] / "bin"
+
+
 def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
 

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import invoker
+from tests.e2e.conftest import invoker, python312_bin
 
 pytestmark = pytest.mark.e2e
 
@@ -72,9 +72,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _python312_path() -> str:
-    versions = sorted(Path(os.path.expanduser("~/.pyenv/versions")).glob("3.12.*"))
-    assert versions, "sam build needs python3.12 (pyenv install 3.12)"
-    return f"{versions[-1] / 'bin'}:{os.environ['PATH']}"
+    return f"{python312_bin()}:{os.environ['PATH']}"
 
 
 @pytest.fixture(scope="module")
