@@ -4,7 +4,8 @@ It starts the endpoint in-process on a free loopback port with the embedded back
 127.0.0.1; no Docker, no network beyond loopback), signs up users in the local user pool, gets
 identity-pool and STS credentials, mints OIDC and partner tokens, and then sends real HTTP
 GraphQL requests in every auth mode to every model of ``appschema``. Each call is printed with
-its verdict (ALLOW / DENY / REJECTED: a 401 or 403 before any field), the reason of the decision (from the endpoint's
+its verdict (ALLOW / DENY / REJECTED: a 401 or 403 before any field), the reason of the
+decision (from the endpoint's
 ``x-modelauth-reasons`` header: AppSync's directive check, the Lambda authorizer, or the rules),
 and the data or errors the client got. The exit code is 1 when any call is decided unexpectedly.
 

@@ -6,7 +6,7 @@ the body), with the secret of the access key the caller names, and compared in c
 Also checked: the credential scope (region, service, date), the clock skew of ``x-amz-date``
 (5 minutes, as AWS), the session token issued with the key, the key's expiry, and that the
 ``x-amz-content-sha256`` header (when sent) is the body's hash. Anything else fails closed with
-:class:`SignatureError` (HTTP 401) and a reason.
+:class:`SignatureError` (HTTP 403, AWS's error type) and a reason.
 
 Only the local endpoint uses this (it knows the secrets because it issued them); botocore is
 imported when a request is verified.
@@ -18,7 +18,7 @@ Example::
     >>> verifier.verify("POST", "/graphql", {"authorization": "Bearer x"}, b"{}")
     Traceback (most recent call last):
     ...
-    modelauth.local.sigv4.SignatureError: You are not authorized to make this call.
+    modelauth.local.sigv4.SignatureError: Incomplete signature: malformed Authorization header
 """
 
 from __future__ import annotations
