@@ -131,10 +131,6 @@ class Operations:
             )
             raise UnauthorizedFields(denied, reason=reason)
 
-    def check_condition(self, principal: Principal, model: Model, op: Operation, condition: Any) -> None:
-        """A write's ``condition``: decided for ``op``, then :meth:`check_filter` on it."""
-        self.check_filter(principal, model, self.decide(principal, model, op), condition, "condition")
-
     def output(self, principal: Principal, model: Model, op: Operation, item: Mapping[str, Any]) -> Output:
         """``item`` as this caller may read it; a write's result is read as a ``get``."""
         out = present(model, item)

@@ -303,18 +303,18 @@ class GraphQLApp:
         return {"items": items, "nextToken": page.next_token, "__typename": f"Model{model.name}Connection"}
 
     def _create(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
-        args = self._mutation_arguments(model, arguments, "create", req)
+        args = self._mutation_arguments(arguments, req)
         output = self.operations.create(req.principal, model, args["input"], args.get("condition"))
         return self._output(model, Operation.CREATE, output, req)
 
     def _update(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
-        args = self._mutation_arguments(model, arguments, "update", req)
+        args = self._mutation_arguments(arguments, req)
         data = self._input_with_id(model, args["input"], "Update")
         output = self.operations.update(req.principal, model, data.pop("id"), data, args.get("condition"))
         return self._output(model, Operation.UPDATE, output, req)
 
     def _delete(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
-        args = self._mutation_arguments(model, arguments, "delete", req)
+        args = self._mutation_arguments(arguments, req)
         data = self._input_with_id(model, args["input"], "Delete")
         if set(data) - {"id", "_version"}:
             raise BadRequest(f"Delete{model.name}Input takes only id and _version")
@@ -324,9 +324,7 @@ class GraphQLApp:
         return self._output(model, Operation.DELETE, output, req)
 
     @staticmethod
-    def _mutation_arguments(
-        model: Model, arguments: Mapping[str, Any], verb: str, req: _Request
-    ) -> dict[str, Any]:
+    def _mutation_arguments(arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         """``input`` and the optional ``condition`` (Amplify's ``ModelXConditionInput``)."""
         return check_arguments(arguments, req.field_name, _MUTATION_ARGUMENTS, ("input",))
 
