@@ -299,9 +299,7 @@ def test_events_of_a_removed_model_are_stale_then_deleted_and_hand_written_ones_
     assert main(["events"]) == 0
     (project / "ev" / "my-own.json").write_text("{}")  # a user's event, never generated
     models = project / "events_cli_models.py"
-    models.write_text(
-        models.read_text().replace("models=(TASK, ", "models=(").replace(")))\n", "),))\n")
-    )
+    models.write_text(models.read_text().replace("models=(TASK, ", "models=(").replace(")))\n", "),))\n"))
     sys.modules.pop("events_cli_models")  # a new `modelauth` process imports the edited models
     capsys.readouterr()
     assert main(["events", "--check"]) == 1
