@@ -32,7 +32,7 @@ from typing import Any
 
 from modelauth.identity import IdentityConfig, Principal
 from modelauth.policy import AuthConfig, decide, explain
-from modelauth.rules import Model, Operation, Schema, root_fields
+from modelauth.rules import Model, Operation, Schema, operation_kind, root_fields
 
 __all__ = [
     "RequestExplanation",
@@ -77,6 +77,18 @@ def graphql_field(model: Model, operation: Operation) -> tuple[str, str] | None:
     None: no GraphQL field, e.g. ``sync``)."""
     root = next((f for f in root_fields(model) if f.operation is operation), None)
     return (root.type_name, root.field_name) if root else None
+
+
+def _disabled_reason(model: Model, operation: Operation) -> str | None:
+    """Why ``operation`` does not exist on ``model`` (every root field of it disabled), or None."""
+    kinds = [
+        operation_kind(model, f)
+        for f in root_fields(model, include_disabled=True)
+        if f.operation is operation
+    ]
+    if kinds and not any(model.is_enabled(kind) for kind in kinds):
+        return f"{model.name} disables {', '.join(kinds)}: the operation is not in the API"
+    return None
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,9 @@ def explain_request(
     """Judge one request: AppSync's directive / ``deniedFields`` check, then the rules."""
     base = {"model": model.name, "operation": operation.value, "mode": principal.mode.value}
     base["caller"] = _caller(principal)
+    disabled = _disabled_reason(model, operation)
+    if disabled is not None:
+        return RequestExplanation(**base, allowed=False, stage="schema (disabled operation)", reason=disabled)
     target = graphql_field(model, operation)
     if target is not None:
         where = ".".join(target)

@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from aws_lambda_powertools import Logger
 
-from modelauth.errors import BadRequest, ModelAuthError, Unauthorized
+from modelauth.errors import BadRequest, ModelAuthError, Unauthorized, UnauthorizedFields
 from modelauth.identity import IdentityConfig, Principal, PrincipalCache
 from modelauth.operations import Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.rules import WRITE_OPERATIONS, Model, Operation, Schema, root_fields
+from modelauth.rules import WRITE_OPERATIONS, Model, Operation, Schema, mode_of, operation_kind, root_fields
 from modelauth.startup import build_from_env
 from modelauth.store import Store
-from modelauth.subscriptions import check_model, subscription_filter
+from modelauth.subscriptions import check_model, narrow, owner_arguments, subscription_filter
 from modelauth.validation import check_arguments
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ __all__ = ["GraphQLApp", "Outcome", "OutcomeListener"]
 logger = Logger(service="modelauth")
 
 # the arguments each kind of root field takes
-_NO_ARGUMENTS: frozenset[str] = frozenset()
 _GET_ARGUMENTS = frozenset({"id"})
 _LIST_ARGUMENTS = frozenset({"filter", "limit", "nextToken"})
 _MUTATION_ARGUMENTS = frozenset({"input", "condition"})
@@ -180,10 +179,10 @@ class GraphQLApp:
             Operation.DELETE: self._delete,
             Operation.LISTEN: self._subscribe,
         }
-        for root in root_fields(model):
-            self.routes[(root.type_name, root.field_name)] = _Route(
-                model, root.operation, handlers[root.operation]
-            )
+        for root in root_fields(model, include_disabled=True):
+            kind = operation_kind(model, root)
+            handler = handlers[root.operation] if model.is_enabled(kind) else _disabled(kind)
+            self.routes[(root.type_name, root.field_name)] = _Route(model, root.operation, handler)
 
     # -- entry point ----------------------------------------------------------------------------
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
@@ -277,11 +276,36 @@ class GraphQLApp:
     def _subscribe(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> _Subscription:
         """Subscribe time (operation ``listen``): deny, or allow with the filter AppSync applies
         to every event so this caller only receives what the rules let it read."""
-        check_arguments(arguments, req.field_name, _NO_ARGUMENTS, ())
+        args = check_arguments(arguments, req.field_name, {"filter", *owner_arguments(model)}, ())
+        if model.subscriptions == "public":
+            return _Subscription(self._public_filter(model, args, req))
         decision = self.operations.decide(req.principal, model, Operation.LISTEN)
-        if decision.constraint is None:
-            return _Subscription(None)
-        return _Subscription(subscription_filter(model, decision.constraint))
+        rules_filter = (
+            None if decision.constraint is None else subscription_filter(model, decision.constraint)
+        )
+        narrowed, names = narrow(model, rules_filter, args)
+        if names:  # which events arrive would tell a field's value: the list filter's check
+            self.operations.check_readable(req.principal, model, decision, names, "subscription filter")
+        return _Subscription(narrowed)
+
+    @staticmethod
+    def _public_filter(model: Model, args: Mapping[str, Any], req: _Request) -> dict[str, Any] | None:
+        """``subscriptions="public"`` (Gen 1 ``level: public``): no rule decides and no filter
+        limits, for a caller of any auth mode the model's rules name (others: Unauthorized).
+        Events carry what every mutation result carries (mutation-masked fields null), so a
+        filter on a masked field is refused: it would compare the hidden value."""
+        modes = {mode_of(sub.provider) for rule in model.rules for sub in rule.rules or (rule,)}
+        if req.principal.mode.value not in modes:
+            raise Unauthorized(
+                "Not Authorized", reason=f"{model.name}: no rule names {req.principal.mode.value}"
+            )
+        narrowed, names = narrow(model, None, args)
+        masked = names & model.mutation_masked_fields
+        if masked:
+            raise UnauthorizedFields(
+                masked, reason=f"subscription filter names masked fields {sorted(masked)}"
+            )
+        return narrowed
 
     # -- operations -----------------------------------------------------------------------------
     def _get(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any] | None:
@@ -335,6 +359,15 @@ class GraphQLApp:
         if data.get("id") is None:
             raise BadRequest(f"{verb}{model.name}Input: 'id' is required")
         return dict(data)
+
+
+def _disabled(kind: str) -> _Handler:
+    """The handler of a disabled root field (not in the SDL; a direct call is refused, typed)."""
+
+    def refuse(model: Model, arguments: Mapping[str, Any], req: _Request) -> Any:
+        Operations.check_enabled(model, kind)
+
+    return refuse
 
 
 def _selected_fields(info: Mapping[str, Any], op: Operation) -> frozenset[str] | None:

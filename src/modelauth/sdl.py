@@ -29,7 +29,7 @@ from modelauth.rules import (
     Schema,
     root_fields,
 )
-from modelauth.subscriptions import check_model
+from modelauth.subscriptions import SUBSCRIPTION_OPERATORS, check_model, owner_arguments
 from modelauth.validation import required_create_fields
 
 __all__ = ["DIRECTIVES", "render"]
@@ -199,6 +199,49 @@ def _shared_inputs() -> list[str]:
     return lines
 
 
+# -- subscription arguments (Amplify's ModelSubscription<Type>FilterInput) --------------------------
+_SUBSCRIPTION_LISTS = ("between", "in", "notIn")
+_SUBSCRIPTION_INPUTS = {  # scalar → the operators Amplify's input offers for it
+    "ID": [*_COMPARE, "contains", "notContains", "between", "beginsWith", "in", "notIn"],
+    "String": [*_COMPARE, "contains", "notContains", "between", "beginsWith", "in", "notIn"],
+    "Int": [*_COMPARE, "between", "in", "notIn"],
+    "Float": [*_COMPARE, "between", "in", "notIn"],
+    "Boolean": ["ne", "eq"],
+}
+assert {op for ops in _SUBSCRIPTION_INPUTS.values() for op in ops} <= SUBSCRIPTION_OPERATORS
+
+
+def _subscription_input(f: Field) -> str | None:
+    """A field's subscription filter input: an enum is compared as its name (a String), and
+    custom types have none, as in the list filter."""
+    if isinstance(f.type, CustomType):
+        return None
+    kind = "ModelStringInput" if isinstance(f.type, Enum) else _FILTER_INPUT.get(f.type, "ModelStringInput")
+    return f"ModelSubscription{kind.removeprefix('Model').removesuffix('Input')}Input"
+
+
+def _subscription_filter_input(model: Model) -> list[str]:
+    name = f"ModelSubscription{model.name}FilterInput"
+    lines = [f"input {name} {{", "  id: ModelSubscriptionIDInput"]
+    lines += [f"  {f.name}: {kind}" for f in model.fields if (kind := _subscription_input(f)) is not None]
+    lines += ["  createdAt: ModelSubscriptionStringInput", "  updatedAt: ModelSubscriptionStringInput"]
+    lines += [f"  and: [{name}]", f"  or: [{name}]", "}", ""]
+    return lines
+
+
+def _shared_subscription_inputs() -> list[str]:
+    lines: list[str] = []
+    for scalar, ops in _SUBSCRIPTION_INPUTS.items():
+        lines.append(f"input ModelSubscription{scalar}Input {{")
+        lines += [f"  {op}: [{scalar}]" if op in _SUBSCRIPTION_LISTS else f"  {op}: {scalar}" for op in ops]
+        lines += ["}", ""]
+    return lines
+
+
+def _has_subscriptions(model: Model) -> bool:
+    return any(root.operation is Operation.LISTEN for root in root_fields(model))
+
+
 def _signature(model: Model, field_name: str, op: Operation) -> str:
     """Arguments and type of a root field, as Amplify generates them."""
     name = model.name
@@ -208,21 +251,15 @@ def _signature(model: Model, field_name: str, op: Operation) -> str:
         return f"(filter: Model{name}FilterInput, limit: Int, nextToken: String): Model{name}Connection"
     if op is Operation.LISTEN:
         verb = SUBSCRIPTION_PREFIXES[field_name.removesuffix(name)]
-        return f': {name} @aws_subscribe(mutations: ["{verb}{name}"])'
+        args = "".join(f", {arg}: String" for arg in owner_arguments(model))
+        subscribe = f'@aws_subscribe(mutations: ["{verb}{name}"])'
+        return f"(filter: ModelSubscription{name}FilterInput{args}): {name} {subscribe}"
     return f"(input: {op.value.title()}{name}Input!, condition: Model{name}ConditionInput): {name}"
 
 
 def render(schema: Schema) -> str:
     """The whole SDL for ``schema`` (deterministic, so a test can compare it to the file)."""
-    lines = [
-        _HEADER,
-        "schema {",
-        "  query: Query",
-        "  mutation: Mutation",
-        "  subscription: Subscription",
-        "}",
-        "",
-    ]
+    lines: list[str] = []
     queries: list[str] = []
     mutations: list[str] = []
     subscriptions: list[str] = []
@@ -230,6 +267,8 @@ def render(schema: Schema) -> str:
     for model in schema.models:
         check_model(model)
         lines += _type_block(model) + _inputs(model)
+        if _has_subscriptions(model):
+            lines += _subscription_filter_input(model)
         for root in root_fields(model):
             ops = (
                 (root.operation, Operation.DELETE)
@@ -237,8 +276,14 @@ def render(schema: Schema) -> str:
                 else (root.operation,)
             )
             field = f"  {root.field_name}{_signature(model, root.field_name, root.operation)}"
-            sections[root.type_name].append(_with(field, _model_directives(model, _op_rules(model, *ops))))
+            public = root.operation is Operation.LISTEN and model.subscriptions == "public"
+            reach = _all_rules(model) if public else _op_rules(model, *ops)  # public: every mode
+            sections[root.type_name].append(_with(field, _model_directives(model, reach)))
     lines += _types(schema) + _shared_inputs()
-    lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
-    lines += ["type Subscription {", *subscriptions, "}"]
-    return "\n".join(lines) + "\n"
+    if subscriptions:
+        lines += _shared_subscription_inputs()
+    # a root type without fields is not GraphQL: models may disable every mutation or subscription
+    roots = [(kind, section) for kind, section in sections.items() if section or kind == "Query"]
+    head = [_HEADER, "schema {", *(f"  {kind.lower()}: {kind}" for kind, _ in roots), "}", ""]
+    body = [line for kind, section in roots for line in (f"type {kind} {{", *section, "}", "")]
+    return "\n".join(head + lines + body[:-1]) + "\n"
