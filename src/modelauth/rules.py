@@ -20,9 +20,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modelauth.scalars import SCALAR_TYPES
+
+if TYPE_CHECKING:
+    from modelauth.custom import CustomOperation
 
 __all__ = [
     "DEFAULT_GROUP_CLAIM",
@@ -685,13 +688,21 @@ class Schema:
     """All models of an API (API-level settings live in :class:`modelauth.policy.AuthConfig`)."""
 
     models: Sequence[Model]
+    #: custom queries, mutations and subscriptions (:mod:`modelauth.custom`)
+    operations: Sequence[CustomOperation] = ()
+    #: the operations, checked against the models (derived; for the resolver)
+    bound_operations: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        from modelauth.custom import check_operations
+
         object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "operations", tuple(self.operations))
         names = [m.name for m in self.models]
         if len(set(names)) != len(names):
             raise SchemaError("duplicate model names")
         _check_names_unique(self.models)
+        object.__setattr__(self, "bound_operations", check_operations(self.models, self.operations))
 
     def model(self, name: str) -> Model:
         for m in self.models:

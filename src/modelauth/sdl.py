@@ -177,6 +177,9 @@ def render(schema: Schema) -> str:
             )
             field = f"  {root.field_name}{_signature(model, root.field_name, root.operation)}"
             sections[root.type_name].append(_with(field, _directives(_op_rules(model, *ops))))
+    for bound in schema.bound_operations:  # custom queries, mutations, subscriptions (modelauth.custom)
+        op = bound.op
+        sections[op.type_name].append(_with(f"  {op.name}{op.signature()}", _directives(op.rules)))
     lines += _shared_inputs()
     lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
     lines += ["type Subscription {", *subscriptions, "}"]
