@@ -85,6 +85,7 @@ def test_echo_denied_by_rule_never_calls_the_handler(app: GraphQLApp) -> None:
         ({"text": 3}, "echo: 'text' must be String"),
         ({"text": "hi", "times": "2"}, "echo: 'times' must be"),
         ({"text": "hi", "times": 2**40}, "echo: 'times' must be"),
+        ({"text": "hi", "replyTo": "not an email"}, "echo: 'replyTo' must be"),
     ],
 )
 def test_invalid_arguments_are_bad_request_and_never_reach_the_handler(

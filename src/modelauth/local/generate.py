@@ -126,7 +126,8 @@ def _check_names(schema: Schema) -> None:
 
 
 def user_pool_groups(schema: Schema) -> tuple[str, ...]:
-    """The static groups user-pool rules name (``allow.group("Admin")``), on models and fields."""
+    """The static groups user-pool rules name (``allow.group("Admin")``), on models, fields and
+    custom operations."""
     found: set[str] = set()
 
     def visit(rules: Sequence[Any]) -> None:
@@ -139,6 +140,8 @@ def user_pool_groups(schema: Schema) -> tuple[str, ...]:
         visit(model.rules)
         for field in model.fields:
             visit(field.rules or ())
+    for op in schema.operations:
+        visit(op.rules)
     return tuple(sorted(found))
 
 
