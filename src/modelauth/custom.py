@@ -448,7 +448,7 @@ class CustomResolver:
         write_decision = decision
         if bound.item_model is not None:
             assert op.item_argument is not None
-            item_id = check_id(args[op.item_argument], f"{op.field}: {op.item_argument}")
+            item_id = check_id(args[op.item_argument], op.name)
             item = self.store.get(bound.item_model, item_id)
             if item is None:
                 if decision.constraint is not None:  # only an item rule could grant: fail closed
