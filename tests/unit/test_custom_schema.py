@@ -143,3 +143,19 @@ def test_the_resolvers_region_routes_custom_fields_to_the_function() -> None:
     on_publish = next(line for line in lines if "onPublishArticle" in line)
     on_update = next(line for line in lines if "onUpdateArticle" in line)
     assert on_publish.replace("onPublishArticle", "X") == on_update.replace("onUpdateArticle", "X")
+
+
+def test_explain_shows_who_may_call_each_custom_operation() -> None:
+    from modelauth.explain import access_matrix
+
+    matrix = access_matrix(SCHEMA)
+
+    def calls(field: str) -> dict[str, str]:
+        return {kind: cells["call"] for kind, cells in matrix[field].items() if cells["call"] != "denied"}
+
+    assert calls("Query.echo") == {"api_key": "allowed", "user_pools": "allowed"}
+    assert calls("Mutation.publishArticle") == {"user_pools": "only own", "user_pools:Admin": "allowed"}
+    assert calls("Query.articleStats") == {"user_pools:Admin": "allowed"}
+    # a subscription of an owner-only model: its filter lets an owner hear of their own only
+    assert calls("Subscription.onArchiveMemo") == {"user_pools": "only own"}
+    assert calls("Subscription.onPublishArticle") == {"user_pools": "allowed"}
