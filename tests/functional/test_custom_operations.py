@@ -1,6 +1,7 @@
 """Custom queries, mutations and subscriptions (modelauth.custom) through the Lambda handler on
 moto: the rules decide before the handler, which is never called on a refusal; an item rule is
-judged against the record the argument names; bad arguments are typed errors."""
+judged against the record the argument names; bad arguments are typed errors; the sample
+events `modelauth events` writes for them answer as the rules decide."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from modelauth.local import create_tables
+from modelauth.local.events import LocalConfig, sample_events
 from modelauth.resolvers import GraphQLApp
 from modelauth.store import Store
 from modelauth.subscriptions import event_passes
@@ -284,3 +286,19 @@ def test_custom_subscription_of_an_owner_model_filters_to_the_callers_items(app:
     assert event_passes(alice["subscriptionFilter"], archived["data"]) is True
     assert event_passes(bob["subscriptionFilter"], archived["data"]) is False
     assert call(app, "bob", "Mutation", "archiveMemo", id="m1") == unauthorized("archiveMemo", "Mutation")
+
+
+def test_sample_events_of_custom_operations_answer_as_the_rules_decide(dynamodb: Any) -> None:
+    events = sample_events(SCHEMA, LocalConfig())
+    assert events["publishArticle.userPools.bob.json"]["arguments"] == {"id": "article-userpools-alice"}
+    assert events["echo.apiKey.json"]["arguments"] == {"text": "text by apiKey"}
+    assert "onPublishArticle.userPools.alice.json" in events
+    assert "articleStats.apiKey.json" not in events
+    tables = create_tables(dynamodb, SCHEMA)
+    app = custom_app.register(GraphQLApp(SCHEMA, Store(dynamodb, tables, token_key=b"k")))
+    assert app.resolve(events["createArticle.userPools.alice.json"], None)["errors"] == []
+    assert app.resolve(events["publishArticle.userPools.alice.json"], None)["errors"] == []
+    [error] = app.resolve(events["publishArticle.userPools.bob.json"], None)["errors"]
+    assert error["errorType"] == "Unauthorized"
+    assert app.resolve(events["articleStats.userPools.alice.json"], None)["data"] == 42  # alice: every group
+    assert app.resolve(events["echo.apiKey.json"], None)["data"] == "anonymous: text by apiKey"

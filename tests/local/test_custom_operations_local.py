@@ -1,6 +1,6 @@
 """Custom operations (modelauth.custom) through the local endpoint (`modelauth serve`) of a
 project generated from the custom-operations fixture schema, whose functions/graphql/app.py
-registers the handlers; and the sample events `modelauth events` writes for them."""
+registers the handlers."""
 
 from __future__ import annotations
 
@@ -13,11 +13,7 @@ from typing import Any
 
 import pytest
 
-from modelauth.local import create_tables
-from modelauth.local.events import LocalConfig, sample_events
 from modelauth.local.generate import generate
-from modelauth.resolvers import GraphQLApp
-from modelauth.store import Store
 from tests.conftest import ROOT
 from tests.fixtures import custom_app
 from tests.fixtures.custom_schema import SCHEMA
@@ -146,17 +142,37 @@ def test_a_missing_article_is_unauthorized_for_its_owner_rule(clients: dict[str,
     assert handled() == []
 
 
-def test_sample_events_of_custom_operations_answer_as_the_rules_decide(dynamodb: Any) -> None:
-    events = sample_events(SCHEMA, LocalConfig())
-    assert events["publishArticle.userPools.bob.json"]["arguments"] == {"id": "article-userpools-alice"}
-    assert events["echo.apiKey.json"]["arguments"] == {"text": "text by apiKey"}
-    assert "onPublishArticle.userPools.alice.json" in events
-    assert "articleStats.apiKey.json" not in events
-    tables = create_tables(dynamodb, SCHEMA)
-    app = custom_app.register(GraphQLApp(SCHEMA, Store(dynamodb, tables, token_key=b"k")))
-    assert app.resolve(events["createArticle.userPools.alice.json"], None)["errors"] == []
-    assert app.resolve(events["publishArticle.userPools.alice.json"], None)["errors"] == []
-    [error] = app.resolve(events["publishArticle.userPools.bob.json"], None)["errors"]
-    assert error["errorType"] == "Unauthorized"
-    assert app.resolve(events["articleStats.userPools.alice.json"], None)["data"] == 42  # alice: every group
-    assert app.resolve(events["echo.apiKey.json"], None)["data"] == "anonymous: text by apiKey"
+def test_custom_subscription_over_websocket_is_decided_and_filtered(
+    server: Any, clients: dict[str, Client]
+) -> None:
+    from urllib.parse import urlsplit
+
+    from tests.local.test_subscriptions_ws import connect
+
+    opened = []
+    try:
+        subscribers = {}
+        for name in ("alice", "bob", "api_key"):
+            headers = {"host": urlsplit(server.url).netloc, **clients[name].headers}
+            connection = connect(server.url, headers)
+            opened.append(connection)
+            subscribers[name] = (
+                connection,
+                connection.start("subscription { onArchiveMemo { id archived } }", headers),
+            )
+        assert subscribers["alice"][1]["type"] == "start_ack"
+        assert subscribers["bob"][1]["type"] == "start_ack"
+        assert subscribers["api_key"][1]["type"] == "error"  # no @aws_api_key: refused at start
+        clients["alice"].data('mutation { createMemo(input: {id: "memo-ws", text: "x"}) { id } }')
+        # the filter compares the stored owner, which the mutation selects (as codegen does)
+        archived = clients["alice"].data(
+            'mutation { archiveMemo(id: "memo-ws") { id archived _storedOwner } }'
+        )
+        assert archived["archiveMemo"]["archived"] is True
+        message = subscribers["alice"][0].receive()
+        assert message["payload"]["data"] == {"onArchiveMemo": {"id": "memo-ws", "archived": True}}
+        with pytest.raises(TimeoutError):
+            subscribers["bob"][0].receive(timeout=0.5)  # Memo's own filter: not bob's memo
+    finally:
+        for connection in opened:
+            connection.close()
