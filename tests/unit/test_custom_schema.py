@@ -159,3 +159,11 @@ def test_explain_shows_who_may_call_each_custom_operation() -> None:
     # a subscription of an owner-only model: its filter lets an owner hear of their own only
     assert calls("Subscription.onArchiveMemo") == {"user_pools": "only own"}
     assert calls("Subscription.onPublishArticle") == {"user_pools": "allowed"}
+
+
+def test_arguments_as_fields_and_list_types() -> None:
+    op = query("search").arguments({"tags": Field("tags", is_list=True), "ids": "[ID!]!"}).returns("[Post]")
+    assert op.signature() == "(tags: [String], ids: [ID]!): [Post]"
+    assert build(op.authorization([allow.authenticated()])).operations == (
+        op.authorization([allow.authenticated()]),
+    )
