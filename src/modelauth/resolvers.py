@@ -3,7 +3,9 @@ and the ``onCreateX``/``onUpdateX``/``onDeleteX`` subscriptions of every model, 
 Principal → decide → store.
 
 Model fields are dispatched from the app's own route table, which already has to vet the field
-before the caller is parsed. Other fields (custom queries and mutations) go to a Powertools
+before the caller is parsed. The schema's custom operations (:mod:`modelauth.custom`) are decided
+by their rules, and their item loaded and judged, before the handler registered with
+:meth:`GraphQLApp.operation` runs. Other fields (custom queries and mutations) go to a Powertools
 ``AppSyncResolver`` (:attr:`GraphQLApp.router`), registered with :meth:`GraphQLApp.resolver`; it
 is imported on first use. Measured in bench/: Powertools' ``event_handler`` import is about a
 third of the handler's cold start beyond boto3's, and its dispatch about 8 µs of a warm getTodo,
