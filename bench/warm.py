@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ _ser, _de = TypeSerializer(), TypeDeserializer()
 def load_handler() -> ModuleType:
     """functions/graphql/app.py as Lambda imports it (GraphQLApp.from_env at import)."""
     common.configure_env()
+    # the example's handler with the example's schema: it registers its custom operations' handlers
+    os.environ["MODELAUTH_SCHEMA"] = common.ENV["MODELAUTH_SCHEMA"]
     spec = importlib.util.spec_from_file_location("graphql_handler", common.GRAPHQL_HANDLER)
     assert spec is not None
     assert spec.loader is not None

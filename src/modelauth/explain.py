@@ -45,8 +45,23 @@ __all__ = [
 
 
 def access_matrix(schema: Schema, config: AuthConfig | None = None) -> dict[str, dict[str, dict[str, str]]]:
-    """model → caller kind → operation → cell, for every model of ``schema``."""
-    return {model.name: explain(model, config) for model in schema.models}
+    """model → caller kind → operation → cell, for every model of ``schema``; and for each
+    custom operation (``Mutation.publishPost``) caller kind → ``call`` → cell (``only own``:
+    only when the item its argument names is the caller's)."""
+    matrix = {model.name: explain(model, config) for model in schema.models}
+    for bound in schema.bound_operations:
+        # a custom subscription of a model also needs the model's listen (its filter)
+        listen = (
+            explain(bound.returns, config) if bound.op.type_name == "Subscription" and bound.returns else {}
+        )
+        rows: dict[str, dict[str, str]] = {}
+        for kind, ops in explain(bound.gate, config).items():
+            cell = ops.get("get", "denied")
+            if listen and cell != "denied":
+                cell = listen.get(kind, {}).get("listen", "denied")
+            rows[kind] = {"call": cell}
+        matrix[bound.op.field] = rows
+    return matrix
 
 
 def render_matrix(matrix: Mapping[str, Mapping[str, Mapping[str, str]]]) -> str:

@@ -3,7 +3,9 @@ and the ``onCreateX``/``onUpdateX``/``onDeleteX`` subscriptions of every model, 
 Principal → decide → store.
 
 Model fields are dispatched from the app's own route table, which already has to vet the field
-before the caller is parsed. Other fields (custom queries and mutations) go to a Powertools
+before the caller is parsed. The schema's custom operations (:mod:`modelauth.custom`) are decided
+by their rules, and their item loaded and judged, before the handler registered with
+:meth:`GraphQLApp.operation` runs. Other fields (custom queries and mutations) go to a Powertools
 ``AppSyncResolver`` (:attr:`GraphQLApp.router`), registered with :meth:`GraphQLApp.resolver`; it
 is imported on first use. Measured in bench/: Powertools' ``event_handler`` import is about a
 third of the handler's cold start beyond boto3's, and its dispatch about 8 µs of a warm getTodo,
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from aws_lambda_powertools import Logger
 
+from modelauth.custom import CustomResolver, Subscribed
 from modelauth.errors import BadRequest, ModelAuthError, Unauthorized, UnauthorizedFields
 from modelauth.identity import IdentityConfig, Principal, PrincipalCache
 from modelauth.operations import Operations, Output
@@ -121,6 +124,8 @@ class GraphQLApp:
         self.operations = Operations(store, self.auth_config, on_decision=self._record)
         self.routes: dict[tuple[str, str], _Route] = {}
         self._custom_fields: set[tuple[str, str]] = set()
+        #: the schema's custom operations, decided by their rules before their handlers
+        self.custom = CustomResolver(schema, store, self.auth_config, on_decision=self._record)
         self._router: AppSyncResolver | None = None
         self._request: _Request | None = None
         for model in schema.models:
@@ -160,8 +165,28 @@ class GraphQLApp:
         """
         if (type_name, field_name) in self.routes:
             raise ValueError(f"{type_name}.{field_name} is a model field: its rules answer it")
+        if (type_name, field_name) in self.custom.routes:
+            raise ValueError(f"{type_name}.{field_name} is a custom operation: use @app.operation")
         self._custom_fields.add((type_name, field_name))
         register: Callable[[_F], _F] = self.router.resolver(type_name=type_name, field_name=field_name)
+        return register
+
+    def operation(self, name: str) -> Callable[[_F], _F]:
+        """Register the handler of a custom query or mutation declared in the schema
+        (:mod:`modelauth.custom`). It runs only after the operation's rules allowed the caller
+        (and the item it names, loaded and judged), with one :class:`~modelauth.custom.Call`.
+
+        Example::
+
+            @app.operation("publishPost")
+            def publish_post(call: Call) -> dict[str, Any]:
+                return call.update_item({"published": True})
+        """
+
+        def register(handler: _F) -> _F:
+            self.custom.register(name, handler)
+            return handler
+
         return register
 
     @property
@@ -191,19 +216,27 @@ class GraphQLApp:
         principal: Principal | None = None
         try:
             route = self.routes.get((type_name, field_name))
-            if route is None and (type_name, field_name) not in self._custom_fields:
+            custom = self.custom.routes.get((type_name, field_name)) if route is None else None
+            if route is None and custom is None and (type_name, field_name) not in self._custom_fields:
                 raise BadRequest(f"Unknown field {type_name}.{field_name}")
             auth_type = event.get("authType")
             if auth_type is not None and not isinstance(auth_type, str):
                 raise BadRequest("authType must be a string")
             principal = self._principals.from_appsync(event, auth_type=auth_type)
-            selected = None if route is None else _selected_fields(event["info"], route.operation)
+            operation = route.operation if route is not None else Operation.GET
+            selected = (
+                None if route is None and custom is None else _selected_fields(event["info"], operation)
+            )
             self._request = req = _Request(principal, type_name, field_name, selected)
             arguments = event.get("arguments")
             if arguments is not None and not isinstance(arguments, dict):
                 raise BadRequest(f"{field_name}: arguments must be an object")
             if route is not None:
                 data = route.handler(route.model, arguments or {}, req)
+            elif custom is not None:
+                data = self.custom.run(custom, principal, arguments or {}, self._present)
+                if isinstance(data, Subscribed):
+                    data = _Subscription(data.filter)
             else:  # a custom field: Powertools calls it with the arguments as keywords
                 data = self.router.resolve({**event, "arguments": arguments or {}}, context)
             if self.on_outcome is not None or logger.log_level <= logging.DEBUG:
@@ -249,6 +282,15 @@ class GraphQLApp:
     def _record(self, decision: Decision) -> None:
         if self._request is not None:
             self._request.decision = decision
+
+    def _present(self, model: Model, value: Any, mutating: bool) -> dict[str, Any]:
+        """A custom operation's result of a model type, shown as the model's reads are."""
+        if not isinstance(value, Mapping):
+            raise TypeError(f"a {model.name} result must be a mapping, not {type(value).__name__}")
+        op = Operation.UPDATE if mutating else Operation.GET
+        return self._output(
+            model, op, self.operations.output(self._req.principal, model, op, value), self._req
+        )
 
     @staticmethod
     def _output(model: Model, op: Operation, output: Output, req: _Request) -> dict[str, Any]:

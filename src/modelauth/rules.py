@@ -20,11 +20,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modelauth.fieldtypes import CustomType, Enum, FieldType
 from modelauth.filters import FilterField
 from modelauth.scalars import SCALAR_TYPES, conforms
+
+if TYPE_CHECKING:
+    from modelauth.custom import CustomOperation
 
 __all__ = [
     "DEFAULT_GROUP_CLAIM",
@@ -877,18 +880,26 @@ class Schema:
     populate_owner_field_for_static_group_auth: bool = True
     #: every enum and custom type the models' fields reach, nested ones before their users
     types: tuple[Enum | CustomType, ...] = field(init=False, repr=False, compare=False)
+    #: custom queries, mutations and subscriptions (:mod:`modelauth.custom`)
+    operations: Sequence[CustomOperation] = ()
+    #: the operations, checked against the models (derived; for the resolver)
+    bound_operations: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        from modelauth.custom import check_operations
+
         object.__setattr__(self, "authorization", tuple(self.authorization))
         for rule in self.authorization:
             if not isinstance(rule, Rule):
                 raise SchemaError(f"authorization takes allow.* rules, not {type(rule).__name__}")
         object.__setattr__(self, "models", tuple(self._with_defaults(m) for m in self.models))
+        object.__setattr__(self, "operations", tuple(self.operations))
         names = [m.name for m in self.models]
         if len(set(names)) != len(names):
             raise SchemaError("duplicate model names")
         _check_names_unique(self.models)
         object.__setattr__(self, "types", _collect_types(self.models))
+        object.__setattr__(self, "bound_operations", check_operations(self.models, self.operations))
 
     def enums(self) -> tuple[Enum, ...]:
         return tuple(t for t in self.types if isinstance(t, Enum))

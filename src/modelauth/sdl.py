@@ -279,6 +279,9 @@ def render(schema: Schema) -> str:
             public = root.operation is Operation.LISTEN and model.subscriptions == "public"
             reach = _all_rules(model) if public else _op_rules(model, *ops)  # public: every mode
             sections[root.type_name].append(_with(field, _model_directives(model, reach)))
+    for bound in schema.bound_operations:  # custom queries, mutations, subscriptions (modelauth.custom)
+        op = bound.op
+        sections[op.type_name].append(_with(f"  {op.name}{op.signature()}", _directives(op.rules)))
     lines += _types(schema) + _shared_inputs()
     if subscriptions:
         lines += _shared_subscription_inputs()

@@ -377,7 +377,8 @@ def _explain(args: argparse.Namespace) -> int:
     if not models:
         raise ProjectError(f"no model {args.model!r}; models: {', '.join(m.name for m in schema.models)}")
     if args.caller is None:
-        matrix = access_matrix(type(schema)(models=tuple(models)))
+        # every model and custom operation, or the one model asked for
+        matrix = access_matrix(schema if args.model is None else type(schema)(models=tuple(models)))
         print(json.dumps(matrix, indent=2) if args.json else render_matrix(matrix))
         return 0
     if args.op is None or args.model is None:

@@ -19,7 +19,8 @@ rather than overwritten. Regions:
 resources    one table per model (owner GSIs), ``ModelIndexTable`` when a model needs index
              items, ``ModelTablesPolicy``: item-level DynamoDB actions on those tables only, and
              a Cognito group (of the template's ``UserPool``) per group a user-pool rule names
-resolvers    inside ``GraphQLApi.Properties.Resolvers``: every root field and subscription
+resolvers    inside ``GraphQLApi.Properties.Resolvers``: every root field and subscription,
+             the custom operations' too
 table-env    inside a function's ``Environment.Variables`` (once per function that reads the
              tables): ``TABLE_<MODEL>`` and ``INDEX_TABLE``
 outputs      optional, inside ``Outputs``: each table's name
@@ -125,7 +126,8 @@ def _check_names(schema: Schema) -> None:
 
 
 def user_pool_groups(schema: Schema) -> tuple[str, ...]:
-    """The static groups user-pool rules name (``allow.group("Admin")``), on models and fields."""
+    """The static groups user-pool rules name (``allow.group("Admin")``), on models, fields and
+    custom operations."""
     found: set[str] = set()
 
     def visit(rules: Sequence[Any]) -> None:
@@ -138,6 +140,8 @@ def user_pool_groups(schema: Schema) -> tuple[str, ...]:
         visit(model.rules)
         for field in model.fields:
             visit(field.rules or ())
+    for op in schema.operations:
+        visit(op.rules)
     return tuple(sorted(found))
 
 
@@ -224,6 +228,10 @@ def _resolvers(schema: Schema, subscription_js: str) -> dict[str, Any]:
         for root in root_fields(model):
             step = subscribe if root.type_name == "Subscription" else {"Pipeline": ["InvokeModelAuth"]}
             out[root.type_name][root.field_name] = step
+    for op in schema.operations:  # custom operations: the same function decides them first
+        out[op.type_name][op.name] = (
+            subscribe if op.type_name == "Subscription" else {"Pipeline": ["InvokeModelAuth"]}
+        )
     return out
 
 
