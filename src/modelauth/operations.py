@@ -119,7 +119,16 @@ class Operations:
         (a write's result is read as a get). Malformed input is a :class:`BadRequest`."""
         if not isinstance(filter_input, Mapping):
             raise BadRequest(f"{what} must be an object")
-        names = referenced_fields(filter_input, model.field_names)
+        self.check_fields(
+            principal, model, decision, referenced_fields(filter_input, model.field_names), what
+        )
+
+    def check_fields(
+        self, principal: Principal, model: Model, decision: Decision, names: frozenset[str], what: str
+    ) -> None:
+        """Refuse (``Unauthorized on [..]``) when ``names`` (the fields a filter, condition or
+        subscription filter compares) include one this caller may not read on every item
+        ``decision`` lets the request touch."""
         read_op = Operation.GET if decision.operation in WRITE_OPERATIONS else decision.operation
         denied = unreadable_fields(
             principal, model, read_op, names, scope=decision.constraint, config=self.auth_config

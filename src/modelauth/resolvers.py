@@ -39,7 +39,7 @@ from modelauth.policy import AuthConfig, Decision
 from modelauth.rules import WRITE_OPERATIONS, Model, Operation, Schema, root_fields
 from modelauth.startup import build_from_env
 from modelauth.store import Store
-from modelauth.subscriptions import check_model, subscription_filter
+from modelauth.subscriptions import check_model, narrow, parse_filter, subscription_filter
 from modelauth.validation import check_arguments
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ __all__ = ["GraphQLApp", "Outcome", "OutcomeListener"]
 logger = Logger(service="modelauth")
 
 # the arguments each kind of root field takes
-_NO_ARGUMENTS: frozenset[str] = frozenset()
+_SUBSCRIBE_ARGUMENTS = frozenset({"filter"})
 _GET_ARGUMENTS = frozenset({"id"})
 _LIST_ARGUMENTS = frozenset({"filter", "limit", "nextToken"})
 _MUTATION_ARGUMENTS = frozenset({"input", "condition"})
@@ -276,12 +276,18 @@ class GraphQLApp:
 
     def _subscribe(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> _Subscription:
         """Subscribe time (operation ``listen``): deny, or allow with the filter AppSync applies
-        to every event so this caller only receives what the rules let it read."""
-        check_arguments(arguments, req.field_name, _NO_ARGUMENTS, ())
+        to every event so this caller only receives what the rules let it read.
+
+        A client's ``filter`` (Amplify's ``ModelSubscription<X>FilterInput``) is AND-ed with it: it
+        can only narrow; one naming a field the caller may not read is refused (an oracle)."""
+        args = check_arguments(arguments, req.field_name, _SUBSCRIBE_ARGUMENTS, ())
         decision = self.operations.decide(req.principal, model, Operation.LISTEN)
-        if decision.constraint is None:
-            return _Subscription(None)
-        return _Subscription(subscription_filter(model, decision.constraint))
+        auth = None if decision.constraint is None else subscription_filter(model, decision.constraint)
+        if args.get("filter") is None:
+            return _Subscription(auth)
+        alternatives, names = parse_filter(model, args["filter"])
+        self.operations.check_fields(req.principal, model, decision, names, "subscription filter")
+        return _Subscription(narrow(auth, alternatives))
 
     # -- operations -----------------------------------------------------------------------------
     def _get(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any] | None:

@@ -25,6 +25,10 @@ table-env    inside a function's ``Environment.Variables`` (once per function th
 outputs      optional, inside ``Outputs``: each table's name
 ===========  ===============================================================================
 
+It also writes ``amplify_outputs.json`` (Amplify Gen 2's client configuration, for
+``Amplify.configure``): the models' introspection and the API's auth modes, keeping the
+environment values that ``modelauth outputs`` wrote into it (:mod:`modelauth.local.outputs`).
+
 Example:
     >>> from modelauth.rules import Model, Schema, allow
     >>> lines = region_lines(Schema([Model("Todo", rules=[allow.owner()])]))["table-env"]
@@ -452,7 +456,22 @@ def plan(
     outputs.append(Output(sdl, render_sdl(schema)))
     js = resources.files("modelauth") / "js"
     outputs += [Output(sdl.parent / name, (js / name).read_text(encoding="utf-8")) for name in JS_FILES]
+    outputs.append(_amplify_outputs(project, schema, template))
     return outputs
+
+
+def _amplify_outputs(project: Project, schema: Schema, template: Path) -> Output:
+    """amplify_outputs.json: the models' introspection and the template's auth modes, keeping
+    the environment values (URL, keys, pool ids) the file already has (modelauth.local.outputs)."""
+    from modelauth.local.outputs import FILE_NAME, amplify_outputs, environment_of, render
+    from modelauth.local.samtemplate import SamTemplate, TemplateError
+
+    path = project.root / FILE_NAME
+    try:
+        modes = SamTemplate.load(template).api.modes
+    except TemplateError as exc:
+        raise GenerateError(f"{template}: {exc}") from None
+    return Output(path, render(amplify_outputs(schema, modes, environment_of(_current(path), path))))
 
 
 def _shown(path: Path, root: Path) -> str:
