@@ -184,7 +184,8 @@ def narrow(auth: dict[str, Any] | None, alternatives: tuple[_Rules, ...]) -> dic
 
     >>> mine = {"fieldName": "owner", "operator": "eq", "value": "a"}
     >>> done = {"fieldName": "done", "operator": "eq", "value": True}
-    >>> narrow({"filterGroup": [{"filters": [mine]}]}, ((done,),)) == {"filterGroup": [{"filters": [mine, done]}]}
+    >>> narrowed = narrow({"filterGroup": [{"filters": [mine]}]}, ((done,),))
+    >>> narrowed == {"filterGroup": [{"filters": [mine, done]}]}
     True
     """
     if not alternatives:

@@ -36,9 +36,35 @@ def directive_names(node: object) -> set[str]:
             "ModelTodoConnection",
             {"aws_cognito_user_pools", "aws_api_key"},
         ),
-        ("Mutation", "createTodo", {"input": "CreateTodoInput!"}, "Todo", {"aws_cognito_user_pools"}),
-        ("Mutation", "updateTodo", {"input": "UpdateTodoInput!"}, "Todo", {"aws_cognito_user_pools"}),
-        ("Mutation", "deleteTodo", {"input": "DeleteTodoInput!"}, "Todo", {"aws_cognito_user_pools"}),
+        (
+            "Mutation",
+            "createTodo",
+            {"input": "CreateTodoInput!", "condition": "ModelTodoConditionInput"},
+            "Todo",
+            {"aws_cognito_user_pools"},
+        ),
+        (
+            "Mutation",
+            "updateTodo",
+            {"input": "UpdateTodoInput!", "condition": "ModelTodoConditionInput"},
+            "Todo",
+            {"aws_cognito_user_pools"},
+        ),
+        (
+            "Mutation",
+            "deleteTodo",
+            {"input": "DeleteTodoInput!", "condition": "ModelTodoConditionInput"},
+            "Todo",
+            {"aws_cognito_user_pools"},
+        ),
+        # Amplify's generateClient sends onCreate/onUpdate/onDelete with $filter declared
+        (
+            "Subscription",
+            "onCreateTodo",
+            {"filter": "ModelSubscriptionTodoFilterInput"},
+            "Todo",
+            {"aws_subscribe", "aws_cognito_user_pools", "aws_api_key"},
+        ),
     ],
 )
 def test_root_field_signature_and_auth_modes(

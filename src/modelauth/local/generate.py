@@ -456,19 +456,19 @@ def plan(
     outputs.append(Output(sdl, render_sdl(schema)))
     js = resources.files("modelauth") / "js"
     outputs += [Output(sdl.parent / name, (js / name).read_text(encoding="utf-8")) for name in JS_FILES]
-    outputs.append(_amplify_outputs(project, schema, template))
+    outputs.append(_amplify_outputs(project, schema, template, text))
     return outputs
 
 
-def _amplify_outputs(project: Project, schema: Schema, template: Path) -> Output:
+def _amplify_outputs(project: Project, schema: Schema, template: Path, text: str) -> Output:
     """amplify_outputs.json: the models' introspection and the template's auth modes, keeping
     the environment values (URL, keys, pool ids) the file already has (modelauth.local.outputs)."""
     from modelauth.local.outputs import FILE_NAME, amplify_outputs, environment_of, render
-    from modelauth.local.samtemplate import SamTemplate, TemplateError
+    from modelauth.local.samtemplate import TemplateError, auth_modes
 
     path = project.root / FILE_NAME
     try:
-        modes = SamTemplate.load(template).api.modes
+        modes = auth_modes(text)
     except TemplateError as exc:
         raise GenerateError(f"{template}: {exc}") from None
     return Output(path, render(amplify_outputs(schema, modes, environment_of(_current(path), path))))

@@ -286,10 +286,12 @@ def stack_environment(stack: str, region: str) -> Environment:
 
 def write(path: Path, schema: Schema, template: Path, env: Environment) -> None:
     """Write ``path`` for ``env`` with the models' introspection and the template's auth modes."""
-    from modelauth.local.samtemplate import SamTemplate, TemplateError
+    from modelauth.local.samtemplate import TemplateError, auth_modes
 
     try:
-        modes = SamTemplate.load(template).api.modes
+        modes = auth_modes(template.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise OutputsError(f"{template}: can't read the SAM template ({exc.strerror})") from None
     except TemplateError as exc:
         raise OutputsError(f"{template}: {exc}") from None
     text = render(amplify_outputs(schema, modes, env))
