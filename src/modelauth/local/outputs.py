@@ -22,7 +22,7 @@ Example::
     >>> doc["data"]["model_introspection"]["models"]["Todo"]["pluralName"]
     'Todos'
     >>> sorted(doc["data"]["model_introspection"]["models"]["Todo"]["fields"])
-    ['content', 'createdAt', 'id', 'owner', 'updatedAt']
+    ['_storedOwner', 'content', 'createdAt', 'id', 'owner', 'updatedAt']
 """
 
 from __future__ import annotations
@@ -148,6 +148,15 @@ def _model_field(field: Field) -> dict[str, Any]:
 def _model(model: Model) -> dict[str, Any]:
     fields = {"id": _field("id", "ID", required=True)}
     fields.update((f.name, _model_field(f)) for f in model.fields)
+    for f in model.fields:
+        # the stored value of a composite owner field: the client must select it, as the
+        # subscription filter compares it in the mutation's result (modelauth.subscriptions)
+        stored = model.stored_owner_fields.get(f.name)
+        if stored is not None:
+            fields[stored] = {
+                **_field(stored, "String", required=False, is_list=f.is_list),
+                "isReadOnly": True,
+            }
     for name in ("createdAt", "updatedAt"):
         fields[name] = {**_field(name, "AWSDateTime", required=False), "isReadOnly": True}
     return {
