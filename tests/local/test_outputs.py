@@ -40,7 +40,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def outputs_of(path: Path) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(path.read_text())
-    assert doc["version"] == VERSION and doc["version"].startswith("1.")  # aws-amplify v6 reads 1.x
+    assert doc["version"] == VERSION
+    assert doc["version"].startswith("1.")
     for section, keys in _REQUIRED.items():
         if section in doc:
             assert keys <= set(doc[section]) <= _ALLOWED[section], section
@@ -51,7 +52,8 @@ def outputs_of(path: Path) -> dict[str, Any]:
 
 def test_generate_writes_every_model_as_generateclient_reads_it(project: Path) -> None:
     doc = outputs_of(project / "amplify_outputs.json")
-    assert doc["data"]["url"] == LOCAL_URL and "auth" not in doc  # no environment yet
+    assert doc["data"]["url"] == LOCAL_URL
+    assert "auth" not in doc
     assert doc["data"]["default_authorization_type"] == "AMAZON_COGNITO_USER_POOLS"
     assert doc["data"]["authorization_types"] == ["API_KEY", "AWS_IAM", "AWS_LAMBDA", "OPENID_CONNECT"]
     introspection = doc["data"]["model_introspection"]
@@ -69,7 +71,8 @@ def test_generate_writes_every_model_as_generateclient_reads_it(project: Path) -
         }
         assert {f.name for f in model.fields} | {"id", "createdAt", "updatedAt"} <= set(spec["fields"])
         for name, field in spec["fields"].items():
-            assert field["name"] == name and {"isArray", "type", "isRequired", "attributes"} <= set(field)
+            assert field["name"] == name
+            assert {"isArray", "type", "isRequired", "attributes"} <= set(field)
         assert [a["type"] for a in spec["attributes"]] == ["model", "auth"]
 
 
@@ -117,7 +120,8 @@ def test_generate_keeps_the_environment_values_and_check_is_clean(
     assert main(["generate"]) == 0
     assert "wrote amplify_outputs.json" in capsys.readouterr().out
     written = outputs_of(path)
-    assert written["data"]["api_key"] == "da2-key" and written["auth"]["user_pool_id"] == "p"
+    assert written["data"]["api_key"] == "da2-key"
+    assert written["auth"]["user_pool_id"] == "p"
     assert "Todo" in written["data"]["model_introspection"]["models"]
     assert main(["generate", "--check"]) == 0
 
@@ -128,7 +132,8 @@ def test_generate_refuses_a_file_that_is_not_amplify_outputs(
     (project / "amplify_outputs.json").write_text('{"data": {}}')
     assert main(["generate"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "not an Amplify outputs file" in err[0]
+    assert len(err) == 1
+    assert "not an Amplify outputs file" in err[0]
     assert (project / "amplify_outputs.json").read_text() == '{"data": {}}'
 
 
