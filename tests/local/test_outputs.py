@@ -202,5 +202,6 @@ def test_bad_input_is_one_line_and_exit_2(
         )
         assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0], err
+    assert len(err) == 1, err
+    assert message in err[0]
     assert (project / "amplify_outputs.json").read_text() == before
