@@ -30,7 +30,7 @@ define pytest
 	$(BIN)/pytest $(1) || { rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected' >&2; exit 1; fi; exit $$rc; }
 endef
 
-.PHONY: help install lint test test-fast test-e2e build docker demo serve bench clean schema
+.PHONY: help install node lint test test-fast test-e2e build docker demo serve bench clean schema
 
 help:
 	@echo "make install   create $(VENV) and install modelauth with its dev tools"
@@ -38,7 +38,8 @@ help:
 	@echo "make serve     the GraphQL API on http://127.0.0.1:20002/graphql, every auth mode (moto)"
 	@echo "make test      lint, unit/functional/infra tests, then sam build + e2e in Docker"
 	@echo "make lint      ruff, mypy --strict, cfn-lint, sam validate --lint"
-	@echo "make test-fast unit/functional/infra tests only"
+	@echo "make test-fast unit/functional/infra tests only (and Amplify JS against modelauth serve)"
+	@echo "make node      npm ci in tests/node (aws-amplify, ws for the Amplify JS test)"
 	@echo "make test-e2e  docker + build, then sam local invoke against moto"
 	@echo "make build     sam build"
 	@echo "make bench     benchmarks as ratios to baselines; writes bench/results.md (a few minutes)"
@@ -47,6 +48,14 @@ help:
 	@echo "make clean     remove build output and caches (keeps $(VENV))"
 
 install: $(STAMP)
+
+# tests/node: Amplify JS v6 (aws-amplify, ws) against `modelauth serve`, run by tests/node/test_amplify_js.py
+NODE_DEPS := tests/node/node_modules/.package-lock.json
+node: $(NODE_DEPS)
+
+$(NODE_DEPS): tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund
+	touch $@
 
 # example/'s SDL, JS steps and template regions are generated from example/appschema
 # (a test runs `modelauth generate --check` on it)
@@ -70,7 +79,9 @@ test: install
 	$(MAKE) --no-print-directory test-fast
 	$(MAKE) --no-print-directory test-e2e
 
-test-fast: install
+# MODELAUTH_REQUIRE_NODE: the Amplify JS test fails (rather than skips) without node or tests/node's packages
+test-fast: export MODELAUTH_REQUIRE_NODE := 1
+test-fast: install node
 	$(call pytest,-m 'not e2e' --doctest-modules src tests)
 
 test-e2e: install docker build
