@@ -128,8 +128,11 @@ def test_wire_protocols_through_boto3(server: Any, backend: Any) -> None:
 
 
 def test_handle_rejects_what_it_does_not_speak(pool: LocalIdentityPool) -> None:
-    status, _, body = pool.handle({"x-amz-target": "AWSCognitoIdentityService.DeleteIdentityPool"}, b"{}")
-    assert (status, json.loads(body)["__type"]) == (400, "InvalidAction")
+    status, headers, body = pool.handle(
+        {"x-amz-target": "AWSCognitoIdentityService.DeleteIdentityPool"}, b"{}"
+    )
+    assert (status, json.loads(body)["__type"]) == (400, "UnknownOperationException")
+    assert headers["x-amzn-ErrorType"] == "UnknownOperationException"
     status, _, body = pool.handle({}, b"Action=GetCallerIdentity")
     assert status == 400
     assert b"<Code>InvalidAction</Code>" in body

@@ -1,8 +1,9 @@
 """Subscriptions over WebSocket in AppSync's real-time protocol, with owner filtering.
 
 A minimal RFC 6455 client (masked frames) speaks to the endpoint as AppSync clients do:
-connection credentials in the ``header`` query parameter, per-subscription credentials in
-``start``; IAM callers sign ``/graphql/connect`` and ``/graphql`` with botocore.
+connection credentials in the ``header`` query parameter (AppSync's documented form) or in a
+``header-<base64url>`` subprotocol (Amplify JS v6), per-subscription credentials in ``start``;
+IAM callers sign ``/graphql/connect`` and ``/graphql`` with botocore.
 """
 
 from __future__ import annotations
@@ -29,16 +30,33 @@ from tests.local.conftest import Client
 class RealtimeClient:
     """One real-time connection: JSON messages over a WebSocket."""
 
-    def __init__(self, url: str, connect_headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        url: str,
+        connect_headers: Mapping[str, str] | None,
+        via: str = "query",
+        subprotocol_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """``via``: where ``connect_headers`` (the connection's credentials) go, ``query``
+        (``?header=``, standard base64) or ``subprotocol`` (``header-<base64url, unpadded>`` as
+        Amplify JS v6 sends them); ``subprotocol_headers`` adds such a subprotocol as well."""
         parts = urlsplit(url)
         self.host = parts.netloc
         self.sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
         key = base64.b64encode(os.urandom(16)).decode()
-        header = quote(base64.b64encode(json.dumps(dict(connect_headers)).encode()).decode())
+        if via == "subprotocol":
+            connect_headers, subprotocol_headers = None, connect_headers
+        target, protocols = "/graphql/realtime", "graphql-ws"
+        if connect_headers is not None:
+            encoded = base64.b64encode(json.dumps(dict(connect_headers)).encode()).decode()
+            target += f"?header={quote(encoded)}&payload=e30="
+        if subprotocol_headers is not None:
+            encoded = base64.urlsafe_b64encode(json.dumps(dict(subprotocol_headers)).encode()).decode()
+            protocols += ",header-" + encoded.rstrip("=")
         handshake = (
-            f"GET /graphql/realtime?header={header}&payload=e30= HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: graphql-ws\r\n\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: {protocols}\r\n\r\n"
         )
         self.sock.sendall(handshake.encode())
         response = b""
@@ -46,6 +64,8 @@ class RealtimeClient:
             response += self.sock.recv(1)
         assert response.startswith(b"HTTP/1.1 101"), response
         assert f"Sec-WebSocket-Accept: {accept_key(key)}".encode() in response
+        # the server selects graphql-ws, never the credentials' subprotocol
+        assert b"\r\nSec-WebSocket-Protocol: graphql-ws\r\n" in response, response
 
     def send(self, message: Mapping[str, Any]) -> None:
         payload = json.dumps(message).encode()
@@ -100,8 +120,8 @@ class RealtimeClient:
         self.sock.close()
 
 
-def connect(url: str, headers: Mapping[str, str]) -> RealtimeClient:
-    client = RealtimeClient(url, headers)
+def connect(url: str, headers: Mapping[str, str], via: str = "query") -> RealtimeClient:
+    client = RealtimeClient(url, headers, via)
     client.send({"type": "connection_init"})
     assert client.receive()["type"] == "connection_ack"
     return client
@@ -116,19 +136,20 @@ def realtime(server: Any) -> Iterator[list[RealtimeClient]]:
 
 
 def open_as(
-    realtime: list[RealtimeClient], server: Any, client: Client
+    realtime: list[RealtimeClient], server: Any, client: Client, via: str = "query"
 ) -> tuple[RealtimeClient, dict[str, str]]:
     """A connection with ``client``'s credentials, and the headers its starts must carry."""
     headers = {"host": urlsplit(server.url).netloc, **client.headers}
-    connection = connect(server.url, headers)
+    connection = connect(server.url, headers, via)
     realtime.append(connection)
     return connection, headers
 
 
+@pytest.mark.parametrize("via", ["query", "subprotocol"])
 def test_a_subscriber_receives_the_mutations_it_follows(
-    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client], via: str
 ) -> None:
-    connection, headers = open_as(realtime, server, clients["api_key"])
+    connection, headers = open_as(realtime, server, clients["api_key"], via)
     ack = connection.start("subscription { onCreateTodo { id content } }", headers)
     assert ack["type"] == "start_ack"
     todo = f"todo-{uuid.uuid4().hex[:8]}"
@@ -143,11 +164,12 @@ def test_a_subscriber_receives_the_mutations_it_follows(
     }
 
 
+@pytest.mark.parametrize("via", ["query", "subprotocol"])
 def test_owners_only_hear_about_their_own_items(
-    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client], via: str
 ) -> None:
-    alice, alice_headers = open_as(realtime, server, clients["alice"])
-    bob, bob_headers = open_as(realtime, server, clients["bob"])
+    alice, alice_headers = open_as(realtime, server, clients["alice"], via)
+    bob, bob_headers = open_as(realtime, server, clients["bob"], via)
     for connection, headers in ((alice, alice_headers), (bob, bob_headers)):
         assert connection.start("subscription { onCreateTodo { id owner } }", headers)["type"] == "start_ack"
     # the filter compares the stored owner, which the mutation must select (as codegen does)
@@ -173,15 +195,64 @@ def test_a_mode_without_the_fields_directive_cannot_subscribe(
     )
 
 
-def test_bad_credentials_are_refused(
-    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
-) -> None:
-    refused = RealtimeClient(server.url, {"host": "x", "x-api-key": "da2-" + "n" * 26})
+def refusal(
+    realtime: list[RealtimeClient], server: Any, headers: Mapping[str, str], via: str
+) -> dict[str, Any]:
+    """What connection_init gets on a connection with ``headers`` as its credentials."""
+    refused = RealtimeClient(server.url, headers, via)
     realtime.append(refused)
     refused.send({"type": "connection_init"})
     answer = refused.receive()
-    assert answer["type"] == "connection_error"
-    assert answer["payload"]["errors"][0]["errorType"] == "UnauthorizedException"
+    assert refused.receive() == {"type": "closed"}
+    return answer
+
+
+BAD_CONNECTIONS = {
+    "unknown API key": {"host": "x", "x-api-key": "da2-" + "n" * 26},
+    "not a token": {"host": "x", "authorization": "garbage"},
+    "no credential": {"host": "x"},
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONNECTIONS))
+def test_bad_connection_credentials_are_refused_alike_in_query_and_subprotocol(
+    realtime: list[RealtimeClient], server: Any, case: str
+) -> None:
+    answers = [refusal(realtime, server, BAD_CONNECTIONS[case], via) for via in ("query", "subprotocol")]
+    assert (
+        answers[0]
+        == answers[1]
+        == {
+            "type": "connection_error",
+            "payload": {
+                "errors": [
+                    {
+                        "errorType": "UnauthorizedException",
+                        "message": "You are not authorized to make this call.",
+                        "errorCode": 401,
+                    }
+                ]
+            },
+        }
+    )
+
+
+def test_the_query_and_the_subprotocol_must_not_disagree(
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+) -> None:
+    """Both present: each must carry the same credentials (a good one can't cover a bad one)."""
+    good = {"host": urlsplit(server.url).netloc, **clients["api_key"].headers}
+    bad = {"host": good["host"], "x-api-key": "da2-" + "n" * 26}
+    for query, subprotocol, answer in ((bad, good, "connection_error"), (good, good, "connection_ack")):
+        client = RealtimeClient(server.url, query, subprotocol_headers=subprotocol)
+        realtime.append(client)
+        client.send({"type": "connection_init"})
+        assert client.receive()["type"] == answer
+
+
+def test_bad_start_credentials_are_refused(
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+) -> None:
     connection, headers = open_as(realtime, server, clients["alice"])
     answer = connection.start("subscription { onCreateTodo { id } }", {**headers, "authorization": "garbage"})
     assert answer["payload"]["errors"][0]["errorType"] == "UnauthorizedException"

@@ -44,9 +44,36 @@ from xml.sax.saxutils import escape
 
 from modelauth.local.sigv4 import SigningKey
 
-__all__ = ["IdentityPoolError", "IssuedIdentity", "LocalIdentityPool", "Role"]
+__all__ = ["IdentityPoolError", "IssuedIdentity", "LocalIdentityPool", "Role", "aws_json", "aws_json_error"]
 
 COGNITO_TARGET = "AWSCognitoIdentityService."
+JSON_11 = "application/x-amz-json-1.1"
+#: (status, headers, body) of one answer on the wire
+Answer = tuple[int, dict[str, str], bytes]
+
+
+def aws_json(status: int, body: Mapping[str, Any], content_type: str = JSON_11) -> Answer:
+    """An answer in the AWS JSON protocol (1.1 unless told), with its request id.
+
+    >>> aws_json(200, {"IdentityId": "us-east-1:1"})[2]
+    b'{"IdentityId": "us-east-1:1"}'
+    """
+    headers = {"Content-Type": content_type, "x-amzn-RequestId": str(uuid.uuid4())}
+    return status, headers, json.dumps(body).encode()
+
+
+def aws_json_error(code: str, message: str, status: int = 400, content_type: str = JSON_11) -> Answer:
+    """An error in the AWS JSON protocol as AWS services answer it: ``{"__type", "message"}`` and
+    the ``x-amzn-ErrorType`` header (what botocore and Amplify read the error's name from).
+
+    >>> status, headers, body = aws_json_error("NotAuthorizedException", "Invalid login token.")
+    >>> status, headers["x-amzn-ErrorType"], json.loads(body)["__type"]
+    (400, 'NotAuthorizedException', 'NotAuthorizedException')
+    """
+    status, headers, body = aws_json(status, {"__type": code, "message": message}, content_type)
+    return status, {**headers, "x-amzn-ErrorType": code}, body
+
+
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 _UPPER_DIGITS = string.ascii_uppercase + string.digits
 
@@ -248,9 +275,9 @@ class LocalIdentityPool:
         return key
 
     # -- wire protocols --------------------------------------------------------------------------
-    def handle(self, headers: Mapping[str, str], body: bytes) -> tuple[int, str, bytes]:
+    def handle(self, headers: Mapping[str, str], body: bytes) -> Answer:
         """One Cognito Identity (``x-amz-target``) or STS (form ``Action=``) request:
-        ``(status, content type, body)``."""
+        ``(status, headers, body)``, errors in each one's protocol."""
         target = headers.get("x-amz-target", "")
         try:
             if target.startswith(COGNITO_TARGET):
@@ -258,11 +285,10 @@ class LocalIdentityPool:
             return self._sts(body)
         except IdentityPoolError as exc:
             if target.startswith(COGNITO_TARGET):
-                error = {"__type": exc.code, "message": exc.message}
-                return exc.status, "application/x-amz-json-1.1", json.dumps(error).encode()
-            return exc.status, "text/xml", _sts_error(exc).encode()
+                return aws_json_error(exc.code, exc.message, exc.status)
+            return exc.status, {"Content-Type": "text/xml"}, _sts_error(exc).encode()
 
-    def _cognito(self, operation: str, body: bytes) -> tuple[int, str, bytes]:
+    def _cognito(self, operation: str, body: bytes) -> Answer:
         try:
             request = json.loads(body or b"{}")
         except ValueError:
@@ -279,17 +305,20 @@ class LocalIdentityPool:
         elif operation == "GetCredentialsForIdentity":
             result = self.get_credentials(str(request.get("IdentityId")), logins)
         else:
-            raise IdentityPoolError("InvalidAction", f"{operation} is not supported locally")
-        return 200, "application/x-amz-json-1.1", json.dumps(result).encode()
+            raise IdentityPoolError(
+                "UnknownOperationException",
+                f"{operation} is not served by the local identity pool (GetId, GetCredentialsForIdentity)",
+            )
+        return aws_json(200, result)
 
-    def _sts(self, body: bytes) -> tuple[int, str, bytes]:
+    def _sts(self, body: bytes) -> Answer:
         from urllib.parse import parse_qs
 
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         if form.get("Action") != "AssumeRole":
             raise IdentityPoolError("InvalidAction", f"{form.get('Action')!r} is not supported locally")
         key, identity = self.assume_role(form.get("RoleArn", ""), form.get("RoleSessionName", ""))
-        return 200, "text/xml", _assume_role_response(key, identity).encode()
+        return 200, {"Content-Type": "text/xml"}, _assume_role_response(key, identity).encode()
 
 
 def _expiration(key: SigningKey) -> datetime:

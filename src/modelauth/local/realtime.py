@@ -1,9 +1,15 @@
 """Subscriptions of the local endpoint over WebSocket, in AppSync's real-time protocol.
 
-``ws://127.0.0.1:20002/graphql/realtime?header=<base64 JSON>&payload=e30=`` with the
-``graphql-ws`` subprotocol, as AppSync clients connect: the ``header`` holds the connection's
-credentials (``x-api-key``, ``Authorization``, or SigV4 headers signed over
-``POST /graphql/connect`` with body ``{}``). Then ``connection_init`` → ``connection_ack``;
+``ws://127.0.0.1:20002/graphql/realtime`` with the ``graphql-ws`` subprotocol, as AppSync
+clients connect. The connection's credentials (``x-api-key``, ``Authorization``, or SigV4
+headers signed over ``POST /graphql/connect`` with body ``{}``), a base64 JSON object, come
+either in the query string (``?header=<base64>&payload=e30=``, AppSync's documented form, used by
+``gql`` and Amplify v5) or, as Amplify JS v6 sends them, in a second offered subprotocol
+``header-<base64url, unpadded>`` next to ``graphql-ws`` (the server selects ``graphql-ws``, never
+echoes the header). Both go through the same decoding and the same credential checks; a
+connection carrying both must carry the same credentials in each.
+
+Then ``connection_init`` → ``connection_ack``;
 ``start`` (its own credentials in ``payload.extensions.authorization``, for IAM signed over
 ``POST /graphql`` with ``payload.data`` as the body) → ``start_ack`` or ``error``; published
 mutation results → ``data``; ``stop`` → ``complete``; ``ka`` every ``keep_alive`` seconds.
@@ -44,10 +50,11 @@ from urllib.parse import parse_qs, urlsplit
 from modelauth.errors import ModelAuthError
 from modelauth.local.appsync import GraphQLResponse, LocalAppSync, RequestAuth, Subscription
 
-__all__ = ["REALTIME_PATH", "RealtimeHub", "WebSocket", "accept_key"]
+__all__ = ["HEADER_SUBPROTOCOL", "REALTIME_PATH", "RealtimeHub", "WebSocket", "accept_key", "decode_header"]
 
 REALTIME_PATH = "/graphql/realtime"
 SUBPROTOCOL = "graphql-ws"
+HEADER_SUBPROTOCOL = "header-"  # prefix of the subprotocol carrying the connection's credentials
 MAX_MESSAGE = 1024 * 1024
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _TEXT, _CONTINUATION, _CLOSE, _PING, _PONG = 0x1, 0x0, 0x8, 0x9, 0xA
@@ -63,6 +70,24 @@ def accept_key(key: str) -> str:
     's3pPLMBiTxaQ9kYGzzhZRbK+xOo='
     """
     return base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()  # noqa: S324 - RFC
+
+
+def decode_header(encoded: str) -> dict[str, str]:
+    """The connection's credential headers from their base64 JSON (standard or URL-safe alphabet,
+    padded or not: the query string carries the first, the ``header-`` subprotocol the second).
+
+    >>> decode_header("eyJ4LWFwaS1rZXkiOiJkYTItYWJjIn0")
+    {'x-api-key': 'da2-abc'}
+
+    Raises ValueError when it is not base64 of a JSON object.
+    """
+    text = encoded.strip()
+    if "-" in text or "_" in text:
+        text = text.replace("-", "+").replace("_", "/")
+    headers = json.loads(base64.b64decode(text + "=" * (-len(text) % 4), validate=True))
+    if not isinstance(headers, dict):
+        raise ValueError("header is not an object")
+    return {str(k): str(v) for k, v in headers.items() if v is not None}
 
 
 class WebSocket:
@@ -196,14 +221,17 @@ class RealtimeHub:
             socket.close(1001)
 
     # -- one connection --------------------------------------------------------------------------
-    def serve(self, socket: WebSocket, target: str, source_ip: str) -> None:
-        """Run one connection until it closes (in the HTTP handler's thread)."""
+    def serve(
+        self, socket: WebSocket, target: str, source_ip: str, header_protocol: str | None = None
+    ) -> None:
+        """Run one connection until it closes (in the HTTP handler's thread); ``header_protocol``
+        is the offered ``header-…`` subprotocol, if any."""
         with self._lock:
             self._sockets.add(socket)
         stop = threading.Event()
         threading.Thread(target=self._keep_alive, args=(socket, stop), daemon=True).start()
         try:
-            connection = self._connect(target, source_ip)
+            connection = self._connect(target, source_ip, header_protocol)
             while (text := socket.receive()) is not None:
                 self._message(socket, text, connection, source_ip)
         finally:
@@ -211,16 +239,21 @@ class RealtimeHub:
             self._forget(socket)
             socket.close()
 
-    def _connect(self, target: str, source_ip: str) -> RequestAuth | ModelAuthError:
-        """The connection's own credentials (from the ``header`` query parameter)."""
+    def _connect(
+        self, target: str, source_ip: str, header_protocol: str | None
+    ) -> RequestAuth | ModelAuthError:
+        """The connection's own credentials (the ``header`` query parameter or subprotocol)."""
         try:
             query = parse_qs(urlsplit(target).query)
-            headers = json.loads(base64.b64decode(query["header"][0], validate=True))
-            if not isinstance(headers, dict):
-                raise ValueError("header is not an object")
+            given = [decode_header(query["header"][0])] if "header" in query else []
+            if header_protocol is not None:
+                given.append(decode_header(header_protocol.removeprefix(HEADER_SUBPROTOCOL)))
+            if not given:
+                raise ValueError("no header query parameter and no header- subprotocol")
+            if any(headers != given[0] for headers in given):
+                raise ValueError("the header query parameter and the header- subprotocol differ")
             body = base64.b64decode(query.get("payload", ["e30="])[0], validate=True)
-            pairs = [(str(k), str(v)) for k, v in headers.items()]
-            return self.authenticate("POST", "/graphql/connect", pairs, body, source_ip)
+            return self.authenticate("POST", "/graphql/connect", list(given[0].items()), body, source_ip)
         except ModelAuthError as exc:
             return exc
         except (KeyError, ValueError) as exc:  # binascii.Error is a ValueError

@@ -25,8 +25,10 @@ Also served:
 
 - ``GET /graphql/realtime``: subscriptions over WebSocket in AppSync's real-time protocol, with
   the resolver's subscription filters (:mod:`modelauth.local.realtime`);
-- ``POST /``: the local identity pool (Cognito Identity ``GetId`` / ``GetCredentialsForIdentity``)
-  and STS ``AssumeRole`` (:mod:`modelauth.local.identitypool`);
+- ``POST /``: the embedded user pool's sign-up and sign-in API (``AWSCognitoIdentityProviderService.*``,
+  :mod:`modelauth.local.userpool`), the local identity pool (Cognito Identity ``GetId`` /
+  ``GetCredentialsForIdentity``) and STS ``AssumeRole`` (:mod:`modelauth.local.identitypool`); any
+  other ``X-Amz-Target`` answers ``UnknownOperationException`` in JSON;
 - ``GET /health``.
 
 A request with ``x-modelauth-explain: 1`` gets the decisions and their reasons in the
@@ -70,11 +72,19 @@ from modelauth.local.appsync import (
     RequestError,
     operation_parts,
 )
-from modelauth.local.identitypool import LocalIdentityPool
-from modelauth.local.realtime import REALTIME_PATH, SUBPROTOCOL, RealtimeHub, WebSocket, accept_key
+from modelauth.local.identitypool import COGNITO_TARGET, JSON_11, Answer, LocalIdentityPool, aws_json_error
+from modelauth.local.realtime import (
+    HEADER_SUBPROTOCOL,
+    REALTIME_PATH,
+    SUBPROTOCOL,
+    RealtimeHub,
+    WebSocket,
+    accept_key,
+)
 from modelauth.local.samtemplate import FunctionSpec, SamTemplate
 from modelauth.local.sandbox import Backend
 from modelauth.local.sigv4 import SigV4Verifier, is_sigv4
+from modelauth.local.userpool import USER_POOL_TARGET, LocalUserPoolApi
 from modelauth.rules import Schema
 
 __all__ = [
@@ -452,6 +462,13 @@ class LocalServer:
         self.authenticator = build_authenticator(template, backend, functions)
         assert self.authenticator.identity_pool is not None
         self.identity_pool = self.authenticator.identity_pool
+        self.user_pool = LocalUserPoolApi(
+            backend.user_pool_id,
+            region=backend.region,
+            account_id=backend.account_id,
+            endpoint=backend.aws_endpoint,
+            log=self._log,
+        )
         self.realtime = RealtimeHub(self.engine, self.authenticator.authenticate, log=self._log)
         self._http = ThreadingHTTPServer((host, port), _handler_class(self))
         self._http.daemon_threads = True
@@ -509,9 +526,23 @@ class LocalServer:
         if method == "POST" and path == "/graphql":
             return self._graphql(target, headers, lower, body, client_ip)
         if method == "POST" and path == "/":
-            status, content_type, payload = self.identity_pool.handle(lower, body)
-            return status, {"Content-Type": content_type}, payload
+            return self._aws(lower, body)
         return _json(404, {"errors": [{"errorType": "NotFound", "message": f"No route for {method} {path}"}]})
+
+    def _aws(self, headers: Mapping[str, str], body: bytes) -> Answer:
+        """``POST /``: the AWS APIs a client needs, each answered in its own protocol."""
+        target = headers.get("x-amz-target", "")
+        if target.startswith(USER_POOL_TARGET):
+            return self.user_pool.handle(target.removeprefix(USER_POOL_TARGET), body)
+        if target and not target.startswith(COGNITO_TARGET):  # a JSON service the endpoint isn't
+            content_type = headers.get("content-type", "")
+            return aws_json_error(
+                "UnknownOperationException",
+                f"{target} is not served by the local endpoint (it serves {USER_POOL_TARGET}*, "
+                f"{COGNITO_TARGET}* and STS AssumeRole)",
+                content_type=content_type if content_type.startswith("application/x-amz-json-") else JSON_11,
+            )
+        return self.identity_pool.handle(headers, body)
 
     def _graphql(
         self,
@@ -704,12 +735,17 @@ def _handler_class(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 self._respond()
                 return
             key = self.headers.get("Sec-WebSocket-Key")
-            protocols = {p.strip() for p in (self.headers.get("Sec-WebSocket-Protocol") or "").split(",")}
+            offered = ",".join(self.headers.get_all("Sec-WebSocket-Protocol") or [])
+            protocols = [p.strip() for p in offered.split(",") if p.strip()]
+            header_protocols = [p for p in protocols if p.startswith(HEADER_SUBPROTOCOL)]
             if "websocket" not in (self.headers.get("Upgrade") or "").lower() or not key:
                 self.send_error(400, "WebSocket upgrade expected")
                 return
             if SUBPROTOCOL not in protocols:
                 self.send_error(400, f"the {SUBPROTOCOL} subprotocol is required")
+                return
+            if len(header_protocols) > 1:  # which one counts? neither
+                self.send_error(400, f"more than one {HEADER_SUBPROTOCOL} subprotocol")
                 return
             # 101 written as HTTP/1.1 whatever protocol_version the other responses use
             lines = [
@@ -722,7 +758,12 @@ def _handler_class(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode())
             self.wfile.flush()
             self.close_connection = True
-            server.realtime.serve(WebSocket(self.rfile, self.wfile), self.path, self.client_address[0])
+            server.realtime.serve(
+                WebSocket(self.rfile, self.wfile),
+                self.path,
+                self.client_address[0],
+                header_protocols[0] if header_protocols else None,
+            )
 
         def do_OPTIONS(self) -> None:  # CORS preflight, as AppSync answers browsers
             self.send_response(204)
@@ -740,7 +781,7 @@ _CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Expose-Headers": REASONS_HEADER,
+    "Access-Control-Expose-Headers": f"{REASONS_HEADER}, x-amzn-ErrorType, x-amzn-RequestId",
 }
 
 
