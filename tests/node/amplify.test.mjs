@@ -1,10 +1,11 @@
 // Amplify JS v6 (aws-amplify, Gen 2 typed client) against `modelauth serve` on the fixture project.
 // Run by tests/node/test_amplify_js.py, which starts the endpoint and passes:
-//   MODELAUTH_OUTPUTS  the amplify_outputs.json `modelauth outputs --local` wrote
-//   MODELAUTH_TOKENS   {"alice": {"id": <JWT>, "access": <JWT>}, "bob": {...}} from `modelauth token`
-// Everything goes through Amplify's own code: generateClient() builds the documents from the
-// outputs' model_introspection, its auth providers sign (SigV4 with identity-pool credentials)
-// or attach tokens, and its real-time provider runs the subscriptions.
+//   MODELAUTH_OUTPUTS    the amplify_outputs.json `modelauth outputs --local` wrote
+//   MODELAUTH_PASSWORDS  {"alice": <password>, "bob": <password>}: the local user pool's users
+// Everything goes through Amplify's own code: signIn runs SRP against the local user pool,
+// generateClient() builds the documents from the outputs' model_introspection, its auth providers
+// sign (SigV4 with identity-pool credentials) or attach the user's tokens, and its real-time
+// provider runs the subscriptions (credentials in the header- subprotocol).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -22,39 +23,28 @@ globalThis.WebSocket = class LocalWebSocket extends WebSocket {
 
 const { Amplify } = await import('aws-amplify');
 const { generateClient } = await import('aws-amplify/data');
-const { cognitoCredentialsProvider } = await import('aws-amplify/auth/cognito');
-const { decodeJWT, fetchAuthSession } = await import('aws-amplify/auth');
+const { fetchAuthSession, getCurrentUser, signIn, signOut } = await import('aws-amplify/auth');
 
 const outputs = JSON.parse(readFileSync(process.env.MODELAUTH_OUTPUTS, 'utf8'));
-const tokens = JSON.parse(process.env.MODELAUTH_TOKENS);
+const passwords = JSON.parse(process.env.MODELAUTH_PASSWORDS);
 const run = Date.now().toString(36); // the backend outlives one run of this file: unique contents
-
-// Signed-in users come from a token provider until the endpoint speaks Cognito's SRP sign-in:
-// Amplify then uses these tokens for userPool mode and for identity-pool (authenticated) credentials.
-let current = null;
-const tokenProvider = {
-  async getTokens() {
-    if (current === null) return null;
-    return { accessToken: decodeJWT(tokens[current].access), idToken: decodeJWT(tokens[current].id) };
-  },
-};
-
-async function signedInAs(user) {
-  current = user;
-  cognitoCredentialsProvider.clearCredentialsAndIdentityId();
-  await fetchAuthSession({ forceRefresh: true });
-}
 
 function configure() {
   Amplify.configure(outputs); // the file as a frontend ships it
   const config = Amplify.getConfig();
-  // the local endpoint also answers Cognito (user pool + identity pool) on its root URL
+  // the local endpoint also answers Cognito (user pool and identity pool) on its root URL
   const root = new URL('/', outputs.data.url).href;
-  const Cognito = { ...config.Auth.Cognito, userPoolEndpoint: root, identityPoolEndpoint: root };
-  Amplify.configure(
-    { ...config, Auth: { Cognito } },
-    { Auth: { tokenProvider, credentialsProvider: cognitoCredentialsProvider } },
-  );
+  Amplify.configure({
+    ...config,
+    Auth: { Cognito: { ...config.Auth.Cognito, userPoolEndpoint: root, identityPoolEndpoint: root } },
+  });
+}
+
+async function signedInAs(username) {
+  await signOut();
+  const result = await signIn({ username, password: passwords[username] }); // USER_SRP_AUTH
+  assert.equal(result.isSignedIn, true, JSON.stringify(result));
+  assert.equal((await getCurrentUser()).username, username);
 }
 
 const client = (() => {
@@ -75,7 +65,7 @@ function ok(result) {
   return result.data;
 }
 
-describe('amplify_outputs.json', () => {
+describe('amplify_outputs.json and sign-in', () => {
   test('configures Amplify: the API, its auth modes and every model', () => {
     configure();
     const { GraphQL } = Amplify.getConfig().API;
@@ -85,6 +75,15 @@ describe('amplify_outputs.json', () => {
     const models = Object.keys(GraphQL.modelIntrospection.models).sort();
     assert.deepEqual(models, ['CatalogItem', 'Item', 'Note', 'Post', 'Profile', 'Ticket', 'Todo']);
     assert.ok(client.models.Todo.onCreate && client.models.Todo.observeQuery);
+  });
+
+  test('signIn (SRP) against the local user pool; a wrong password as Amplify reports it', async () => {
+    await signedInAs('alice');
+    const { tokens } = await fetchAuthSession();
+    assert.equal(tokens.idToken.payload['cognito:username'], 'alice');
+    assert.deepEqual(tokens.accessToken.payload['cognito:groups'], ['editors']);
+    await signOut();
+    await assert.rejects(signIn({ username: 'bob', password: 'Wrong-password-1' }), { name: 'NotAuthorizedException' });
   });
 });
 
@@ -142,8 +141,7 @@ describe('client.models as owner and as another user (userPool)', () => {
 
 describe('identity pool (IAM): guest and signed-in identity', () => {
   test('a guest reads the public catalogue and may not own notes', async () => {
-    current = null;
-    cognitoCredentialsProvider.clearCredentialsAndIdentityId();
+    await signOut();
     const session = await fetchAuthSession({ forceRefresh: true });
     assert.ok(session.credentials?.accessKeyId, 'guest credentials from the local identity pool');
     ok(await client.models.CatalogItem.list({ authMode: 'identityPool' }));
@@ -170,31 +168,7 @@ describe('identity pool (IAM): guest and signed-in identity', () => {
   });
 });
 
-// Amplify v6 sends the connection's credentials in the `header-<base64url JSON>` WebSocket
-// subprotocol (no ?header= query parameter). Until the endpoint reads it (issue 20 item 1, the
-// `cognito` branch) Amplify's provider retries forever: probe once and say so instead of hanging.
-async function realtimeReadsHeaderSubprotocol() {
-  const url = new URL('/graphql/realtime', outputs.data.url);
-  url.protocol = 'ws:';
-  const header = { host: new URL(outputs.data.url).host, 'x-api-key': outputs.data.api_key };
-  const encoded = Buffer.from(JSON.stringify(header)).toString('base64url');
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url.href, ['graphql-ws', `header-${encoded}`]);
-    const done = (answer) => {
-      socket.terminate();
-      resolve(answer);
-    };
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
-    socket.on('message', (data) => done(JSON.parse(data.toString()).type === 'connection_ack'));
-    socket.on('error', () => done(false));
-    setTimeout(() => done(false), 5000);
-  });
-}
-const realtimeSkip = (await realtimeReadsHeaderSubprotocol())
-  ? false
-  : "the endpoint does not read Amplify's header- subprotocol yet (issue 20 item 1)";
-
-describe("subscriptions through Amplify's real-time provider", { skip: realtimeSkip, timeout: 60000 }, () => {
+describe("subscriptions through Amplify's real-time provider", { timeout: 60000 }, () => {
   const subscriptions = [];
   after(() => subscriptions.forEach((s) => s.unsubscribe()));
 
