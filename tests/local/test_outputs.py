@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from modelauth.local.cli import main
 from modelauth.local.outputs import LOCAL_URL, VERSION
@@ -169,11 +169,21 @@ STACK_TEMPLATE = {
 }
 
 
-def test_outputs_stack_reads_the_stacks_outputs(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with mock_aws():
-        cloudformation = boto3.client("cloudformation", region_name="eu-west-1")
-        cloudformation.create_stack(StackName="shop", TemplateBody=json.dumps(STACK_TEMPLATE))
-        assert main(["outputs", "--stack", "shop", "--region", "eu-west-1"]) == 0
+@pytest.fixture
+def cloudformation(backend: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """CloudFormation of the embedded moto server (not mock_aws: leaving it would reset the
+    moto state the session's endpoint serves from); `modelauth outputs --stack` reaches it
+    through boto3's service endpoint variable."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFORMATION", backend.aws_endpoint)
+    return boto3.client("cloudformation", region_name="eu-west-1", endpoint_url=backend.aws_endpoint)
+
+
+def test_outputs_stack_reads_the_stacks_outputs(
+    project: Path, capsys: pytest.CaptureFixture[str], cloudformation: Any
+) -> None:
+    stack = f"shop-{uuid.uuid4().hex[:8]}"
+    cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps(STACK_TEMPLATE))
+    assert main(["outputs", "--stack", stack, "--region", "eu-west-1"]) == 0
     doc = outputs_of(project / "amplify_outputs.json")
     assert doc["data"]["url"] == "https://abc.appsync-api.eu-west-1.amazonaws.com/graphql"
     assert (doc["data"]["aws_region"], doc["data"]["api_key"]) == ("eu-west-1", "da2-deployed")
@@ -186,21 +196,26 @@ def test_outputs_stack_reads_the_stacks_outputs(project: Path, capsys: pytest.Ca
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["outputs", "--stack", "missing"], "stack missing in us-east-1: ValidationError"),
-        (["outputs", "--stack", "bare"], "stack bare has no output GraphQLUrl, Region"),
+        (
+            ["outputs", "--stack", "missing", "--region", "eu-west-1"],
+            "stack missing in eu-west-1: ValidationError",
+        ),
+        (
+            ["outputs", "--stack", "bare", "--region", "eu-west-1"],
+            "stack bare has no output GraphQLUrl, Region",
+        ),
         (["outputs", "--local", "--region", "eu-west-1"], "--region goes with --stack"),
         (["--state", "/nonexistent/state.json", "outputs", "--local"], "start one with `modelauth serve`"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
-    project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    project: Path, capsys: pytest.CaptureFixture[str], cloudformation: Any, argv: list[str], message: str
 ) -> None:
     before = (project / "amplify_outputs.json").read_text()
-    with mock_aws():
-        boto3.client("cloudformation", region_name="us-east-1").create_stack(
-            StackName="bare", TemplateBody=json.dumps({"Resources": STACK_TEMPLATE["Resources"]})
-        )
-        assert main(argv) == 2
+    if "bare" in argv and "bare" not in {s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]}:
+        body = json.dumps({"Resources": STACK_TEMPLATE["Resources"]})
+        cloudformation.create_stack(StackName="bare", TemplateBody=body)
+    assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
     assert message in err[0]
