@@ -26,6 +26,10 @@ table-env    inside a function's ``Environment.Variables`` (once per function th
 outputs      optional, inside ``Outputs``: each table's name
 ===========  ===============================================================================
 
+It also writes ``amplify_outputs.json`` (Amplify Gen 2's client configuration, for
+``Amplify.configure``): the models' introspection and the API's auth modes, keeping the
+environment values that ``modelauth outputs`` wrote into it (:mod:`modelauth.local.outputs`).
+
 Example:
     >>> from modelauth.rules import Model, Schema, allow
     >>> lines = region_lines(Schema([Model("Todo", rules=[allow.owner()])]))["table-env"]
@@ -447,6 +451,7 @@ def plan(
     outputs.append(Output(sdl, render_sdl(schema)))
     js = resources.files("modelauth") / "js"
     outputs += [Output(sdl.parent / name, (js / name).read_text(encoding="utf-8")) for name in JS_FILES]
+    outputs.append(_amplify_outputs(project, schema, template, text))
     return outputs
 
 
@@ -474,6 +479,20 @@ def _check_model_functions(text: str, template: Path, schema: Schema) -> None:
                 f"put the lines '{_MARKER} begin table-env' and '{_MARKER} end table-env' back in "
                 "its Environment.Variables (or in Globals.Function)"
             )
+
+
+def _amplify_outputs(project: Project, schema: Schema, template: Path, text: str) -> Output:
+    """amplify_outputs.json: the models' introspection and the template's auth modes, keeping
+    the environment values (URL, keys, pool ids) the file already has (modelauth.local.outputs)."""
+    from modelauth.local.outputs import FILE_NAME, amplify_outputs, environment_of, render
+    from modelauth.local.samtemplate import TemplateError, auth_modes
+
+    path = project.root / FILE_NAME
+    try:
+        modes = auth_modes(text)
+    except TemplateError as exc:
+        raise GenerateError(f"{template}: {exc}") from None
+    return Output(path, render(amplify_outputs(schema, modes, environment_of(_current(path), path))))
 
 
 def _shown(path: Path, root: Path) -> str:
