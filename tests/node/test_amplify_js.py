@@ -22,22 +22,18 @@ from typing import Any
 import pytest
 
 from tests.conftest import PROJECT, ROOT
+from tests.node.packages import NODE_DIR, installed, unavailable
 
-NODE_DIR = Path(__file__).parent
 CLI = [sys.executable, "-c", "import sys; from modelauth.local.cli import main; sys.exit(main())"]
 USERS = {"alice": ["editors"], "bob": []}
 
 
 def _node() -> str:
     node = shutil.which("node")
-    missing = None if node else "node is not on PATH"
-    if node and not (NODE_DIR / "node_modules" / "aws-amplify").is_dir():
-        missing = "tests/node/node_modules is missing: run `make node` (npm ci in tests/node)"
-    if missing:
-        if os.environ.get("MODELAUTH_REQUIRE_NODE") == "1":
-            pytest.fail(missing)
-        pytest.skip(missing)
-    assert node is not None
+    if node is None:
+        unavailable("node is not on PATH")
+    installed("aws-amplify")
+    installed("ws")
     return node
 
 
