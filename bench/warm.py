@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,8 +26,10 @@ from botocore.stub import Stubber
 from bench import common
 from bench.common import Config, Row, Section
 
-GOAL_RATIO = 1.15
-GOAL_ADDED = 50e-6
+GOAL_RATIO = 1.10  # warm getTodo, a repeated caller (issue 21)
+GOAL_ADDED = 15e-6
+GOAL_NEW_CALLER = 1.25
+GOAL_WRITE = 1.15  # list, update, create, delete
 TABLE = "Todo"
 _ser, _de = TypeSerializer(), TypeDeserializer()
 
@@ -102,12 +105,17 @@ class MinimalHandler:
         return {"data": {"items": items, "nextToken": None}, "errors": []}
 
     def update_todo(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Conditioned on the item existing, the caller owning it and, when the input carries
+        ``_version``, that version (optimistic concurrency); bumps ``_version``."""
         changes = dict(event["arguments"]["input"])
-        item_id = changes.pop("id")
+        item_id, version = changes.pop("id"), changes.pop("_version", None)
         names = {"#id": "id", "#owner": "owner", "#updatedAt": "updatedAt", "#version": "_version"}
         values = {f":o{i}": {"S": owner} for i, owner in enumerate(_owners(event))}
-        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        values |= {":now": {"S": now}, ":one": {"N": "1"}}
+        values |= {":now": {"S": _now()}, ":one": {"N": "1"}}
+        condition = "attribute_exists(#id) AND #owner IN (:o0, :o1, :o2)"
+        if version is not None:
+            values[":version"] = {"N": str(version)}
+            condition += " AND #version = :version"
         sets = ["#updatedAt = :now"]
         for i, (name, value) in enumerate(changes.items()):
             names[f"#f{i}"], values[f":v{i}"] = name, _ser.serialize(value)
@@ -117,7 +125,7 @@ class MinimalHandler:
                 TableName=TABLE,
                 Key={"id": {"S": item_id}},
                 UpdateExpression="SET " + ", ".join(sets) + " ADD #version :one",
-                ConditionExpression="attribute_exists(#id) AND #owner IN (:o0, :o1, :o2)",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
@@ -125,6 +133,43 @@ class MinimalHandler:
         except self.client.exceptions.ConditionalCheckFailedException:
             return _unauthorized("updateTodo", "Mutation")
         return {"data": _load(out["Attributes"]), "errors": []}
+
+    def create_todo(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Stamps the caller as owner, the model's default, a new id and the timestamps; a put
+        conditioned on the id being new."""
+        now = _now()
+        item = {"priority": "NORMAL", **event["arguments"]["input"], "owner": _owners(event)[0]}
+        item |= {"id": item.get("id") or str(uuid.uuid4()), "createdAt": now, "updatedAt": now, "_version": 1}
+        try:
+            self.client.put_item(
+                TableName=TABLE,
+                Item=_dump(item),
+                ConditionExpression="attribute_not_exists(#id)",
+                ExpressionAttributeNames={"#id": "id"},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return _unauthorized("createTodo", "Mutation")
+        return {"data": item, "errors": []}
+
+    def delete_todo(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Conditioned on the item existing and the caller owning it; answers the deleted item."""
+        values = {f":o{i}": {"S": owner} for i, owner in enumerate(_owners(event))}
+        try:
+            out = self.client.delete_item(
+                TableName=TABLE,
+                Key={"id": {"S": event["arguments"]["input"]["id"]}},
+                ConditionExpression="attribute_exists(#id) AND #owner IN (:o0, :o1, :o2)",
+                ExpressionAttributeNames={"#id": "id", "#owner": "owner"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return _unauthorized("deleteTodo", "Mutation")
+        return {"data": _load(out["Attributes"]), "errors": []}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # -- the benchmark ----------------------------------------------------------------------------------
@@ -136,16 +181,27 @@ class Case:
     event: dict[str, Any]
     responses: list[tuple[str, dict[str, Any]]]  # what DynamoDB answers, in order
     baseline: Callable[[Mapping[str, Any]], dict[str, Any]]
-    goal: bool  # judged against the goals, or only reported
+    goal_ratio: float
+    goal_added: float | None = None  # seconds a request may add, if that is a goal too
     #: every request a token never seen before (else the same event, as one user's calls)
     fresh_tokens: bool = False
 
     @property
     def label(self) -> str:
         return (
-            f"warm {self.field}, a new token per request"
+            f"warm {self.field}, a caller never seen before"
             if self.fresh_tokens
             else f"warm {self.field} (owner rule)"
+        )
+
+    @property
+    def goal(self) -> str:
+        added = f" and ≤ +{self.goal_added * 1e6:.0f} µs" if self.goal_added is not None else ""
+        return common.at_most(self.goal_ratio) + added
+
+    def met(self, result: common.Comparison) -> bool:
+        return result.ratio <= self.goal_ratio and (
+            self.goal_added is None or result.added <= self.goal_added
         )
 
     def events(self) -> Iterator[dict[str, Any]]:
@@ -181,27 +237,41 @@ def _todo(owner: str, number: int, **fields: Any) -> dict[str, Any]:
 
 
 def cases(minimal: MinimalHandler) -> list[Case]:
-    get, listing, update = (common.load_event(f"{f}.alice") for f in ("getTodo", "listTodos", "updateTodo"))
+    get, listing, update, create, delete = (
+        common.load_event(f"{f}.alice")
+        for f in ("getTodo", "listTodos", "updateTodo", "createTodo", "deleteTodo")
+    )
+    # the client sends the version it read: both sides condition the write on it
+    update = {**update, "arguments": {"input": {**update["arguments"]["input"], "_version": 1}}}
     owner = _owners(get)[0]
+    stored = {"Item": _dump(_todo(owner, 1))}
     page = [_dump(_todo(owner, n)) for n in range(1, 11)]
     empty = {"Items": [], "Count": 0, "ScannedCount": 0}
     updated = _todo(owner, 1, done=True, _version=2)
     return [
-        Case("getTodo", get, [("get_item", {"Item": _dump(_todo(owner, 1))})], minimal.get_todo, True),
-        Case("getTodo", get, [("get_item", {"Item": _dump(_todo(owner, 1))})], minimal.get_todo, False, True),
+        Case("getTodo", get, [("get_item", stored)], minimal.get_todo, GOAL_RATIO, GOAL_ADDED),
+        Case("getTodo", get, [("get_item", stored)], minimal.get_todo, GOAL_NEW_CALLER, fresh_tokens=True),
         Case(
             "listTodos",
             listing,
             [("query", {"Items": page, "Count": 10, "ScannedCount": 10}), ("query", empty), ("query", empty)],
             minimal.list_todos,
-            False,
+            GOAL_WRITE,
         ),
         Case(
             "updateTodo",
             update,
             [("update_item", {"Attributes": _dump(updated)})],
             minimal.update_todo,
-            False,
+            GOAL_WRITE,
+        ),
+        Case("createTodo", create, [("put_item", {})], minimal.create_todo, GOAL_WRITE),
+        Case(
+            "deleteTodo",
+            delete,
+            [("delete_item", {"Attributes": stored["Item"]})],
+            minimal.delete_todo,
+            GOAL_WRITE,
         ),
     ]
 
@@ -217,6 +287,8 @@ def _check(case: Case, full: dict[str, Any], minimal: dict[str, Any]) -> None:
         return list(data["items"] if case.field == "listTodos" else [data])
 
     shown = ("owner", "_storedOwner", "__typename")
+    if case.field == "createTodo":  # each side makes its own id and timestamps
+        shown += ("id", "createdAt", "updatedAt")
     items = [
         [{k: v for k, v in item.items() if k not in shown} for item in found(r)] for r in (full, minimal)
     ]
@@ -272,29 +344,23 @@ def run(config: Config) -> Section:
             {"full": timed(full), "minimal": timed(hand_written)}, config.runs
         )
         result = common.Comparison.of(samples["full"], samples["minimal"])
-        met = result.ratio <= GOAL_RATIO and result.added <= GOAL_ADDED if case.goal else None
-        goal = f"{common.at_most(GOAL_RATIO)} and ≤ +{GOAL_ADDED * 1e6:.0f} µs" if case.goal else "report"
         measured = f"{common.us(result.measured)} (+{result.added * 1e6:,.0f} µs)"
         section.rows.append(
-            Row(
-                case.label,
-                measured,
-                common.us(result.baseline),
-                result.ratio,
-                goal,
-                met,
-            )
+            Row(case.label, measured, common.us(result.baseline), result.ratio, case.goal, case.met(result))
         )
     stubber.deactivate()
     section.details.append(
         f"Warm: median over {config.runs} runs of {config.batch} requests per side, interleaved, on one "
         "botocore Stubber (requests validated and serialized, no HTTP). listTodos returns 10 items and makes "
-        "3 Queries on byOwner (owner as `<sub>::<username>`, `<sub>`, `<username>`) on both sides.",
+        "3 Queries on byOwner (owner as `<sub>::<username>`, `<sub>`, `<username>`) on both sides. The "
+        "hand-written writes carry the same guarantees: update conditions on existence, owner and the "
+        "`_version` the client sent; create stamps the owner, the default and a new id, conditioned on the "
+        "id being new; delete conditions on existence and owner.",
     )
     section.details.append(
         "  The owner-rule rows repeat one event, as one user's calls to a warm function: the handler then "
         "reuses its Principal (keyed by the identity) and its item-less decision (keyed by the Principal). "
-        f"'a new token per request' cycles through {FRESH_TOKENS:,} events of the same user with distinct "
+        f"'a caller never seen before' cycles through {FRESH_TOKENS:,} events of the same user with distinct "
         "token claims, more than those caches hold: nothing is reused.",
     )
     return section
