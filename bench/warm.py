@@ -46,7 +46,7 @@ def load_handler() -> ModuleType:
     return module
 
 
-def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
+def dump(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _ser.serialize(v) for k, v in item.items()}
 
 
@@ -63,7 +63,7 @@ def _unauthorized(field: str, type_name: str) -> dict[str, Any]:
     return {"data": None, "errors": [{"message": message, "errorType": "Unauthorized"}]}
 
 
-def _owners(event: Mapping[str, Any]) -> list[str]:
+def owners(event: Mapping[str, Any]) -> list[str]:
     """The owner values a Cognito caller matches: ``<sub>::<username>`` and the legacy forms."""
     identity = event["identity"]
     sub, username = identity["sub"], identity["username"]
@@ -83,14 +83,14 @@ class MinimalHandler:
         if "Item" not in out:
             return {"data": None, "errors": []}
         item = _load(out["Item"])
-        if item.get("owner") not in _owners(event):
+        if item.get("owner") not in owners(event):
             return _unauthorized("getTodo", "Query")
         return {"data": item, "errors": []}
 
     def list_todos(self, event: Mapping[str, Any]) -> dict[str, Any]:
         limit = event["arguments"].get("limit") or 100
         items: list[dict[str, Any]] = []
-        for owner in _owners(event):  # one Query per owner form, like the store
+        for owner in owners(event):  # one Query per owner form, like the store
             out = self.client.query(
                 TableName=TABLE,
                 IndexName="byOwner",
@@ -110,7 +110,7 @@ class MinimalHandler:
         changes = dict(event["arguments"]["input"])
         item_id, version = changes.pop("id"), changes.pop("_version", None)
         names = {"#id": "id", "#owner": "owner", "#updatedAt": "updatedAt", "#version": "_version"}
-        values = {f":o{i}": {"S": owner} for i, owner in enumerate(_owners(event))}
+        values = {f":o{i}": {"S": owner} for i, owner in enumerate(owners(event))}
         values |= {":now": {"S": _now()}, ":one": {"N": "1"}}
         condition = "attribute_exists(#id) AND #owner IN (:o0, :o1, :o2)"
         if version is not None:
@@ -138,12 +138,12 @@ class MinimalHandler:
         """Stamps the caller as owner, the model's default, a new id and the timestamps; a put
         conditioned on the id being new."""
         now = _now()
-        item = {"priority": "NORMAL", **event["arguments"]["input"], "owner": _owners(event)[0]}
+        item = {"priority": "NORMAL", **event["arguments"]["input"], "owner": owners(event)[0]}
         item |= {"id": item.get("id") or str(uuid.uuid4()), "createdAt": now, "updatedAt": now, "_version": 1}
         try:
             self.client.put_item(
                 TableName=TABLE,
-                Item=_dump(item),
+                Item=dump(item),
                 ConditionExpression="attribute_not_exists(#id)",
                 ExpressionAttributeNames={"#id": "id"},
             )
@@ -153,7 +153,7 @@ class MinimalHandler:
 
     def delete_todo(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Conditioned on the item existing and the caller owning it; answers the deleted item."""
-        values = {f":o{i}": {"S": owner} for i, owner in enumerate(_owners(event))}
+        values = {f":o{i}": {"S": owner} for i, owner in enumerate(owners(event))}
         try:
             out = self.client.delete_item(
                 TableName=TABLE,
@@ -222,7 +222,7 @@ def _new_token(event: dict[str, Any], number: int) -> dict[str, Any]:
     return {**event, "identity": {**event["identity"], "claims": claims}}
 
 
-def _todo(owner: str, number: int, **fields: Any) -> dict[str, Any]:
+def todo(owner: str, number: int, **fields: Any) -> dict[str, Any]:
     stamp = f"2025-01-01T00:00:{number:02d}.000Z"
     return {
         "id": f"todo-alice-{number}",
@@ -243,11 +243,11 @@ def cases(minimal: MinimalHandler) -> list[Case]:
     )
     # the client sends the version it read: both sides condition the write on it
     update = {**update, "arguments": {"input": {**update["arguments"]["input"], "_version": 1}}}
-    owner = _owners(get)[0]
-    stored = {"Item": _dump(_todo(owner, 1))}
-    page = [_dump(_todo(owner, n)) for n in range(1, 11)]
+    owner = owners(get)[0]
+    stored = {"Item": dump(todo(owner, 1))}
+    page = [dump(todo(owner, n)) for n in range(1, 11)]
     empty = {"Items": [], "Count": 0, "ScannedCount": 0}
-    updated = _todo(owner, 1, done=True, _version=2)
+    updated = todo(owner, 1, done=True, _version=2)
     return [
         Case("getTodo", get, [("get_item", stored)], minimal.get_todo, GOAL_RATIO, GOAL_ADDED),
         Case("getTodo", get, [("get_item", stored)], minimal.get_todo, GOAL_NEW_CALLER, fresh_tokens=True),
@@ -261,7 +261,7 @@ def cases(minimal: MinimalHandler) -> list[Case]:
         Case(
             "updateTodo",
             update,
-            [("update_item", {"Attributes": _dump(updated)})],
+            [("update_item", {"Attributes": dump(updated)})],
             minimal.update_todo,
             GOAL_WRITE,
         ),
