@@ -111,7 +111,7 @@ def run(config: Config) -> Section:
         minimal = warm.MinimalHandler(client)
         meter = Meter(client)
         owner = warm.owners(common.load_event("getTodo.alice"))[0]
-        baseline = {case.field: case for case in warm.cases(minimal) if not case.fresh_tokens}
+        baseline = {case.field: case for case in warm.cases(minimal) if not case.fresh_callers}
         seeded = [warm.dump(warm.todo(owner, n, priority="NORMAL")) for n in range(1, 11)]
         moto: dict[str, tuple[float, float]] = {}
         for name, case in baseline.items():

@@ -10,8 +10,10 @@ same calls.
 
 from __future__ import annotations
 
+import collections
 import importlib.util
 import itertools
+import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -183,14 +185,14 @@ class Case:
     baseline: Callable[[Mapping[str, Any]], dict[str, Any]]
     goal_ratio: float
     goal_added: float | None = None  # seconds a request may add, if that is a goal too
-    #: every request a token never seen before (else the same event, as one user's calls)
-    fresh_tokens: bool = False
+    #: every request from a user never seen before (else the same event, as one user's calls)
+    fresh_callers: bool = False
 
     @property
     def label(self) -> str:
         return (
             f"warm {self.field}, a caller never seen before"
-            if self.fresh_tokens
+            if self.fresh_callers
             else f"warm {self.field} (owner rule)"
         )
 
@@ -204,22 +206,46 @@ class Case:
             self.goal_added is None or result.added <= self.goal_added
         )
 
-    def events(self) -> Iterator[dict[str, Any]]:
-        """The events to send, in order, forever."""
-        if not self.fresh_tokens:
-            return itertools.repeat(self.event)
-        return itertools.cycle([_new_token(self.event, n) for n in range(FRESH_TOKENS)])
+    def requests(self) -> Iterator[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]]:
+        """The events to send and what DynamoDB answers each, in order, forever."""
+        if not self.fresh_callers:
+            return itertools.repeat((self.event, self.responses))
+        return itertools.cycle([_new_caller(self, n) for n in range(FRESH_CALLERS)])
 
 
-# more distinct tokens than the handler's caches hold (256 Principals, 1024 decisions): all miss
-FRESH_TOKENS = 4096
+# more distinct users than the handler's caches hold (256 Principals, 1024 decisions): all miss
+FRESH_CALLERS = 4096
 
 
-def _new_token(event: dict[str, Any], number: int) -> dict[str, Any]:
-    """The same user's event with the claims of another token (jti, iat, exp differ)."""
-    claims = dict(event["identity"]["claims"], jti=f"bench-{number:05d}", iat=1735689600 + number)
-    claims["exp"] = claims["iat"] + 3600
-    return {**event, "identity": {**event["identity"], "claims": claims}}
+def _new_caller(case: Case, number: int) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """The case's event from another user (sub, username and token claims differ) and the same
+    answers with that user as the stored owner."""
+    sub, username = f"b0b0{number:04x}-0000-4000-8000-{number:012x}", f"user{number:05d}"
+    identity = case.event["identity"]
+    claims = dict(identity["claims"], sub=sub, username=username, jti=f"bench-{number:05d}")
+    claims |= {"iat": 1735689600 + number, "exp": 1735689600 + number + 3600}
+    event = {**case.event, "identity": {**identity, "sub": sub, "username": username, "claims": claims}}
+    answers = json.dumps(case.responses).replace(owners(case.event)[0], owners(event)[0])
+    return event, [(operation, response) for operation, response in json.loads(answers)]
+
+
+class Feed:
+    """One side's requests: ``queue`` hands DynamoDB's answers to the stubber ahead of a batch,
+    ``next`` gives the events in the same order."""
+
+    def __init__(self, case: Case, stubber: Stubber) -> None:
+        self._source, self._stubber = case.requests(), stubber
+        self._events: collections.deque[dict[str, Any]] = collections.deque()
+
+    def queue(self, calls: int) -> None:
+        for _ in range(calls):
+            event, responses = next(self._source)
+            for operation, response in responses:
+                self._stubber.add_response(operation, response)
+            self._events.append(event)
+
+    def next(self) -> dict[str, Any]:
+        return self._events.popleft()
 
 
 def todo(owner: str, number: int, **fields: Any) -> dict[str, Any]:
@@ -250,7 +276,7 @@ def cases(minimal: MinimalHandler) -> list[Case]:
     updated = todo(owner, 1, done=True, _version=2)
     return [
         Case("getTodo", get, [("get_item", stored)], minimal.get_todo, GOAL_RATIO, GOAL_ADDED),
-        Case("getTodo", get, [("get_item", stored)], minimal.get_todo, GOAL_NEW_CALLER, fresh_tokens=True),
+        Case("getTodo", get, [("get_item", stored)], minimal.get_todo, GOAL_NEW_CALLER, fresh_callers=True),
         Case(
             "listTodos",
             listing,
@@ -311,37 +337,29 @@ def run(config: Config) -> Section:
     handler, stubber, minimal = stubbed()
     section = Section("Warm overhead")
     for case in cases(minimal):
+        full_feed, minimal_feed = Feed(case, stubber), Feed(case, stubber)
 
-        def queue(calls: int, case: Case = case) -> None:
-            for _ in range(calls):
-                for operation, response in case.responses:
-                    stubber.add_response(operation, response)
-
-        def timed(call: Callable[[], object]) -> Callable[[], float]:
+        def timed(call: Callable[[], object], feed: Feed) -> Callable[[], float]:
             def sample() -> float:
-                seconds = common.per_call(call, config.batch, queue)
+                seconds = common.per_call(call, config.batch, feed.queue)
                 stubber.assert_no_pending_responses()
                 return seconds
 
             return sample
 
-        full_events, minimal_events = case.events(), case.events()
-
-        def full(events: Iterator[dict[str, Any]] = full_events) -> dict[str, Any]:
-            result: dict[str, Any] = handler.lambda_handler(next(events), None)
+        def full(feed: Feed = full_feed) -> dict[str, Any]:
+            result: dict[str, Any] = handler.lambda_handler(feed.next(), None)
             return result
 
-        def hand_written(
-            case: Case = case, events: Iterator[dict[str, Any]] = minimal_events
-        ) -> dict[str, Any]:
-            return case.baseline(next(events))
+        def hand_written(case: Case = case, feed: Feed = minimal_feed) -> dict[str, Any]:
+            return case.baseline(feed.next())
 
-        queue(1)
+        full_feed.queue(1)
         first = full()
-        queue(1)
+        minimal_feed.queue(1)
         _check(case, first, hand_written())
         samples = common.interleaved_samples(
-            {"full": timed(full), "minimal": timed(hand_written)}, config.runs
+            {"full": timed(full, full_feed), "minimal": timed(hand_written, minimal_feed)}, config.runs
         )
         result = common.Comparison.of(samples["full"], samples["minimal"])
         measured = f"{common.us(result.measured)} (+{result.added * 1e6:,.0f} µs)"
@@ -360,7 +378,7 @@ def run(config: Config) -> Section:
     section.details.append(
         "  The owner-rule rows repeat one event, as one user's calls to a warm function: the handler then "
         "reuses its Principal (keyed by the identity) and its item-less decision (keyed by the Principal). "
-        f"'a caller never seen before' cycles through {FRESH_TOKENS:,} events of the same user with distinct "
-        "token claims, more than those caches hold: nothing is reused.",
+        f"'a caller never seen before' cycles through {FRESH_CALLERS:,} users (sub, username and token "
+        "claims differ; each one's own item stored), more than those caches hold: nothing is reused.",
     )
     return section
