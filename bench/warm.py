@@ -362,7 +362,7 @@ def run(config: Config) -> Section:
             {"full": timed(full, full_feed), "minimal": timed(hand_written, minimal_feed)}, config.runs
         )
         result = common.Comparison.of(samples["full"], samples["minimal"])
-        measured = f"{common.us(result.measured)} (+{result.added * 1e6:,.0f} µs)"
+        measured = f"{common.us(result.measured)} ({result.added * 1e6:+,.0f} µs)"
         section.rows.append(
             Row(case.label, measured, common.us(result.baseline), result.ratio, case.goal, case.met(result))
         )
