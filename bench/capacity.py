@@ -108,11 +108,11 @@ def run(config: Config) -> Section:
         handler = warm.load_handler()
         client = handler.app.store._client
         create_tables(client, handler.app.schema)
-        minimal = warm.MinimalHandler(client)
+        minimal = warm.MinimalHandler(client, warm.todo_defaults(handler.app.schema))
         meter = Meter(client)
         owner = warm.owners(common.load_event("getTodo.alice"))[0]
         baseline = {case.field: case for case in warm.cases(minimal) if not case.fresh_callers}
-        seeded = [warm.dump(warm.todo(owner, n, priority="NORMAL")) for n in range(1, 11)]
+        seeded = [warm.dump(warm.todo(owner, n)) for n in range(1, 11)]
         moto: dict[str, tuple[float, float]] = {}
         for name, case in baseline.items():
             used = []

@@ -312,7 +312,7 @@ def run(config: Config) -> Section:
 
     init = compare("bytecode", "init")
     section.rows.append(
-        compared("cold init GraphQL, bytecode cached", init, ms, at_most(GOAL), init.ratio <= GOAL)
+        compared("cold init, bytecode cached (GraphQL)", init, ms, at_most(GOAL), init.ratio <= GOAL)
     )
     walls = {}
     for function in others:

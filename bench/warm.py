@@ -75,8 +75,10 @@ def owners(event: Mapping[str, Any]) -> list[str]:
 class MinimalHandler:
     """What a developer would write by hand for the Todo owner rule, without modelauth."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, defaults: Mapping[str, Any]) -> None:
+        """``defaults``: the Todo model's field defaults, as a developer would write them in."""
         self.client = client
+        self.defaults = dict(defaults)
 
     def get_todo(self, event: Mapping[str, Any]) -> dict[str, Any]:
         out = self.client.get_item(
@@ -137,10 +139,10 @@ class MinimalHandler:
         return {"data": _load(out["Attributes"]), "errors": []}
 
     def create_todo(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Stamps the caller as owner, the model's default, a new id and the timestamps; a put
+        """Stamps the caller as owner, the model's defaults, a new id and the timestamps; a put
         conditioned on the id being new."""
         now = _now()
-        item = {"priority": "NORMAL", **event["arguments"]["input"], "owner": owners(event)[0]}
+        item = {**self.defaults, **event["arguments"]["input"], "owner": owners(event)[0]}
         item |= {"id": item.get("id") or str(uuid.uuid4()), "createdAt": now, "updatedAt": now, "_version": 1}
         try:
             self.client.put_item(
@@ -330,7 +332,14 @@ def stubbed() -> tuple[ModuleType, Stubber, MinimalHandler]:
     client = handler.app.store._client
     stubber = Stubber(client)
     stubber.activate()
-    return handler, stubber, MinimalHandler(client)
+    return handler, stubber, MinimalHandler(client, todo_defaults(handler.app.schema))
+
+
+def todo_defaults(schema: Any) -> dict[str, Any]:
+    """The Todo model's field defaults in the schema the handler serves (the example app's,
+    or the test fixtures' when tests/ sets MODELAUTH_SCHEMA)."""
+    [model] = [m for m in schema.models if m.name == TABLE]
+    return {f.name: f.default for f in model.fields if f.default is not None}
 
 
 def run(config: Config) -> Section:
