@@ -114,7 +114,7 @@ class MinimalHandler:
         changes = dict(event["arguments"]["input"])
         item_id, version = changes.pop("id"), changes.pop("_version", None)
         names = {"#id": "id", "#owner": "owner", "#updatedAt": "updatedAt", "#version": "_version"}
-        values = {f":o{i}": {"S": owner} for i, owner in enumerate(owners(event))}
+        values: dict[str, Any] = {f":o{i}": {"S": owner} for i, owner in enumerate(owners(event))}
         values |= {":now": {"S": _now()}, ":one": {"N": "1"}}
         condition = "attribute_exists(#id) AND #owner IN (:o0, :o1, :o2)"
         if version is not None:
@@ -314,7 +314,7 @@ def _check(case: Case, full: dict[str, Any], minimal: dict[str, Any]) -> None:
         data = result["data"]
         return list(data["items"] if case.field == "listTodos" else [data])
 
-    shown = ("owner", "_storedOwner", "__typename")
+    shown: tuple[str, ...] = ("owner", "_storedOwner", "__typename")
     if case.field == "createTodo":  # each side makes its own id and timestamps
         shown += ("id", "createdAt", "updatedAt")
     items = [
