@@ -292,6 +292,15 @@ def _text_list(container: Mapping[str, Any], key: str, where: str) -> tuple[str,
     raise IdentityError(f"{where}.{key} must be a list of strings")
 
 
+def _group_names(identity: Mapping[str, Any]) -> tuple[str, ...]:
+    """``identity.groups``: Cognito has no group without a name, so an empty one is a broken or
+    forged identity, refused rather than carried into the rules."""
+    groups = _text_list(identity, "groups", "identity")
+    if "" in groups:
+        raise IdentityError("identity.groups holds an empty group name")
+    return groups
+
+
 # --------------------------------------------------------------------------- IAM
 
 
@@ -891,7 +900,7 @@ def _claims_principal(
         issuer=issuer,
         claims=claims,
         # identity.groups is null for a user without groups; the claim then says the same
-        groups=_text_list(identity, "groups", "identity")
+        groups=_group_names(identity)
         or read_group_claim(claims.get(_COGNITO_GROUPS), shape, spaceless=mode is AuthMode.USER_POOLS).names,
         source_ip=source_ip,
         claim_shape=shape,
