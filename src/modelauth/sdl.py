@@ -25,14 +25,16 @@ from modelauth.rules import (
     Model,
     Operation,
     Provider,
+    RootField,
     Rule,
     Schema,
+    Strategy,
     root_fields,
 )
 from modelauth.subscriptions import check_model
 from modelauth.validation import required_create_fields
 
-__all__ = ["DIRECTIVES", "render"]
+__all__ = ["DIRECTIVES", "identity_pool_fields", "render", "root_field_rules"]
 
 DIRECTIVES = {
     Provider.API_KEY: "@aws_api_key",
@@ -93,6 +95,41 @@ def _op_rules(model: Model, *ops: Operation) -> list[Rule]:
     """Rules that can let a caller reach an operation: model rules, plus field rules (a role
     present only in field rules passes the model gate, spec §2.3)."""
     return [r for r in _all_rules(model) if any(op in r.operations for op in ops)]
+
+
+def root_field_rules(model: Model) -> list[tuple[RootField, list[Rule]]]:
+    """Each root field of ``model`` with the rules that can let a caller reach it (an update
+    also reaches what a delete rule allows: Amplify's update-or-delete)."""
+    out = []
+    for root in root_fields(model):
+        ops = (root.operation, Operation.DELETE) if root.operation is Operation.UPDATE else (root.operation,)
+        out.append((root, _op_rules(model, *ops)))
+    return out
+
+
+def identity_pool_fields(schema: Schema, *, guest: bool) -> list[tuple[Model, RootField]]:
+    """The root fields (with their model) an identity-pool caller can reach: guests (the unauthenticated role,
+    ``allow.guest()``) when ``guest``, else signed-in identities (the authenticated role,
+    ``allow.authenticated("identityPool")``, ``allow.owner("identityPool")``).
+
+    >>> from modelauth.rules import Model, Schema, allow
+    >>> todo = Model("Todo", rules=[allow.guest().to(["read"]), allow.owner()])
+    >>> [f.field_name for _, f in identity_pool_fields(Schema([todo]), guest=True)]
+    ['getTodo', 'listTodos', 'onCreateTodo', 'onUpdateTodo', 'onDeleteTodo']
+    >>> identity_pool_fields(Schema([todo]), guest=False)
+    []
+    """
+
+    def reaches(rule: Rule) -> bool:
+        is_guest = rule.strategy is Strategy.PUBLIC
+        return rule.provider is Provider.IDENTITY_POOL and is_guest == guest
+
+    return [
+        (model, root)
+        for model in schema.models
+        for root, rules in root_field_rules(model)
+        if any(reaches(sub) for rule in rules for sub in rule.rules or (rule,))
+    ]
 
 
 def _type_block(model: Model) -> list[str]:
@@ -230,14 +267,9 @@ def render(schema: Schema) -> str:
     for model in schema.models:
         check_model(model)
         lines += _type_block(model) + _inputs(model)
-        for root in root_fields(model):
-            ops = (
-                (root.operation, Operation.DELETE)
-                if root.operation is Operation.UPDATE
-                else (root.operation,)
-            )
+        for root, rules in root_field_rules(model):
             field = f"  {root.field_name}{_signature(model, root.field_name, root.operation)}"
-            sections[root.type_name].append(_with(field, _model_directives(model, _op_rules(model, *ops))))
+            sections[root.type_name].append(_with(field, _model_directives(model, rules)))
     lines += _types(schema) + _shared_inputs()
     lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
     lines += ["type Subscription {", *subscriptions, "}"]
