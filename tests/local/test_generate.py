@@ -312,3 +312,29 @@ def test_a_model_function_without_its_table_env_is_refused(
     )
     template.write_text(text)
     assert main(["generate", "--check"]) == 0
+
+
+def test_identity_pool_roles_get_appsync_only_on_the_fields_their_rules_reach() -> None:
+    """Guests get the fields of allow.guest() rules, signed-in identities those of
+    identityPool rules; a role whose rules reach nothing gets no appsync:GraphQL at all."""
+    schema = Schema(
+        [
+            Model("Post", fields=[Field("title")], rules=[allow.guest().to(["read"]), allow.owner()]),
+            Model("Note", fields=[Field("body")], rules=[allow.owner()]),
+        ]
+    )
+    resources = yaml.load("\n".join(region_lines(schema)["resources"]), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    [statement] = resources["IdentityPoolGuestGraphQLPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == [
+        f"Sub ${{GraphQLApi.Arn}}/types/{t}"
+        for t in (
+            "Query/fields/getPost",
+            "Query/fields/listPosts",
+            "Subscription/fields/onCreatePost",
+            "Subscription/fields/onUpdatePost",
+            "Subscription/fields/onDeletePost",
+            "Post/*",
+            "ModelPostConnection/*",
+        )
+    ]
+    assert "IdentityPoolAuthGraphQLPolicy" not in resources
