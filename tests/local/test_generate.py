@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from modelauth.custom import query
 from modelauth.local.cli import main
 from modelauth.local.generate import region_lines
 from modelauth.rules import Field, Model, Schema, allow
@@ -338,3 +339,22 @@ def test_identity_pool_roles_get_appsync_only_on_the_fields_their_rules_reach() 
         )
     ]
     assert "IdentityPoolAuthGraphQLPolicy" not in resources
+
+
+def test_identity_pool_roles_get_the_custom_operations_their_rules_reach() -> None:
+    """A custom query for guests is on the guest role with the model it returns; one for
+    signed-in identities only is on the authenticated role and not on the guest's."""
+    post = Model("Post", fields=[Field("title")], rules=[allow.guest().to(["read"]), allow.owner()])
+    featured = query("featuredPost").returns("Post").authorization([allow.guest()])
+    count = query("postCount").returns("Int").authorization([allow.authenticated("identityPool")])
+    resources = yaml.load(  # noqa: S506 - SafeLoader subclass
+        "\n".join(region_lines(Schema([post], operations=[featured, count]))["resources"]), Loader=_Loader
+    )
+
+    def granted(policy: str) -> list[str]:
+        [statement] = resources[policy]["Properties"]["PolicyDocument"]["Statement"]
+        return [r.removeprefix("Sub ${GraphQLApi.Arn}/types/") for r in statement["Resource"]]
+
+    assert "Query/fields/featuredPost" in granted("IdentityPoolGuestGraphQLPolicy")
+    assert "Query/fields/postCount" not in granted("IdentityPoolGuestGraphQLPolicy")
+    assert granted("IdentityPoolAuthGraphQLPolicy") == ["Query/fields/postCount"]

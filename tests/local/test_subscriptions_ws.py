@@ -289,3 +289,21 @@ def test_iam_subscriptions_are_signed_and_filtered_to_the_identity(
         connection.receive(timeout=0.5)
     connection.send({"id": subscription_id, "type": "stop"})
     assert connection.receive() == {"type": "complete", "id": subscription_id}
+
+
+def test_a_client_filter_narrows_what_the_owner_receives(
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+) -> None:
+    # Amplify's client.models.Todo.onCreate({filter}) sends ModelSubscriptionTodoFilterInput
+    tag = uuid.uuid4().hex[:8]
+    alice, headers = open_as(realtime, server, clients["alice"])
+    query = f'subscription {{ onCreateTodo(filter: {{content: {{beginsWith: "{tag}"}}}}) {{ id content }} }}'
+    assert alice.start(query, headers)["type"] == "start_ack"
+    mutation = 'mutation { createTodo(input: {content: "%s"}) { id content owner _storedOwner } }'
+    clients["alice"].data(mutation % "other")
+    clients["bob"].data(mutation % f"{tag} bob's")  # matches the client's filter, not the rules'
+    created = clients["alice"].data(mutation % f"{tag} mine")["createTodo"]
+    message = alice.receive()
+    assert message["payload"]["data"] == {"onCreateTodo": {"id": created["id"], "content": f"{tag} mine"}}
+    with pytest.raises(TimeoutError):
+        alice.receive(timeout=0.5)

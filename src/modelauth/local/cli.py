@@ -127,6 +127,23 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--check", action="store_true", help="write nothing; exit 1 with a diff when stale")
     generate.add_argument("--force", action="store_true", help="overwrite hand edits inside the regions")
 
+    outputs = sub.add_parser(
+        "outputs",
+        help="write amplify_outputs.json (Amplify.configure) for the local endpoint or a deployed stack",
+        description="The Amplify Gen 2 client configuration: the models' introspection (as `modelauth "
+        "generate` writes it) with the URL, API key and pool ids of the running `modelauth serve` "
+        "(--local) or of a deployed stack's outputs (--stack).",
+    )
+    where = outputs.add_mutually_exclusive_group(required=True)
+    where.add_argument("--local", action="store_true", help="the running `modelauth serve` (its state file)")
+    where.add_argument("--stack", help="a deployed stack's name (its CloudFormation outputs)")
+    outputs.add_argument(
+        "--region", default=None, help="--stack's region (default: AWS_DEFAULT_REGION or us-east-1)"
+    )
+    outputs.add_argument(
+        "--out", type=Path, default=None, help="the file (default <project>/amplify_outputs.json)"
+    )
+
     init = sub.add_parser("init", help="a new SAM project using modelauth, ready for `make test`")
     init.add_argument("directory", type=Path, help="a new or empty directory")
     init.add_argument(
@@ -377,7 +394,8 @@ def _explain(args: argparse.Namespace) -> int:
     if not models:
         raise ProjectError(f"no model {args.model!r}; models: {', '.join(m.name for m in schema.models)}")
     if args.caller is None:
-        matrix = access_matrix(type(schema)(models=tuple(models)))
+        # every model and custom operation, or the one model asked for
+        matrix = access_matrix(schema if args.model is None else type(schema)(models=tuple(models)))
         print(json.dumps(matrix, indent=2) if args.json else render_matrix(matrix))
         return 0
     if args.op is None or args.model is None:
@@ -498,6 +516,24 @@ def _generate(args: argparse.Namespace) -> int:
     return generate(
         args.project, schema, template=args.template, check=args.check, force=args.force, out=sys.stdout
     )
+
+
+def _outputs(args: argparse.Namespace) -> int:
+    import os
+
+    from modelauth.local import outputs
+
+    if args.stack is not None:
+        region = args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        env = outputs.stack_environment(args.stack, region)
+    else:
+        if args.region is not None:
+            raise outputs.OutputsError("--region goes with --stack (the local endpoint has its own)")
+        env = outputs.local_environment(args.state)
+    path = args.out or args.project.root / outputs.FILE_NAME
+    outputs.write(path, _schema(args), args.template, env)
+    print(f"wrote {path} ({env.url})")
+    return 0
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -666,6 +702,7 @@ def _rotate_api_key(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "serve": _serve,
     "generate": _generate,
+    "outputs": _outputs,
     "init": _init,
     "schema": _sdl,
     "users": _users,

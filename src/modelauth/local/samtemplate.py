@@ -298,13 +298,40 @@ def _functions(root: Path, raw: Mapping[str, Any]) -> dict[str, FunctionSpec]:
 _AUTH_TYPES = ("AMAZON_COGNITO_USER_POOLS", "OPENID_CONNECT", "AWS_IAM", "API_KEY", "AWS_LAMBDA")
 
 
-def _api_spec(root: Path, props: Mapping[str, Any], functions: Mapping[str, FunctionSpec]) -> ApiSpec:
+def _modes(props: Mapping[str, Any]) -> tuple[str, ...]:
     auth = props.get("Auth") or {}
     entries = [auth, *(auth.get("Additional") or [])]
     modes = tuple(str(entry.get("Type")) for entry in entries)
     unknown = [mode for mode in modes if mode not in _AUTH_TYPES]
     if unknown:
         raise TemplateError(f"unknown GraphQL auth type(s) {unknown}")
+    return modes
+
+
+def auth_modes(text: str) -> tuple[str, ...]:
+    r"""The GraphQL API's auth modes (default first) in a template's text, without the rest of
+    :meth:`SamTemplate.load`'s checks (``generate`` reads them before the template is complete).
+
+    >>> auth_modes("Resources:\n  Api:\n    Type: AWS::Serverless::GraphQLApi\n"
+    ...            "    Properties: {Auth: {Type: API_KEY, Additional: [{Type: AWS_IAM}]}}\n")
+    ('API_KEY', 'AWS_IAM')
+    """
+    import yaml
+
+    try:
+        raw = yaml.load(text, Loader=_loader())  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"not YAML: {exc}") from None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("Resources"), Mapping):
+        raise TemplateError("no Resources")
+    _id, api = _one(raw["Resources"], "AWS::Serverless::GraphQLApi")
+    return _modes(api.get("Properties") or {})
+
+
+def _api_spec(root: Path, props: Mapping[str, Any], functions: Mapping[str, FunctionSpec]) -> ApiSpec:
+    auth = props.get("Auth") or {}
+    entries = [auth, *(auth.get("Additional") or [])]
+    modes = _modes(props)
     authorizer, ttl = None, 300
     for entry in entries:
         lambda_config = entry.get("LambdaAuthorizer")
