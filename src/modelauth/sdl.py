@@ -135,7 +135,8 @@ def identity_pool_fields(schema: Schema, *, guest: bool) -> list[PoolField]:
 
     def reaches(rules: Iterable[Rule]) -> bool:
         flat = (sub for rule in rules for sub in rule.rules or (rule,))
-        return any(r.provider is Provider.IDENTITY_POOL and (r.strategy is Strategy.PUBLIC) == guest for r in flat)
+        pool = (r for r in flat if r.provider is Provider.IDENTITY_POOL)
+        return any((r.strategy is Strategy.PUBLIC) == guest for r in pool)
 
     out = [
         PoolField(root.type_name, root.field_name, (model.name, f"Model{model.name}Connection"))

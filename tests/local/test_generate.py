@@ -347,9 +347,8 @@ def test_identity_pool_roles_get_the_custom_operations_their_rules_reach() -> No
     post = Model("Post", fields=[Field("title")], rules=[allow.guest().to(["read"]), allow.owner()])
     featured = query("featuredPost").returns("Post").authorization([allow.guest()])
     count = query("postCount").returns("Int").authorization([allow.authenticated("identityPool")])
-    resources = yaml.load(  # noqa: S506 - SafeLoader subclass
-        "\n".join(region_lines(Schema([post], operations=[featured, count]))["resources"]), Loader=_Loader
-    )
+    lines = region_lines(Schema([post], operations=[featured, count]))["resources"]
+    resources = yaml.load("\n".join(lines), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
 
     def granted(policy: str) -> list[str]:
         [statement] = resources[policy]["Properties"]["PolicyDocument"]["Statement"]
