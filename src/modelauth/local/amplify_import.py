@@ -774,7 +774,7 @@ def _sibling(name: str) -> str | None:
     return str(candidate) if candidate.exists() else None
 
 
-def import_gen2(path: Path, *, node: str | None = None) -> Imported:
+def import_gen2(path: Path, *, default_auth_mode: str | None = None, node: str | None = None) -> Imported:
     """Import a Gen 2 ``amplify/data/resource.ts``: Amplify's ``@aws-amplify/data-schema`` (run by
     node from :data:`GEN2_TOOL`) turns its ``a.schema(...)`` into SDL, imported as Gen 1."""
     node = node or shutil.which("node")
@@ -798,5 +798,167 @@ def import_gen2(path: Path, *, node: str | None = None) -> Imported:
         where = f"{path}:{line.group(1)}" if line else f"{path}:0"
         raise AmplifyImportError(f"{where}: {line.group(2) if line else message}")
     result = json.loads(done.stdout)
-    mode = _GEN2_MODES.get(result.get("defaultAuthorizationMode") or "", "apiKey")
+    mode = default_auth_mode or _GEN2_MODES.get(result.get("defaultAuthorizationMode") or "", "apiKey")
     return import_gen1(result["sdl"], file=f"{path} (as SDL)", default_auth_mode=mode)
+
+
+# -- the semantics check: modelauth's decisions against Amplify's rule table --------------------
+
+_CHECK_OPERATIONS = ("create", "get", "list", "update", "delete", "listen")
+_READS = {"get", "list", "listen", "sync", "search"}
+#: the caller kinds of the check; the item is owned by "owner" and shared with group "Editors"
+CALLERS = ("owner", "other user", "group member", "guest", "iam user", "iam role", "api key", "lambda")
+_MEMBER_GROUP = "Editors"
+_AUTH_ROLE = "arn:aws:iam::111122223333:role/amplify-authRole"
+_UNAUTH_ROLE = "arn:aws:iam::111122223333:role/amplify-unauthRole"
+
+
+def _amplify_grants(rule: RawRule, caller: str, op: str, groups_in_item: bool) -> bool:
+    """Amplify's semantics of one rule, written from its docs, independently of modelauth's
+    policy: may ``caller`` perform ``op`` on the check's item?"""
+    ops = set(rule.operations) if rule.operations is not None else {"create", "update", "delete", "read"}
+    if "read" in ops:
+        ops |= _READS
+    if op not in ops:
+        return False
+    user = caller in ("owner", "other user", "group member")
+    if rule.allow == "public":
+        return caller == ("api key" if rule.provider == "apiKey" else "guest")
+    if rule.allow == "private":
+        if rule.provider in ("iam", "identityPool"):
+            return caller == "iam user"
+        return user and rule.provider == "userPools"
+    if rule.allow == "owner":  # any user creates their own record; otherwise only the owner
+        return rule.provider == "userPools" and (caller == "owner" or (op == "create" and user))
+    if rule.allow == "groups":
+        if rule.provider != "userPools" or caller != "group member":
+            return False
+        return bool(rule.groups) or groups_in_item
+    return caller == "lambda"
+
+
+def _principals() -> dict[str, Any]:
+    from modelauth.identity import AuthMode, IamIdentity, Principal
+
+    def user(name: str, groups: tuple[str, ...] = ()) -> Principal:
+        claims = {"sub": f"{name}-sub", "cognito:username": name, "username": name, "email": f"{name}@example.com"}
+        return Principal(AuthMode.USER_POOLS, sub=f"{name}-sub", username=name, claims=claims, groups=groups)
+
+    def iam(role: str, auth_type: str | None) -> Principal:
+        arn = f"arn:aws:sts::111122223333:assumed-role/{role}/CognitoIdentityCredentials"
+        identity = IamIdentity.parse(arn)
+        if auth_type is not None:
+            from dataclasses import replace
+
+            identity = replace(identity, auth_type=auth_type, identity_pool_id="us-east-1:pool")
+        return Principal(AuthMode.IAM, iam=identity)
+
+    return {
+        "owner": user("owner"),
+        "other user": user("other"),
+        "group member": user("member"),
+        "guest": iam("amplify-unauthRole", "unauthenticated"),
+        "iam user": iam("amplify-authRole", "authenticated"),
+        "iam role": iam("backend-fn-role", None),
+        "api key": Principal(AuthMode.API_KEY, api_key="da2-check"),
+        "lambda": Principal(AuthMode.LAMBDA, resolver_context={"sub": "lambda-user"}),
+    }
+
+
+@dataclass(frozen=True)
+class CheckCell:
+    model: str
+    caller: str
+    operation: str
+    expected: bool
+    actual: bool
+
+
+def check(imported: Imported) -> list[CheckCell]:
+    """Every model × operation × caller: the imported schema's decision next to Amplify's.
+
+    >>> cells = check(import_gen1("type T @model @auth(rules: [{allow: owner}]) { a: Int }"))
+    >>> [c.caller for c in cells if c.operation == "get" and c.actual]
+    ['owner']
+    >>> all(c.expected == c.actual for c in cells)
+    True
+    """
+    from modelauth.policy import AuthConfig, caller_owner_values, decide
+
+    config = AuthConfig(auth_role_arns=frozenset({_AUTH_ROLE}), unauth_role_arns=frozenset({_UNAUTH_ROLE}))
+    principals = _principals()
+    static = {g for m in imported.models for r in _all_rules(m) for g in r.groups}
+    member = principals["group member"]
+    from dataclasses import replace
+
+    groups = tuple(sorted({*static, _MEMBER_GROUP}))
+    claims = {**member.claims, "cognito:groups": list(groups)}
+    for rule in (r for m in imported.models for r in _all_rules(m)):
+        if rule.group_claim:
+            claims[rule.group_claim] = list(groups)
+    principals["group member"] = replace(member, claims=claims, groups=groups)
+    cells: list[CheckCell] = []
+    for m in imported.models:
+        model = imported.schema.model(m.name)
+        item: dict[str, Any] = {"id": "item-1"}
+        for rule in _all_rules(m):
+            if rule.owner_field:
+                claim = rule.identity_claim or DEFAULT_OWNER_CLAIM
+                value = (caller_owner_values(principals["owner"], claim) or ("",))[0]
+                item[rule.owner_field] = [value] if rule.multi else value
+            if rule.groups_field:
+                item[rule.groups_field] = [_MEMBER_GROUP] if rule.multi else _MEMBER_GROUP
+        group_fields = {r.groups_field for r in _all_rules(m) if r.groups_field}
+        create_input = {k: v for k, v in item.items() if k in group_fields}
+        for op in _CHECK_OPERATIONS:
+            kinds = ("onCreate", "onUpdate", "onDelete") if op == "listen" else (op,)
+            if (op == "listen" and m.subscriptions != "on") or not any(model.is_enabled(k) for k in kinds):
+                continue
+            for caller in CALLERS:
+                expected = _amplify_expects(m, caller, op)
+                if op == "create":
+                    decision = decide(principals[caller], model, op, input=create_input, config=config)
+                    actual = decision.allowed and decision.constraint is None
+                else:
+                    decision = decide(principals[caller], model, op, item=item, config=config)
+                    actual = decision.permits(item)
+                cells.append(CheckCell(m.name, caller, op, expected, actual))
+    return cells
+
+
+def _all_rules(m: ImportedModel) -> list[RawRule]:
+    return [*m.rules, *(r for rules in m.field_rules.values() for r in rules)]
+
+
+def _amplify_expects(m: ImportedModel, caller: str, op: str) -> bool:
+    """Amplify's answer: a model rule grants; a read is also granted by a field rule (the
+    caller then sees only those fields); a delete also needs every field rule set to allow it."""
+    def grants(rules: Iterable[RawRule]) -> bool:
+        return any(_amplify_grants(r, caller, op, True) for r in rules)
+
+    field_sets = list(m.field_rules.values())
+    if op == "delete":
+        return grants(m.rules) and all(grants(rules) for rules in field_sets)
+    if op in _READS:
+        return grants(m.rules) or any(grants(rules) for rules in field_sets)
+    return grants(m.rules)
+
+
+def check_table(cells: Sequence[CheckCell]) -> str:
+    """The check as text: per model, one row per caller, ``Y``/``-`` per operation, ``!`` where
+    modelauth's decision differs from Amplify's (the cell then shows modelauth's)."""
+    lines: list[str] = []
+    for model in dict.fromkeys(c.model for c in cells):
+        mine = [c for c in cells if c.model == model]
+        ops = list(dict.fromkeys(c.operation for c in mine))
+        lines.append(f"{model:<14}" + "".join(f"{op:>8}" for op in ops))
+        for caller in CALLERS:
+            row = {c.operation: c for c in mine if c.caller == caller}
+            text = "".join(
+                f"{('Y' if row[op].actual else '-') + ('!' if row[op].actual != row[op].expected else ''):>8}"
+                for op in ops
+            )
+            lines.append(f"  {caller:<12}{text}")
+    differ = sum(c.actual != c.expected for c in cells)
+    lines.append(f"{len(cells)} decisions, {len(cells) - differ} as Amplify decides, {differ} differ (!)")
+    return "\n".join(lines)
