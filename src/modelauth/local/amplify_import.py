@@ -837,11 +837,13 @@ def _amplify_grants(rule: RawRule, caller: str, op: str, groups_in_item: bool) -
     return caller == "lambda"
 
 
-def _principals() -> dict[str, Any]:
+def _principals(identity_claims: Iterable[str]) -> dict[str, Any]:
+    """The check's callers; user-pool users carry every claim an owner rule names."""
     from modelauth.identity import AuthMode, IamIdentity, Principal
 
     def user(name: str, groups: tuple[str, ...] = ()) -> Principal:
         claims = {"sub": f"{name}-sub", "cognito:username": name, "username": name, "email": f"{name}@example.com"}
+        claims.update({c: f"{name}-{c}" for c in identity_claims if c not in claims})
         return Principal(AuthMode.USER_POOLS, sub=f"{name}-sub", username=name, claims=claims, groups=groups)
 
     def iam(role: str, auth_type: str | None) -> Principal:
@@ -886,7 +888,10 @@ def check(imported: Imported) -> list[CheckCell]:
     from modelauth.policy import AuthConfig, caller_owner_values, decide
 
     config = AuthConfig(auth_role_arns=frozenset({_AUTH_ROLE}), unauth_role_arns=frozenset({_UNAUTH_ROLE}))
-    principals = _principals()
+    claims_named = {
+        part for m in imported.models for r in _all_rules(m) for part in (r.identity_claim or "").split("::") if part
+    }
+    principals = _principals(claims_named)
     static = {g for m in imported.models for r in _all_rules(m) for g in r.groups}
     member = principals["group member"]
     from dataclasses import replace
