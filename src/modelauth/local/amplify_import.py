@@ -47,6 +47,7 @@ from graphql import GraphQLError, parse
 from graphql.language import (
     ArgumentNode,
     BooleanValueNode,
+    DefinitionNode,
     DirectiveNode,
     EnumTypeDefinitionNode,
     EnumValueNode,
@@ -129,7 +130,7 @@ _DEFAULT_PROVIDER = {
 }
 #: ``--default-auth-mode``: the rule a model without ``@auth`` gets (Amplify: the API's default mode)
 DEFAULT_MODE_RULES = {
-    "apiKey": 'allow.public_api_key()',
+    "apiKey": "allow.public_api_key()",
     "userPools": "allow.authenticated()",
     "oidc": 'allow.authenticated("oidc")',
     "iam": 'allow.authenticated("identityPool")',
@@ -229,7 +230,7 @@ strategy only supports 'userPools' (default) and 'oidc' providers, but found 'ap
         raise AmplifyImportError(f"{file}:{line}: {exc.message}") from None
     objects: dict[str, ObjectTypeDefinitionNode] = {}
     enums: dict[str, list[str]] = {}
-    order: list[Node] = []
+    order: list[DefinitionNode] = []
     for definition in document.definitions:
         if isinstance(definition, ObjectTypeDefinitionNode):
             objects[definition.name.value] = definition
@@ -244,11 +245,16 @@ strategy only supports 'userPools' (default) and 'oidc' providers, but found 'ap
             global_rules = _global_rules(ctx, definition)
         elif isinstance(definition, ObjectTypeDefinitionNode) and definition.name.value in _ROOT_TYPES:
             for f in definition.fields or ():
-                ctx.note(f, f"{definition.name.value}.{f.name.value}: custom operations are not imported "
-                         "(write them with modelauth.custom and a handler)")
+                ctx.note(
+                    f,
+                    f"{definition.name.value}.{f.name.value}: custom operations are not imported "
+                    "(write them with modelauth.custom and a handler)",
+                )
         elif not isinstance(definition, (ObjectTypeDefinitionNode, EnumTypeDefinitionNode)):
             kind = type(definition).__name__.removesuffix("Node")
-            ctx.note(definition, f"{kind} {getattr(getattr(definition, 'name', None), 'value', '')}: not imported")
+            ctx.note(
+                definition, f"{kind} {getattr(getattr(definition, 'name', None), 'value', '')}: not imported"
+            )
         for directive in _directives_of(definition):
             if directive.name.value not in _KNOWN:
                 raise ctx.error(directive, f"unknown directive @{directive.name.value}")
@@ -292,7 +298,7 @@ def _global_rules(ctx: _Context, node: InputObjectTypeDefinitionNode) -> list[st
     for f in node.fields or ():
         if f.name.value == "globalAuthRule" and f.default_value is not None:
             rule = _value(f.default_value)
-            raw, code = _rule(ctx, f, rule, fields={}, field_level=False)
+            _, code = _rule(ctx, f, rule, fields={}, field_level=False)
             return [code]
     raise ctx.error(node, "input AMPLIFY needs globalAuthRule: AuthRule = { allow: ... }")
 
@@ -324,7 +330,9 @@ def _check_amplify(ctx: _Context, node: Node, rule: Mapping[str, Any]) -> None:
         text = texts["owner" if strategy == "owners" else str(strategy)]
         raise ctx.error(node, f"{text}, but found '{provider}' assigned.")
     if strategy == "groups" and not rule.get("groups") and not rule.get("groupsField"):
-        raise ctx.error(node, "@auth directive with 'groups' should have a defined groups list or a groupsField.")
+        raise ctx.error(
+            node, "@auth directive with 'groups' should have a defined groups list or a groupsField."
+        )
     if strategy == "groups" and rule.get("identityClaim"):
         raise ctx.error(node, "@auth identityClaim can only be used for 'allow: owner'")
     if strategy in ("owner", "owners") and rule.get("groupClaim"):
@@ -344,7 +352,11 @@ def _rule(
         raise ctx.error(node, "@auth rules must be objects like {allow: owner}")
     unknown = sorted(set(rule) - _RULE_ARGUMENTS)
     if unknown:
-        raise ctx.error(node, f"@auth rule: unknown argument {unknown[0]} (queries/mutations are transformer v1: use operations)")
+        raise ctx.error(
+            node,
+            f"@auth rule: unknown argument {unknown[0]} (queries/mutations are transformer v1: "
+            "use operations)",
+        )
     strategy = rule.get("allow")
     provider = rule.get("provider") or _DEFAULT_PROVIDER.get(str(strategy), "")
     rule = {**rule, "provider": provider}
@@ -373,7 +385,9 @@ def _rule(
             code = f"allow.{builder}({_join(json.dumps(name), args)})"
         if claim and claim != DEFAULT_OWNER_CLAIM:
             code += f".identity_claim({json.dumps(claim)})"
-        raw = RawRule("owner", provider, _ops(operations), owner_field=name, multi=multi, identity_claim=claim)
+        raw = RawRule(
+            "owner", provider, _ops(operations), owner_field=name, multi=multi, identity_claim=claim
+        )
     elif strategy == "groups":
         claim = rule.get("groupClaim")
         if rule.get("groups"):
@@ -481,7 +495,7 @@ def _default(ctx: _Context, node: FieldDefinitionNode, ftype: _FieldType) -> str
         return None
     value = _arguments(directive).get("value", (None, None))[0]
     if not isinstance(value, str):
-        raise ctx.error(directive, "@default needs value: \"...\"")
+        raise ctx.error(directive, '@default needs value: "..."')
     if ftype.name in ("Int", "AWSTimestamp"):
         try:
             return str(int(value))
@@ -525,7 +539,9 @@ class _Writer:
             args.append("items_required=True")
         return f"Field({', '.join([*args, *extra])})"
 
-    def fields_of(self, node: ObjectTypeDefinitionNode, *, model: bool) -> tuple[list[str], dict[str, list[RawRule]]]:
+    def fields_of(
+        self, node: ObjectTypeDefinitionNode, *, model: bool
+    ) -> tuple[list[str], dict[str, list[RawRule]]]:
         ctx, out, field_rules = self.ctx, [], {}
         declared = {f.name.value: isinstance(_strip(f.type), ListTypeNode) for f in node.fields or ()}
         for f in node.fields or ():
@@ -541,9 +557,15 @@ class _Writer:
                 continue
             if ftype.name in ctx.models or any(_directive(f, r) for r in _RELATIONAL):
                 if not any(_directive(f, r) for r in _RELATIONAL):
-                    ctx.note(f, f"{name}: a field of model type {ftype.name} is a relationship (field left out)")
+                    ctx.note(
+                        f, f"{name}: a field of model type {ftype.name} is a relationship (field left out)"
+                    )
                 continue
-            if ftype.name not in SCALAR_TYPES and ftype.name not in ctx.enums and ftype.name not in ctx.objects:
+            if (
+                ftype.name not in SCALAR_TYPES
+                and ftype.name not in ctx.enums
+                and ftype.name not in ctx.objects
+            ):
                 raise ctx.error(f.type, f"{name}: unknown type {ftype.name}")
             if f.arguments:
                 ctx.note(f, f"{name}: field arguments are not supported (field kept without them)")
@@ -576,7 +598,9 @@ class _Writer:
             if _directive(node, "auth"):
                 self.ctx.note(node, f"{name}: @auth on a non-model type (its rules are its model fields')")
             fields, _ = self.fields_of(node, model=False)
-            self.blocks.append(f"{const} = CustomType(\n    {json.dumps(name)},\n    fields=[{_items(fields, 8)}],\n)")
+            self.blocks.append(
+                f"{const} = CustomType(\n    {json.dumps(name)},\n    fields=[{_items(fields, 8)}],\n)"
+            )
         self.names.append(const)
 
 
@@ -618,7 +642,9 @@ def _model_options(ctx: _Context, node: ObjectTypeDefinitionNode) -> tuple[set[s
                 elif op == "sync":
                     ctx.note(arg, f"{name}: @model({key}: {{sync: ...}}): DataStore sync is not in modelauth")
                 elif root != defaults.get(op):
-                    ctx.note(arg, f"{name}: @model {op} renamed to {root}: modelauth keeps Amplify's default name")
+                    ctx.note(
+                        arg, f"{name}: @model {op} renamed to {root}: modelauth keeps Amplify's default name"
+                    )
         elif key == "subscriptions":
             if value is None:
                 level = "off"
@@ -627,11 +653,15 @@ def _model_options(ctx: _Context, node: ObjectTypeDefinitionNode) -> tuple[set[s
                 if sub == "level":
                     level = str(setting)
                     if level not in ("on", "off", "public"):
-                        raise ctx.error(arg, f"{name}: subscriptions level must be on, off or public, not {level}")
+                        raise ctx.error(
+                            arg, f"{name}: subscriptions level must be on, off or public, not {level}"
+                        )
                 elif setting is None or setting == []:
                     disabled.add(sub)
                 else:
-                    ctx.note(arg, f"{name}: @model subscriptions {sub} renamed: modelauth keeps Amplify's default")
+                    ctx.note(
+                        arg, f"{name}: @model subscriptions {sub} renamed: modelauth keeps Amplify's default"
+                    )
         elif key == "timestamps":
             ctx.note(arg, f"{name}: @model(timestamps: ...): modelauth always keeps createdAt and updatedAt")
         else:
@@ -639,7 +669,9 @@ def _model_options(ctx: _Context, node: ObjectTypeDefinitionNode) -> tuple[set[s
     return disabled, level
 
 
-def _build(ctx: _Context, order: Sequence[Node], global_rules: list[str] | None, default_mode: str) -> Imported:
+def _build(
+    ctx: _Context, order: Sequence[Node], global_rules: list[str] | None, default_mode: str
+) -> Imported:
     writer = _Writer(ctx)
     models: list[ImportedModel] = []
     model_vars: list[str] = []
@@ -672,8 +704,22 @@ def _build(ctx: _Context, order: Sequence[Node], global_rules: list[str] | None,
             args.append(f"subscriptions={json.dumps(level)}")
         text = "Model(\n" + "".join(f"    {a},\n" for a in args) + ")"
         if disabled:
-            ordered = [k for k in ("queries", "mutations", "get", "list", "create", "update", "delete",
-                                   "onCreate", "onUpdate", "onDelete") if k in disabled]
+            ordered = [
+                k
+                for k in (
+                    "queries",
+                    "mutations",
+                    "get",
+                    "list",
+                    "create",
+                    "update",
+                    "delete",
+                    "onCreate",
+                    "onUpdate",
+                    "onDelete",
+                )
+                if k in disabled
+            ]
             text += f".disable_operations({json.dumps(ordered)})"
         const = _constant(name)
         writer.blocks.append(f"{const} = {text}")
@@ -714,7 +760,9 @@ def _raw_of(code: str) -> RawRule:
     return table.get(code, RawRule("custom", "function", None))
 
 
-def _module(ctx: _Context, writer: _Writer, model_vars: Sequence[str], authorization: list[str] | None) -> str:
+def _module(
+    ctx: _Context, writer: _Writer, model_vars: Sequence[str], authorization: list[str] | None
+) -> str:
     header = [f"# Imported from {ctx.file} by `modelauth import` (Amplify schema -> modelauth models)."]
     header.append("# Owner rules: Amplify lets an owner hand a record to another owner by updating its")
     header.append("# owner field; modelauth refuses that unless the rule says .allow_transfer().")
@@ -757,7 +805,7 @@ def format_source(source: str, target: Path | None = None) -> str:
     if ruff is None:
         return source
     name = str(target) if target is not None else "models.py"
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - ruff found on PATH or beside this Python, fixed arguments
         [ruff, "format", "--stdin-filename", name, "-"],
         input=source,
         capture_output=True,
@@ -785,7 +833,7 @@ def import_gen2(path: Path, *, default_auth_mode: str | None = None, node: str |
             f"{path}: @aws-amplify/data-schema is not installed: run `make amplify-gen2` "
             f"(npm ci in {GEN2_TOOL})"
         )
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - node with our own script and the user's file as data
         [node, str(GEN2_TOOL / "transform.mjs"), str(path)],
         capture_output=True,
         text=True,
@@ -842,7 +890,12 @@ def _principals(identity_claims: Iterable[str]) -> dict[str, Any]:
     from modelauth.identity import AuthMode, IamIdentity, Principal
 
     def user(name: str, groups: tuple[str, ...] = ()) -> Principal:
-        claims = {"sub": f"{name}-sub", "cognito:username": name, "username": name, "email": f"{name}@example.com"}
+        claims = {
+            "sub": f"{name}-sub",
+            "cognito:username": name,
+            "username": name,
+            "email": f"{name}@example.com",
+        }
         claims.update({c: f"{name}-{c}" for c in identity_claims if c not in claims})
         return Principal(AuthMode.USER_POOLS, sub=f"{name}-sub", username=name, claims=claims, groups=groups)
 
@@ -877,7 +930,7 @@ class CheckCell:
 
 
 def check(imported: Imported) -> list[CheckCell]:
-    """Every model × operation × caller: the imported schema's decision next to Amplify's.
+    """Every model x operation x caller: the imported schema's decision next to Amplify's.
 
     >>> cells = check(import_gen1("type T @model @auth(rules: [{allow: owner}]) { a: Int }"))
     >>> [c.caller for c in cells if c.operation == "get" and c.actual]
@@ -889,7 +942,11 @@ def check(imported: Imported) -> list[CheckCell]:
 
     config = AuthConfig(auth_role_arns=frozenset({_AUTH_ROLE}), unauth_role_arns=frozenset({_UNAUTH_ROLE}))
     claims_named = {
-        part for m in imported.models for r in _all_rules(m) for part in (r.identity_claim or "").split("::") if part
+        part
+        for m in imported.models
+        for r in _all_rules(m)
+        for part in (r.identity_claim or "").split("::")
+        if part
     }
     principals = _principals(claims_named)
     static = {g for m in imported.models for r in _all_rules(m) for g in r.groups}
@@ -938,6 +995,7 @@ def _all_rules(m: ImportedModel) -> list[RawRule]:
 def _amplify_expects(m: ImportedModel, caller: str, op: str) -> bool:
     """Amplify's answer: a model rule grants; a read is also granted by a field rule (the
     caller then sees only those fields); a delete also needs every field rule set to allow it."""
+
     def grants(rules: Iterable[RawRule]) -> bool:
         return any(_amplify_grants(r, caller, op, True) for r in rules)
 

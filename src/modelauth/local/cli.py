@@ -421,13 +421,18 @@ def _import(args: argparse.Namespace) -> int:
                 text = args.file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise ai.AmplifyImportError(f"{args.file}: cannot read: {exc}") from None
-            imported = ai.import_gen1(text, file=str(args.file), default_auth_mode=args.default_auth_mode or "apiKey")
+            imported = ai.import_gen1(
+                text, file=str(args.file), default_auth_mode=args.default_auth_mode or "apiKey"
+            )
         else:
             imported = ai.import_gen2(args.file, default_auth_mode=args.default_auth_mode)
         source = ai.format_source(imported.source, args.output)
     except ModuleNotFoundError as exc:
-        print(f"modelauth import: needs the local extras ({exc.name} is missing): pip install 'modelauth[local]'",
-              file=sys.stderr)
+        print(
+            f"modelauth import: needs the local extras ({exc.name} is missing): "
+            "pip install 'modelauth[local]'",
+            file=sys.stderr,
+        )
         return 2
     except (ValueError, OSError, subprocess.SubprocessError) as exc:
         print(f"modelauth import: {exc}", file=sys.stderr)
