@@ -4,12 +4,19 @@
 // its types (typescript's transpileModule); `@aws-amplify/backend` is replaced by a stand-in whose
 // `a` is data-schema's and whose defineData returns its argument, so nothing else is needed.
 import { readFileSync, writeFileSync, unlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [file] = process.argv.slice(2);
+const where = (err) => {
+  // the first stack frame in the user's file, mapped back to resource.ts by the source map
+  const frame = String(err && err.stack).split("\n").find((l) => l.includes(`${basename(file)}:`));
+  const line = frame && frame.match(/:(\d+):\d+\)?$/);
+  return line ? `${line[1]}: ` : "";
+};
+const message = (err) => String(err && err.message ? err.message : err).split("\n")[0];
 const fail = (message) => {
   process.stderr.write(`${message}\n`);
   process.exit(2);
@@ -21,7 +28,8 @@ try {
   fail(`cannot read ${file}: ${err.code ?? err.message}`);
 }
 const out = ts.transpileModule(source, {
-  compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  // the inline source map lets node (--enable-source-maps) name resource.ts lines in errors
+  compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, inlineSourceMap: true },
   reportDiagnostics: true,
   fileName: file,
 });
@@ -40,7 +48,7 @@ let mod;
 try {
   mod = await import(pathToFileURL(temp).href);
 } catch (err) {
-  fail(String(err && err.message ? err.message : err).split("\n")[0]);
+  fail(`${where(err)}${message(err)}`);
 } finally {
   unlinkSync(temp);
 }
@@ -53,7 +61,7 @@ let sdl;
 try {
   sdl = schema.transform().schema;
 } catch (err) {
-  fail(String(err && err.message ? err.message : err).split("\n")[0]);
+  fail(`${where(err)}${message(err)}`);
 }
 const modes = (data && data.authorizationModes) || {};
 process.stdout.write(JSON.stringify({ sdl, defaultAuthorizationMode: modes.defaultAuthorizationMode ?? null }));

@@ -834,7 +834,7 @@ def import_gen2(path: Path, *, default_auth_mode: str | None = None, node: str |
             f"(npm ci in {GEN2_TOOL})"
         )
     done = subprocess.run(  # noqa: S603 - node with our own script and the user's file as data
-        [node, str(GEN2_TOOL / "transform.mjs"), str(path)],
+        [node, "--enable-source-maps", str(GEN2_TOOL / "transform.mjs"), str(path)],
         capture_output=True,
         text=True,
         check=False,
