@@ -199,10 +199,10 @@ def sections() -> list[Section]:
                 Call(
                     "alice",
                     'mutation { completeTodo(id: "todo-1", note: 5) { id } }',
-                    DENY,
+                    INVALID,
                     "note must be a String: refused before any function",
                 ),
-                Call("alice", 'mutation { completeTodo(id: "") { id } }', DENY, "an empty id: BadRequest"),
+                Call("alice", 'mutation { completeTodo(id: "") { id } }', INVALID, "an empty id: BadRequest"),
             ),
         ),
         Section(

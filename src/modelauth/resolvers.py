@@ -426,11 +426,31 @@ def _selected_fields(info: Mapping[str, Any], op: Operation) -> frozenset[str] |
     selection = info.get("selectionSetList")
     if selection is None or selection == []:
         return None
+    # a client sends the same few selections again and again: each is read once, and only a
+    # list of strings is remembered (an equal list is then one of strings too)
+    key = None
+    if type(selection) is list:
+        try:
+            key = (op, tuple(selection))
+            found = _SELECTIONS.get(key)
+        except TypeError:  # unhashable entries: no field names, refused below
+            key = found = None
+        if found is not None:
+            return found
     if not isinstance(selection, list) or not all(isinstance(s, str) for s in selection):
         raise BadRequest("info.selectionSetList must be a list of field names")
     prefix = "items/" if op is Operation.LIST else ""
     names = (s.removeprefix(prefix) for s in selection if s.startswith(prefix))
-    return frozenset(name for name in names if "/" not in name)
+    selected = frozenset(name for name in names if "/" not in name)
+    if key is not None:
+        if len(_SELECTIONS) >= _MAX_SELECTIONS:
+            _SELECTIONS.clear()
+        _SELECTIONS[key] = selected
+    return selected
+
+
+_SELECTIONS: dict[tuple[Operation, tuple[str, ...]], frozenset[str]] = {}
+_MAX_SELECTIONS = 256
 
 
 def _field_of(event: Any) -> tuple[str, str]:

@@ -14,15 +14,25 @@ from tests.conftest import ROOT
 
 ROWS = [
     "cold init, bytecode cached",
+    "cold init REST, bytecode cached",
+    "cold init authorizer, bytecode cached",
     "cold init, without .pyc",
     "peak RSS, cold handler",
     "warm getTodo (owner rule)",
     "warm listTodos (owner rule)",
     "warm updateTodo (owner rule)",
+    "warm getTodo, a caller never seen before",
+    "warm createTodo (owner rule)",
+    "warm deleteTodo (owner rule)",
     "warm getTodo, instructions (callgrind)",
     "authorizer: verify + AppSync response",
     "authorizer: repeated token (cache hit)",
     "authorizer: repeated token + AppSync response",
+    "authorizer as deployed: verify + AppSync answer",
+    *(
+        f"DynamoDB items per {field}"
+        for field in ("getTodo", "listTodos", "updateTodo", "createTodo", "deleteTodo")
+    ),
     "list-by-owner: items read / returned",
     "list-by-owner: non-final pages full",
     "list attack: items read per request",

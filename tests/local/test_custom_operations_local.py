@@ -6,25 +6,29 @@ from __future__ import annotations
 
 import io
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from modelauth.local.generate import generate
 from tests.conftest import ROOT
-from tests.fixtures import custom_app
+from tests.fixtures import custom_app, custom_schema
 from tests.fixtures.custom_schema import SCHEMA
 from tests.local.conftest import Client, local_server, reasons
 
-SCHEMA_REF = "tests.fixtures.custom_schema:SCHEMA"
+# the project's own modules, as a user's are: under the repository's `tests` package, a schema
+# load (Project.load_schema) drops that package from sys.modules as another project's
+SCHEMA_REF = "customschema:SCHEMA"
 APP_PY = '''"""The resolver of the custom-operations fixture, its handlers registered as a project's are."""
 from typing import Any
 
 from modelauth.resolvers import GraphQLApp
-from tests.fixtures.custom_app import register
+from customapp import register
 
 app = register(GraphQLApp.from_env())
 
@@ -45,6 +49,8 @@ def project() -> Iterator[Path]:
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"appschema:SCHEMA"', f'"{SCHEMA_REF}"'))
     (project / "functions" / "graphql" / "app.py").write_text(APP_PY)
+    shutil.copy(custom_schema.__file__, project / "customschema.py")
+    shutil.copy(custom_app.__file__, project / "customapp.py")
     assert generate(Project.find(project), SCHEMA, out=io.StringIO()) == 0
     yield project
     shutil.rmtree(root, ignore_errors=True)
@@ -72,7 +78,7 @@ def server(project: Path) -> Iterator[Any]:
 @pytest.fixture
 def clients(server: Any) -> dict[str, Client]:
     backend = server.test_backend
-    custom_app.CALLS.clear()
+    calls().clear()
     return {
         **{
             name: Client(server.url, {"authorization": backend.token(name)})
@@ -83,7 +89,13 @@ def clients(server: Any) -> dict[str, Client]:
 
 
 def handled() -> list[str]:
-    return [name for name, _ in custom_app.CALLS]
+    return [name for name, _ in calls()]
+
+
+def calls() -> list[Any]:
+    """The project's handlers' record (the module its functions/graphql/app.py imported)."""
+    module: ModuleType = sys.modules["customapp"]
+    return module.CALLS  # type: ignore[no-any-return]
 
 
 def test_generated_template_and_sdl_have_the_custom_fields(project: Path) -> None:
