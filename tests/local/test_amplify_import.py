@@ -201,3 +201,14 @@ def test_gen2_errors_are_one_line_with_the_file(tmp_path: Path, capsys: pytest.C
     assert main(["import", "amplify-gen2", str(broken)]) == 2
     err = capsys.readouterr().err
     assert err == f"modelauth import: {broken}:2: a.strin is not a function\n"
+
+
+def test_gen2_load_error_leaves_no_file_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _require_gen2_tool()
+    broken = tmp_path / "resource.ts"
+    broken.write_text('import { a } from "@aws-amplify/backend";\nthrow new Error("boom");\n')
+    tool_before = sorted(p.name for p in ai.GEN2_TOOL.iterdir())
+    assert main(["import", "amplify-gen2", str(broken)]) == 2
+    assert "boom" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["resource.ts"]
+    assert sorted(p.name for p in ai.GEN2_TOOL.iterdir()) == tool_before

@@ -45,13 +45,15 @@ if (local) fail(`imports ${local[1]}: only @aws-amplify/backend can be imported 
 const temp = join(here, `.resource-${process.pid}.mjs`);
 writeFileSync(temp, code);
 let mod;
+let loadError;
 try {
   mod = await import(pathToFileURL(temp).href);
 } catch (err) {
-  fail(`${where(err)}${message(err)}`);
+  loadError = err; // fail() exits the process, which would skip the finally below
 } finally {
   unlinkSync(temp);
 }
+if (loadError) fail(`${where(loadError)}${message(loadError)}`);
 const data = Object.values(mod).find((v) => v && v.__modelauthData);
 const schema = data ? data.schema : Object.values(mod).find((v) => v && typeof v.transform === "function");
 if (!schema || typeof schema.transform !== "function") {
