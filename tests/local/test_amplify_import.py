@@ -226,10 +226,12 @@ type Query {
   adminReport(day: AWSDate!): [String] @aws_cognito_user_pools(cognito_groups: ["Admin"]) @aws_iam
   summary: Summary @aws_api_key
   byInput(filter: TodoFilter): String @aws_api_key
+  mine: String @auth(rules: [{allow: owner}, {allow: private}])
 }
 input TodoFilter { content: String }
 type Mutation {
   complete(id: ID!): Todo @function(name: "completeFn") @aws_cognito_user_pools
+  leak(id: ID!): Todo @aws_iam
 }
 """
 
@@ -257,6 +259,7 @@ def _custom_by_hand() -> Schema:
             .arguments({"day": "AWSDate!"})
             .returns("[String]")
             .authorization([allow.groups(["Admin"]), allow.authenticated("identityPool"), allow.guest()]),
+            query("mine").returns("String").authorization([allow.authenticated()]),
             mutation("complete")
             .arguments({"id": "ID!"})
             .returns("Todo")
@@ -322,6 +325,10 @@ def test_custom_operations_import_with_their_rules_and_need_a_handler(
     assert "Mutation.complete: its @function resolver" in err
     assert "Query.summary: returns Summary" in err
     assert "Query.byInput: argument filter of type TodoFilter" in err
+    assert "Query.mine: @auth rule owner needs an item (rule not imported" in err
+    # modelauth refuses it (IAM callers could not read the Todo it returns): listed, no handler asked
+    assert "Mutation.leak: its AWS_IAM callers could not read the Todo it returns" in err
+    assert "needs a handler: Mutation.leak" not in err
     assert "not imported" in out.read_text()
 
 

@@ -12,10 +12,14 @@ Gen 2: ``amplify/data/resource.ts`` is run by node with Amplify's own ``@aws-amp
 (tools/amplify_gen2), whose ``schema.transform()`` gives the same SDL Amplify deploys; that SDL
 is then imported as Gen 1.
 
-What has no equivalent (``@searchable``, ``@function``, ``@http``, ``@predictions``, relationships
-and indexes, custom queries) is listed in the module's header comment and on stderr, never
-dropped silently. Rules Amplify rejects are refused with Amplify's message, and any problem is one
-:class:`AmplifyImportError` naming the file and line.
+Custom ``Query``/``Mutation`` fields become :mod:`modelauth.custom` operations (arguments, result,
+rules from ``@aws_api_key``/``@aws_cognito_user_pools``/``@aws_iam``/``@aws_oidc``/``@aws_lambda``
+or static ``@auth`` rules); their resolver is not imported, so each is marked as needing a handler
+(:attr:`Imported.handlers`, on stderr). What has no equivalent (``@searchable``, ``@function`` and
+``@http`` resolvers, ``@predictions``, relationships and indexes, custom subscriptions) is
+listed in the module's header comment and on stderr, never dropped silently. Rules Amplify
+rejects are refused with Amplify's message, and any problem is one :class:`AmplifyImportError`
+naming the file and line.
 
 Laptop side only (graphql-core): the Lambda runtime never imports this module.
 
@@ -689,16 +693,18 @@ def _operation_rules(ctx: _Context, f: FieldDefinitionNode, where: str, default_
     codes: list[str] = []
     directive = _directive(f, "auth")
     for rule in (_arguments(directive).get("rules", ([], None))[0] or []) if directive else []:
+        if isinstance(rule, dict) and rule.get("operations"):
+            ctx.note(
+                directive, f"{where}: @auth rule {rule.get('allow')} with operations (rule not imported)"
+            )
+            continue
         if isinstance(rule, dict) and (
-            rule.get("operations")
-            or rule.get("ownerField")
-            or rule.get("groupsField")
-            or rule.get("allow") in ("owner", "owners")
+            rule.get("ownerField") or rule.get("groupsField") or rule.get("allow") in ("owner", "owners")
         ):
             ctx.note(
                 directive,
-                f"{where}: @auth rule {rule.get('allow')} needs an item (not imported: add it "
-                "with .item('Model', 'id') and the rule by hand)",
+                f"{where}: @auth rule {rule.get('allow')} needs an item (rule not imported: add it "
+                "with .item('Model', 'id') by hand)",
             )
             continue
         codes.append(_rule(ctx, directive or f, rule, fields={}, field_level=False)[1])
@@ -717,8 +723,9 @@ def _operation_rules(ctx: _Context, f: FieldDefinitionNode, where: str, default_
 
 def _operation(
     ctx: _Context, writer: _Writer, type_name: str, f: FieldDefinitionNode, default_mode: str
-) -> tuple[str, str] | None:
-    """A custom ``Query``/``Mutation`` field as ``query(...)``/``mutation(...)`` code (kind, code),
+) -> tuple[str, str, str] | None:
+    """A custom ``Query``/``Mutation`` field as ``query(...)``/``mutation(...)`` code (kind,
+    ``Query.name``, code),
     or None with the reason noted. The resolver (``@function``, ``@http``) is not imported: the
     operation is listed in :attr:`Imported.handlers`."""
     where = f"{type_name}.{f.name.value}"
@@ -763,7 +770,7 @@ def _operation(
         code += f".arguments({{{', '.join(args)}}})"
     code += f".returns({json.dumps(rendered)}).authorization([{', '.join(rules)}])"
     ctx.handlers.append(f'{where}: register @app.operation("{f.name.value}") in functions/graphql/app.py')
-    return kind, f"# needs a handler: @app.operation({json.dumps(f.name.value)})\n    {code}"
+    return kind, where, f"# needs a handler: @app.operation({json.dumps(f.name.value)})\n    {code}"
 
 
 def _build(
@@ -772,7 +779,7 @@ def _build(
     writer = _Writer(ctx)
     models: list[ImportedModel] = []
     model_vars: list[str] = []
-    operations: list[tuple[str, str]] = []
+    operations: list[tuple[str, str, str]] = []
     needs_default = False
     for definition in order:
         if not isinstance(definition, (ObjectTypeDefinitionNode, EnumTypeDefinitionNode)):
@@ -842,12 +849,22 @@ def _build(
         if not m.rules:
             source_rule = (authorization or [DEFAULT_MODE_RULES[default_mode]])[0]
             m.rules = [_raw_of(source_rule)]
-    source = _module(ctx, writer, model_vars, authorization, operations)
-    namespace: dict[str, Any] = {}
-    try:
-        exec(compile(source, ctx.file + ".py", "exec"), namespace)  # noqa: S102 - the module we wrote
-    except SchemaError as exc:
-        raise AmplifyImportError(f"{ctx.file}:0: {str(exc).splitlines()[0]}") from None
+    while True:
+        source = _module(ctx, writer, model_vars, authorization, operations)
+        namespace: dict[str, Any] = {}
+        try:
+            exec(compile(source, ctx.file + ".py", "exec"), namespace)  # noqa: S102 - the module we wrote
+            break
+        except SchemaError as exc:
+            message = str(exc).splitlines()[0]
+            # an operation modelauth refuses (e.g. callers that could not read the model it
+            # returns): listed and left out, the rest imported
+            bad = next((op for op in operations if message.startswith(f"{op[1]}:")), None)
+            if bad is None:
+                raise AmplifyImportError(f"{ctx.file}:0: {message}") from None
+            operations.remove(bad)
+            ctx.unsupported.append(f"{ctx.file}:0: {message} (operation not imported)")
+            ctx.handlers = [h for h in ctx.handlers if not h.startswith(f"{bad[1]}:")]
     return Imported(source, ctx.unsupported, namespace["SCHEMA"], models, ctx.handlers)
 
 
@@ -869,7 +886,7 @@ def _module(
     writer: _Writer,
     model_vars: Sequence[str],
     authorization: list[str] | None,
-    operations: Sequence[tuple[str, str]] = (),
+    operations: Sequence[tuple[str, str, str]] = (),
 ) -> str:
     header = [f"# Imported from {ctx.file} by `modelauth import` (Amplify schema -> modelauth models)."]
     header.append("# Owner rules: Amplify lets an owner hand a record to another owner by updating its")
@@ -893,7 +910,7 @@ def _module(
         "from __future__ import annotations",
         "",
         *(
-            [f"from modelauth.custom import {', '.join(sorted({k for k, _ in operations}))}"]
+            [f"from modelauth.custom import {', '.join(sorted({k for k, _, _ in operations}))}"]
             if operations
             else []
         ),
@@ -910,7 +927,7 @@ def _module(
     if operations:
         lines += ["", "# Custom operations: the resolver is not imported; each needs a handler,"]
         lines += ["# registered with @app.operation(name) in functions/graphql/app.py (modelauth.custom)."]
-        lines += ["OPERATIONS = [", *(f"    {code}," for _, code in operations), "]"]
+        lines += ["OPERATIONS = [", *(f"    {code}," for _, _, code in operations), "]"]
         schema_args.append("operations=OPERATIONS")
     lines += ["", "SCHEMA = Schema(\n" + "".join(f"    {a},\n" for a in schema_args) + ")", ""]
     return "\n".join(lines)
