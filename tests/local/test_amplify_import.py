@@ -212,3 +212,160 @@ def test_gen2_load_error_leaves_no_file_behind(tmp_path: Path, capsys: pytest.Ca
     assert "boom" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["resource.ts"]
     assert sorted(p.name for p in ai.GEN2_TOOL.iterdir()) == tool_before
+
+
+CUSTOM_SDL = """
+type Todo @model @auth(rules: [{allow: public}, {allow: private}]) {
+  content: String
+}
+enum Status { OPEN DONE }
+type Summary { total: Int }
+type Query {
+  echo(msg: String!, tags: [String!], status: Status): String @function(name: "echoFn-${env}")
+    @aws_api_key @aws_cognito_user_pools
+  adminReport(day: AWSDate!): [String] @aws_cognito_user_pools(cognito_groups: ["Admin"]) @aws_iam
+  summary: Summary @aws_api_key
+  byInput(filter: TodoFilter): String @aws_api_key
+  mine: String @auth(rules: [{allow: owner}, {allow: private}])
+}
+input TodoFilter { content: String }
+type Mutation {
+  complete(id: ID!): Todo @function(name: "completeFn") @aws_cognito_user_pools
+  leak(id: ID!): Todo @aws_iam
+}
+"""
+
+
+def _custom_by_hand() -> Schema:
+    from modelauth.custom import mutation, query
+    from modelauth.rules import Enum
+
+    status = Enum("Status", ["OPEN", "DONE"])
+    todo = Model("Todo", fields=[Field("content")], rules=[allow.public_api_key(), allow.authenticated()])
+    return Schema(
+        [todo],
+        operations=[
+            query("echo")
+            .arguments(
+                {
+                    "msg": "String!",
+                    "tags": Field("tags", is_list=True, items_required=True),
+                    "status": Field("status", status),
+                }
+            )
+            .returns("String")
+            .authorization([allow.public_api_key(), allow.authenticated()]),
+            query("adminReport")
+            .arguments({"day": "AWSDate!"})
+            .returns("[String]")
+            .authorization([allow.groups(["Admin"]), allow.authenticated("identityPool"), allow.guest()]),
+            query("mine").returns("String").authorization([allow.authenticated()]),
+            mutation("complete")
+            .arguments({"id": "ID!"})
+            .returns("Todo")
+            .authorization([allow.authenticated()]),
+        ],
+    )
+
+
+def _gate_decisions(schema: Schema) -> dict[tuple[str, str], bool]:
+    from modelauth.identity import AuthMode, Principal
+    from modelauth.policy import AuthConfig, Operation, decide
+
+    config = AuthConfig(
+        auth_role_arns=frozenset({ai._AUTH_ROLE}), unauth_role_arns=frozenset({ai._UNAUTH_ROLE})
+    )
+    callers = ai._principals(())
+    callers["admin"] = Principal(AuthMode.USER_POOLS, sub="a-sub", username="a", claims={}, groups=("Admin",))
+    return {
+        (bound.op.field, caller): decide(principal, bound.gate, Operation.GET, config=config).allowed
+        for bound in schema.bound_operations
+        for caller, principal in callers.items()
+    }
+
+
+def test_custom_operations_import_with_their_rules_and_need_a_handler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imported = ai.import_gen1(CUSTOM_SDL, file="custom.graphql")
+    # the SDL `modelauth generate` writes: the same as the hand-written operations'
+    sdl = render(imported.schema)
+    assert sdl == render(_custom_by_hand())
+    assert (
+        "echo(msg: String!, tags: [String!], status: Status): String @aws_cognito_user_pools @aws_api_key"
+        in sdl
+    )
+    assert "adminReport(day: AWSDate!): [String] @aws_cognito_user_pools @aws_iam" in sdl
+    assert "complete(id: ID!): Todo @aws_cognito_user_pools\n" in sdl
+    decisions = _gate_decisions(imported.schema)
+    assert decisions == _gate_decisions(_custom_by_hand())
+    expect = {  # (operation, caller) → allowed, as AppSync's directives say
+        ("Query.echo", "api key"): True,
+        ("Query.echo", "other user"): True,
+        ("Query.echo", "iam user"): False,
+        ("Query.adminReport", "api key"): False,
+        ("Query.adminReport", "other user"): False,
+        ("Query.adminReport", "admin"): True,
+        ("Query.adminReport", "iam user"): True,
+        ("Query.adminReport", "guest"): True,
+        ("Mutation.complete", "api key"): False,
+        ("Mutation.complete", "owner"): True,
+    }
+    assert {k: decisions[k] for k in expect} == expect
+    assert '# needs a handler: @app.operation("echo")' in imported.source
+    out = tmp_path / "models.py"
+    source = tmp_path / "custom.graphql"
+    source.write_text(CUSTOM_SDL)
+    assert main(["import", "amplify-gen1", str(source), "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    for name in ("Query.echo", "Query.adminReport", "Mutation.complete"):
+        assert f"needs a handler: {name}: register @app.operation" in err
+    # never silently dropped: the resolver, a custom-type result, an input-type argument
+    assert "Query.echo: its @function resolver has no modelauth equivalent" in err
+    assert "Mutation.complete: its @function resolver" in err
+    assert "Query.summary: returns Summary" in err
+    assert "Query.byInput: argument filter of type TodoFilter" in err
+    assert "Query.mine: @auth rule owner needs an item (rule not imported" in err
+    # modelauth refuses it (IAM callers could not read the Todo it returns): listed, no handler asked
+    assert "Mutation.leak: its AWS_IAM callers could not read the Todo it returns" in err
+    assert "needs a handler: Mutation.leak" not in err
+    assert "not imported" in out.read_text()
+
+
+GEN2_CUSTOM = """import { a, defineData, defineFunction } from "@aws-amplify/backend";
+const fn = defineFunction({ entry: "./handler.ts" });
+const schema = a.schema({
+  Todo: a
+    .model({ content: a.string() })
+    .authorization((allow) => [allow.publicApiKey(), allow.authenticated()]),
+  echo: a
+    .query()
+    .arguments({ msg: a.string().required() })
+    .returns(a.string())
+    .authorization((allow) => [allow.publicApiKey(), allow.authenticated(), allow.group("Admin")])
+    .handler(a.handler.function(fn)),
+  complete: a
+    .mutation()
+    .arguments({ id: a.id().required() })
+    .returns(a.ref("Todo"))
+    .authorization((allow) => [allow.authenticated()])
+    .handler(a.handler.function(fn)),
+});
+export const data = defineData({ schema, authorizationModes: { defaultAuthorizationMode: "apiKey" } });
+"""
+
+
+def test_gen2_custom_operations_through_amplifys_transform(tmp_path: Path) -> None:
+    _require_gen2_tool()
+    resource = tmp_path / "resource.ts"
+    resource.write_text(GEN2_CUSTOM)
+    imported = ai.import_gen2(resource)
+    complete, echo = imported.schema.operations  # the transform writes Mutation first
+    assert (echo.field, echo.signature()) == ("Query.echo", "(msg: String!): String")
+    assert [r.describe() for r in echo.rules] == [
+        r.describe() for r in (allow.public_api_key(), allow.authenticated(), allow.group("Admin"))
+    ]
+    assert (complete.field, complete.signature()) == ("Mutation.complete", "(id: ID!): Todo")
+    assert [r.describe() for r in complete.rules] == [allow.authenticated().describe()]
+    assert len(imported.handlers) == 2
+    assert any("Query.echo: its @function resolver" in line for line in imported.unsupported)

@@ -12,10 +12,14 @@ Gen 2: ``amplify/data/resource.ts`` is run by node with Amplify's own ``@aws-amp
 (tools/amplify_gen2), whose ``schema.transform()`` gives the same SDL Amplify deploys; that SDL
 is then imported as Gen 1.
 
-What has no equivalent (``@searchable``, ``@function``, ``@http``, ``@predictions``, relationships
-and indexes, custom queries) is listed in the module's header comment and on stderr, never
-dropped silently. Rules Amplify rejects are refused with Amplify's message, and any problem is one
-:class:`AmplifyImportError` naming the file and line.
+Custom ``Query``/``Mutation`` fields become :mod:`modelauth.custom` operations (arguments, result,
+rules from ``@aws_api_key``/``@aws_cognito_user_pools``/``@aws_iam``/``@aws_oidc``/``@aws_lambda``
+or static ``@auth`` rules); their resolver is not imported, so each is marked as needing a handler
+(:attr:`Imported.handlers`, on stderr). What has no equivalent (``@searchable``, ``@function`` and
+``@http`` resolvers, ``@predictions``, relationships and indexes, custom subscriptions) is
+listed in the module's header comment and on stderr, never dropped silently. Rules Amplify
+rejects are refused with Amplify's message, and any problem is one :class:`AmplifyImportError`
+naming the file and line.
 
 Laptop side only (graphql-core): the Lambda runtime never imports this module.
 
@@ -177,12 +181,14 @@ class ImportedModel:
 
 @dataclass
 class Imported:
-    """The result of an import: the module's text, what was left out, and the schema it builds."""
+    """The result of an import: the module's text, what was left out, and the schema it builds;
+    ``handlers``: the custom operations imported whose handler the user must write."""
 
     source: str
     unsupported: list[str]
     schema: Schema
     models: list[ImportedModel]
+    handlers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -193,6 +199,7 @@ class _Context:
     models: set[str]
     unsupported: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    handlers: list[str] = field(default_factory=list)
 
     def line(self, node: Node | None) -> int:
         loc = node.loc if node is not None else None
@@ -243,12 +250,12 @@ strategy only supports 'userPools' (default) and 'oidc' providers, but found 'ap
     for definition in order:
         if isinstance(definition, InputObjectTypeDefinitionNode) and definition.name.value == "AMPLIFY":
             global_rules = _global_rules(ctx, definition)
-        elif isinstance(definition, ObjectTypeDefinitionNode) and definition.name.value in _ROOT_TYPES:
+        elif isinstance(definition, ObjectTypeDefinitionNode) and definition.name.value == "Subscription":
             for f in definition.fields or ():
                 ctx.note(
                     f,
-                    f"{definition.name.value}.{f.name.value}: custom operations are not imported "
-                    "(write them with modelauth.custom and a handler)",
+                    f"Subscription.{f.name.value}: custom subscriptions are not imported "
+                    "(write them with modelauth.custom.subscription(...).for_(...))",
                 )
         elif not isinstance(definition, (ObjectTypeDefinitionNode, EnumTypeDefinitionNode)):
             kind = type(definition).__name__.removesuffix("Node")
@@ -669,17 +676,121 @@ def _model_options(ctx: _Context, node: ObjectTypeDefinitionNode) -> tuple[set[s
     return disabled, level
 
 
+#: AppSync's auth-mode directives on a custom field → the ``allow`` rule of that mode
+_APPSYNC_RULES = {
+    "aws_api_key": ["allow.public_api_key()"],
+    "aws_cognito_user_pools": ["allow.authenticated()"],
+    # AWS_IAM: any signed identity-pool caller, signed in or guest
+    "aws_iam": ['allow.authenticated("identityPool")', "allow.guest()"],
+    "aws_oidc": ['allow.authenticated("oidc")'],
+    "aws_lambda": ["allow.custom()"],
+}
+
+
+def _operation_rules(ctx: _Context, f: FieldDefinitionNode, where: str, default_mode: str) -> list[str]:
+    """A custom field's rules: its ``@auth`` (Gen 2's transform, Gen 1 v2) and AppSync's
+    ``@aws_*`` directives; none: the API's default mode, as AppSync applies it."""
+    codes: list[str] = []
+    directive = _directive(f, "auth")
+    for rule in (_arguments(directive).get("rules", ([], None))[0] or []) if directive else []:
+        if isinstance(rule, dict) and rule.get("operations"):
+            ctx.note(
+                directive, f"{where}: @auth rule {rule.get('allow')} with operations (rule not imported)"
+            )
+            continue
+        if isinstance(rule, dict) and (
+            rule.get("ownerField") or rule.get("groupsField") or rule.get("allow") in ("owner", "owners")
+        ):
+            ctx.note(
+                directive,
+                f"{where}: @auth rule {rule.get('allow')} needs an item (rule not imported: add it "
+                "with .item('Model', 'id') by hand)",
+            )
+            continue
+        codes.append(_rule(ctx, directive or f, rule, fields={}, field_level=False)[1])
+    for d in f.directives or ():
+        name = d.name.value
+        if name == "aws_cognito_user_pools" and "cognito_groups" in _arguments(d):
+            groups = _arguments(d)["cognito_groups"][0] or []
+            codes.append(f"allow.groups({json.dumps(list(groups))})")
+        elif name in _APPSYNC_RULES:
+            codes += _APPSYNC_RULES[name]
+    if directive is None and not any(d.name.value in _APPSYNC for d in f.directives or ()):
+        codes.append(DEFAULT_MODE_RULES[default_mode])
+        ctx.notes.append(f"{where} has no auth directive: it gets the API's default mode ({default_mode})")
+    return list(dict.fromkeys(codes))
+
+
+def _operation(
+    ctx: _Context, writer: _Writer, type_name: str, f: FieldDefinitionNode, default_mode: str
+) -> tuple[str, str, str] | None:
+    """A custom ``Query``/``Mutation`` field as ``query(...)``/``mutation(...)`` code (kind,
+    ``Query.name``, code),
+    or None with the reason noted. The resolver (``@function``, ``@http``) is not imported: the
+    operation is listed in :attr:`Imported.handlers`."""
+    where = f"{type_name}.{f.name.value}"
+    for d in f.directives or ():
+        if d.name.value in ("function", "http"):
+            ctx.note(
+                d, f"{where}: its @{d.name.value} resolver has no modelauth equivalent (write the handler)"
+            )
+        elif d.name.value in _UNSUPPORTED:
+            ctx.note(d, f"{where}: {_UNSUPPORTED[d.name.value]}")
+    args: list[str] = []
+    for arg in f.arguments or ():
+        ftype = _field_type(ctx, arg.type)
+        if ftype is None or not (ftype.name in SCALAR_TYPES or ftype.name in ctx.enums):
+            shown = ftype.name if ftype else "a nested list"
+            ctx.note(
+                arg,
+                f"{where}: argument {arg.name.value} of type {shown}: modelauth operations take "
+                "scalar and enum arguments (operation not imported)",
+            )
+            return None
+        writer.define(ftype.name)
+        args.append(f"{json.dumps(arg.name.value)}: {writer.field(ftype, arg.name.value)}")
+    ret = _field_type(ctx, f.type)
+    if ret is None or not (ret.name in SCALAR_TYPES or ret.name in ctx.models):
+        shown = ret.name if ret else "a nested list"
+        ctx.note(
+            f,
+            f"{where}: returns {shown}: modelauth operations return a scalar or a model "
+            "(operation not imported)",
+        )
+        return None
+    rendered = ret.name + ("!" if ret.items_required else "")
+    rendered = (f"[{rendered}]" if ret.is_list else rendered) + ("!" if ret.required else "")
+    rules = _operation_rules(ctx, f, where, default_mode)
+    if not rules:
+        ctx.note(f, f"{where}: no rule could be imported (operation not imported)")
+        return None
+    kind = type_name.lower()
+    code = f"{kind}({json.dumps(f.name.value)})"
+    if args:
+        code += f".arguments({{{', '.join(args)}}})"
+    code += f".returns({json.dumps(rendered)}).authorization([{', '.join(rules)}])"
+    ctx.handlers.append(f'{where}: register @app.operation("{f.name.value}") in functions/graphql/app.py')
+    return kind, where, f"# needs a handler: @app.operation({json.dumps(f.name.value)})\n    {code}"
+
+
 def _build(
     ctx: _Context, order: Sequence[Node], global_rules: list[str] | None, default_mode: str
 ) -> Imported:
     writer = _Writer(ctx)
     models: list[ImportedModel] = []
     model_vars: list[str] = []
+    operations: list[tuple[str, str, str]] = []
     needs_default = False
     for definition in order:
         if not isinstance(definition, (ObjectTypeDefinitionNode, EnumTypeDefinitionNode)):
             continue
         name = definition.name.value
+        if name in ("Query", "Mutation") and isinstance(definition, ObjectTypeDefinitionNode):
+            for f in definition.fields or ():
+                op = _operation(ctx, writer, name, f, default_mode)
+                if op is not None:
+                    operations.append(op)
+            continue
         if isinstance(definition, EnumTypeDefinitionNode) or name not in ctx.models:
             if name not in _ROOT_TYPES:
                 writer.define(name)
@@ -738,13 +849,23 @@ def _build(
         if not m.rules:
             source_rule = (authorization or [DEFAULT_MODE_RULES[default_mode]])[0]
             m.rules = [_raw_of(source_rule)]
-    source = _module(ctx, writer, model_vars, authorization)
-    namespace: dict[str, Any] = {}
-    try:
-        exec(compile(source, ctx.file + ".py", "exec"), namespace)  # noqa: S102 - the module we wrote
-    except SchemaError as exc:
-        raise AmplifyImportError(f"{ctx.file}:0: {str(exc).splitlines()[0]}") from None
-    return Imported(source, ctx.unsupported, namespace["SCHEMA"], models)
+    while True:
+        source = _module(ctx, writer, model_vars, authorization, operations)
+        namespace: dict[str, Any] = {}
+        try:
+            exec(compile(source, ctx.file + ".py", "exec"), namespace)  # noqa: S102 - the module we wrote
+            break
+        except SchemaError as exc:
+            message = str(exc).splitlines()[0]
+            # an operation modelauth refuses (e.g. callers that could not read the model it
+            # returns): listed and left out, the rest imported
+            bad = next((op for op in operations if message.startswith(f"{op[1]}:")), None)
+            if bad is None:
+                raise AmplifyImportError(f"{ctx.file}:0: {message}") from None
+            operations.remove(bad)
+            ctx.unsupported.append(f"{ctx.file}:0: {message} (operation not imported)")
+            ctx.handlers = [h for h in ctx.handlers if not h.startswith(f"{bad[1]}:")]
+    return Imported(source, ctx.unsupported, namespace["SCHEMA"], models, ctx.handlers)
 
 
 def _raw_of(code: str) -> RawRule:
@@ -761,7 +882,11 @@ def _raw_of(code: str) -> RawRule:
 
 
 def _module(
-    ctx: _Context, writer: _Writer, model_vars: Sequence[str], authorization: list[str] | None
+    ctx: _Context,
+    writer: _Writer,
+    model_vars: Sequence[str],
+    authorization: list[str] | None,
+    operations: Sequence[tuple[str, str, str]] = (),
 ) -> str:
     header = [f"# Imported from {ctx.file} by `modelauth import` (Amplify schema -> modelauth models)."]
     header.append("# Owner rules: Amplify lets an owner hand a record to another owner by updating its")
@@ -777,13 +902,18 @@ def _module(
     if any(b.split(" = ")[1].startswith("CustomType(") for b in writer.blocks):
         uses.add("CustomType")
     names = sorted(uses, key=lambda n: (n[0].islower(), n))
-    exports = sorted([*writer.names, "SCHEMA"])
+    exports = sorted([*writer.names, "SCHEMA", *(["OPERATIONS"] if operations else [])])
     lines = [
         *header,
         '"""The models imported from Amplify: edit them here from now on."""',
         "",
         "from __future__ import annotations",
         "",
+        *(
+            [f"from modelauth.custom import {', '.join(sorted({k for k, _, _ in operations}))}"]
+            if operations
+            else []
+        ),
         f"from modelauth.rules import {', '.join(names)}",
         "",
         f"__all__ = [{_items([json.dumps(n) for n in exports], 4)}]",
@@ -794,6 +924,11 @@ def _module(
     schema_args = [f"[{_items(model_vars, 8)}]"]
     if authorization:
         schema_args.append(f"authorization=[{', '.join(authorization)}]")
+    if operations:
+        lines += ["", "# Custom operations: the resolver is not imported; each needs a handler,"]
+        lines += ["# registered with @app.operation(name) in functions/graphql/app.py (modelauth.custom)."]
+        lines += ["OPERATIONS = [", *(f"    {code}," for _, _, code in operations), "]"]
+        schema_args.append("operations=OPERATIONS")
     lines += ["", "SCHEMA = Schema(\n" + "".join(f"    {a},\n" for a in schema_args) + ")", ""]
     return "\n".join(lines)
 

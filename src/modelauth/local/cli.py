@@ -439,6 +439,8 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     for line in imported.unsupported:
         print(f"modelauth import: not imported: {line}", file=sys.stderr)
+    for line in imported.handlers:
+        print(f"modelauth import: needs a handler: {line}", file=sys.stderr)
     status = 0
     if args.check:
         cells = ai.check(imported)
