@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from modelauth.rules import (
     SUBSCRIPTION_PREFIXES,
@@ -25,14 +26,16 @@ from modelauth.rules import (
     Model,
     Operation,
     Provider,
+    RootField,
     Rule,
     Schema,
+    Strategy,
     root_fields,
 )
 from modelauth.subscriptions import SUBSCRIPTION_OPERATORS, check_model, owner_arguments
 from modelauth.validation import required_create_fields
 
-__all__ = ["DIRECTIVES", "render"]
+__all__ = ["DIRECTIVES", "PoolField", "identity_pool_fields", "render", "root_field_rules"]
 
 DIRECTIVES = {
     Provider.API_KEY: "@aws_api_key",
@@ -93,6 +96,59 @@ def _op_rules(model: Model, *ops: Operation) -> list[Rule]:
     """Rules that can let a caller reach an operation: model rules, plus field rules (a role
     present only in field rules passes the model gate, spec §2.3)."""
     return [r for r in _all_rules(model) if any(op in r.operations for op in ops)]
+
+
+def root_field_rules(model: Model) -> list[tuple[RootField, list[Rule]]]:
+    """Each root field of ``model`` with the rules that can let a caller reach it (an update
+    also reaches what a delete rule allows: Amplify's update-or-delete; a ``public``
+    subscription is reached by every mode any rule names)."""
+    out = []
+    for root in root_fields(model):
+        ops = (root.operation, Operation.DELETE) if root.operation is Operation.UPDATE else (root.operation,)
+        public = root.operation is Operation.LISTEN and model.subscriptions == "public"
+        out.append((root, _all_rules(model) if public else _op_rules(model, *ops)))
+    return out
+
+
+class PoolField(NamedTuple):
+    """A root field an identity-pool role may call, and the object types below it whose fields
+    its answer holds (a model's type and connection; a custom operation's returned model)."""
+
+    type_name: str
+    field_name: str
+    types: tuple[str, ...]
+
+
+def identity_pool_fields(schema: Schema, *, guest: bool) -> list[PoolField]:
+    """The root fields an identity-pool caller can reach (models' and custom operations'):
+    guests (the unauthenticated role, ``allow.guest()``) when ``guest``, else signed-in
+    identities (the authenticated role, ``allow.authenticated("identityPool")``,
+    ``allow.owner("identityPool")``).
+
+    >>> from modelauth.rules import Model, Schema, allow
+    >>> todo = Model("Todo", rules=[allow.guest().to(["read"]), allow.owner()])
+    >>> [f.field_name for f in identity_pool_fields(Schema([todo]), guest=True)]
+    ['getTodo', 'listTodos', 'onCreateTodo', 'onUpdateTodo', 'onDeleteTodo']
+    >>> identity_pool_fields(Schema([todo]), guest=False)
+    []
+    """
+
+    def reaches(rules: Iterable[Rule]) -> bool:
+        flat = (sub for rule in rules for sub in rule.rules or (rule,))
+        pool = (r for r in flat if r.provider is Provider.IDENTITY_POOL)
+        return any((r.strategy is Strategy.PUBLIC) == guest for r in pool)
+
+    out = [
+        PoolField(root.type_name, root.field_name, (model.name, f"Model{model.name}Connection"))
+        for model in schema.models
+        for root, rules in root_field_rules(model)
+        if reaches(rules)
+    ]
+    for bound in schema.bound_operations:
+        if reaches(bound.op.rules):
+            types = () if bound.returns is None else (bound.returns.name,)
+            out.append(PoolField(bound.op.type_name, bound.op.name, types))
+    return out
 
 
 def _type_block(model: Model) -> list[str]:
@@ -269,16 +325,9 @@ def render(schema: Schema) -> str:
         lines += _type_block(model) + _inputs(model)
         if _has_subscriptions(model):
             lines += _subscription_filter_input(model)
-        for root in root_fields(model):
-            ops = (
-                (root.operation, Operation.DELETE)
-                if root.operation is Operation.UPDATE
-                else (root.operation,)
-            )
+        for root, rules in root_field_rules(model):
             field = f"  {root.field_name}{_signature(model, root.field_name, root.operation)}"
-            public = root.operation is Operation.LISTEN and model.subscriptions == "public"
-            reach = _all_rules(model) if public else _op_rules(model, *ops)  # public: every mode
-            sections[root.type_name].append(_with(field, _model_directives(model, reach)))
+            sections[root.type_name].append(_with(field, _model_directives(model, rules)))
     for bound in schema.bound_operations:  # custom queries, mutations, subscriptions (modelauth.custom)
         op = bound.op
         sections[op.type_name].append(_with(f"  {op.name}{op.signature()}", _directives(op.rules)))

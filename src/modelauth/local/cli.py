@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,6 +116,28 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--input", help="create/update input as JSON")
 
     sub.add_parser("demo", help="the walkthrough: every auth mode and model through the local endpoint")
+
+    imp = sub.add_parser(
+        "import",
+        help="an Amplify schema (Gen 1 schema.graphql, Gen 2 resource.ts) as a modelauth schema module",
+        description="Writes readable Python (ruff-formatted when ruff is installed) using the allow DSL. "
+        "What has no modelauth equivalent is listed in the module's header and on stderr.",
+    )
+    imp.add_argument("source", choices=("amplify-gen1", "amplify-gen2"))
+    imp.add_argument("file", type=Path, help="schema.graphql (gen1) or amplify/data/resource.ts (gen2)")
+    imp.add_argument("--output", type=Path, default=None, help="write the module here (default: stdout)")
+    imp.add_argument(
+        "--default-auth-mode",
+        default=None,
+        choices=("apiKey", "userPools", "oidc", "iam", "lambda"),
+        help="the API's default mode, for models without @auth (gen1 default apiKey; gen2: the file's)",
+    )
+    imp.add_argument(
+        "--check",
+        action="store_true",
+        help="also compare every model x operation x caller decision with Amplify's rule semantics "
+        "(table on stderr; exit 1 when one differs)",
+    )
 
     generate = sub.add_parser(
         "generate",
@@ -236,6 +259,8 @@ def _port(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "import":  # needs no project
+        return _import(args)
     try:
         # the project of the template named, else of the working directory
         args.project = Project.find(args.template.resolve().parent if args.template else None)
@@ -383,6 +408,50 @@ def _schema(args: argparse.Namespace) -> Schema:
     ref, _ = project.schema_ref(args.schema)
     args.schema_ref = str(ref)  # the local functions load the same one
     return project.load_schema(args.schema)
+
+
+def _import(args: argparse.Namespace) -> int:
+    """``modelauth import amplify-gen1|amplify-gen2 FILE``: one error line and exit 2 on bad input,
+    nothing written; the left-out features on stderr."""
+    try:
+        from modelauth.local import amplify_import as ai
+
+        if args.source == "amplify-gen1":
+            try:
+                text = args.file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ai.AmplifyImportError(f"{args.file}: cannot read: {exc}") from None
+            imported = ai.import_gen1(
+                text, file=str(args.file), default_auth_mode=args.default_auth_mode or "apiKey"
+            )
+        else:
+            imported = ai.import_gen2(args.file, default_auth_mode=args.default_auth_mode)
+        source = ai.format_source(imported.source, args.output)
+    except ModuleNotFoundError as exc:
+        print(
+            f"modelauth import: needs the local extras ({exc.name} is missing): "
+            "pip install 'modelauth[local]'",
+            file=sys.stderr,
+        )
+        return 2
+    except (ValueError, OSError, subprocess.SubprocessError) as exc:
+        print(f"modelauth import: {exc}", file=sys.stderr)
+        return 2
+    for line in imported.unsupported:
+        print(f"modelauth import: not imported: {line}", file=sys.stderr)
+    for line in imported.handlers:
+        print(f"modelauth import: needs a handler: {line}", file=sys.stderr)
+    status = 0
+    if args.check:
+        cells = ai.check(imported)
+        print(ai.check_table(cells), file=sys.stderr)
+        status = 1 if any(c.actual != c.expected for c in cells) else 0
+    if args.output is None:
+        sys.stdout.write(source)
+    else:
+        args.output.write_text(source, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return status
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -700,6 +769,7 @@ def _rotate_api_key(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {
+    "import": _import,
     "serve": _serve,
     "generate": _generate,
     "outputs": _outputs,

@@ -17,8 +17,12 @@ rather than overwritten. Regions:
 
 ===========  ===============================================================================
 resources    one table per model (owner GSIs), ``ModelIndexTable`` when a model needs index
-             items, ``ModelTablesPolicy``: item-level DynamoDB actions on those tables only, and
-             a Cognito group (of the template's ``UserPool``) per group a user-pool rule names
+             items, ``ModelTablesPolicy``: item-level DynamoDB actions on those tables only,
+             a Cognito group (of the template's ``UserPool``) per group a user-pool rule names,
+             and ``appsync:GraphQL`` on ``GraphQLApi`` for the identity pool's roles
+             (``IdentityPoolUnauthRole``, ``IdentityPoolAuthRole``): only the root fields
+             (models' and custom operations', and the types they return) that guest resp.
+             signed-in identity-pool rules reach
 resolvers    inside ``GraphQLApi.Properties.Resolvers``: every root field and subscription,
              the custom operations' too
 table-env    inside a function's ``Environment.Variables`` (once per function that reads the
@@ -52,6 +56,7 @@ from typing import Any, NamedTuple, TextIO
 from modelauth.local import table_definition
 from modelauth.project import Project, ProjectError
 from modelauth.rules import Model, Provider, Schema, root_fields
+from modelauth.sdl import identity_pool_fields
 from modelauth.sdl import render as render_sdl
 from modelauth.store import INDEX_TABLE, index_fields, index_table_definition
 
@@ -218,6 +223,41 @@ def _resources(schema: Schema) -> dict[str, Any]:
             },
         },
     }
+    out.update(_identity_pool_policies(schema))
+    return out
+
+
+#: the identity pool's roles, by whether guests (the unauthenticated role) assume them
+_POOL_ROLES = {
+    True: ("IdentityPoolGuestGraphQLPolicy", "IdentityPoolUnauthRole"),
+    False: ("IdentityPoolAuthGraphQLPolicy", "IdentityPoolAuthRole"),
+}
+
+
+def _identity_pool_policies(schema: Schema) -> dict[str, Any]:
+    """``appsync:GraphQL`` for each identity-pool role on the fields its rules reach, and none
+    when they reach none. A separate policy, not inline in the role: the roles' ARNs are in the
+    resolver function's environment and the function is the API's data source (a cycle)."""
+    out: dict[str, Any] = {}
+    for guest, (logical, role) in _POOL_ROLES.items():
+        fields = identity_pool_fields(schema, guest=guest)
+        if not fields:
+            continue
+        types = [f"{f.type_name}/fields/{f.field_name}" for f in fields]
+        # the types they return too, should AppSync check the fields below the root
+        types += [f"{name}/*" for name in dict.fromkeys(t for f in fields for t in f.types)]
+        arns = [Tag("!Sub", f"${{GraphQLApi.Arn}}/types/{t}") for t in types]
+        out[logical] = {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": "appsync-graphql",
+                "Roles": [Tag("!Ref", role)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "appsync:GraphQL", "Resource": arns}],
+                },
+            },
+        }
     return out
 
 
