@@ -4,9 +4,9 @@
 file ``modelauth generate`` writes, the one ``modelauth outputs --local`` writes, and schemas with
 custom operations, enums and custom types.
 
-The rest of the file (``version``, ``auth``, ``data``) has no JSON schema in any npm package:
-@aws-amplify/client-config ships only the TypeScript types generated from its schema_v1.x.json,
-so tests/local/test_outputs.py checks those keys against the v1.4 type by hand.
+The whole file (``version``, ``auth``, ``data``) is also checked against the client-config schema
+of the version it declares, ``schema_v1.4.json`` of aws-amplify/amplify-backend: no npm package
+ships it, so tests/fixtures/amplify/ keeps a copy (source and commit in its README).
 """
 
 from __future__ import annotations
@@ -28,20 +28,30 @@ from tests.fixtures.types import TYPES_SCHEMA
 from tests.node.packages import installed
 
 SCHEMA_FILE = "schemas/introspection/1/ModelIntrospectionSchema.json"
+OUTPUTS_SCHEMA = Path(__file__).parents[1] / "fixtures" / "amplify" / "outputs-schema-v1.4.json"
 
 
-@pytest.fixture(scope="module")
-def validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((installed("@aws-amplify/appsync-modelgen-plugin") / SCHEMA_FILE).read_text())
+def _validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
 
 
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    plugin = installed("@aws-amplify/appsync-modelgen-plugin")
+    return _validator(json.loads((plugin / SCHEMA_FILE).read_text()))
+
+
+FILE_VALIDATOR = _validator(json.loads(OUTPUTS_SCHEMA.read_text()))
+
+
 def problems(validator: jsonschema.protocols.Validator, doc: dict[str, Any]) -> list[str]:
-    """Every way the file's model_introspection departs from Amplify's schema."""
-    introspection = doc["data"]["model_introspection"]
-    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(introspection)]
+    """Every way the file departs from Amplify's schemas: the client-config schema of its
+    version for the whole file, and the model introspection schema for model_introspection."""
+    assert doc["version"] == FILE_VALIDATOR.schema["properties"]["version"]["const"]
+    errors = [*FILE_VALIDATOR.iter_errors(doc), *validator.iter_errors(doc["data"]["model_introspection"])]
+    return [f"{list(e.absolute_path)}: {e.message}" for e in errors]
 
 
 @pytest.fixture
@@ -94,3 +104,11 @@ def test_the_schema_catches_a_departure(validator: jsonschema.protocols.Validato
     field = next(iter(model["fields"].values()))
     field["required"] = field.pop("isRequired")
     assert len(problems(validator, doc)) >= 1
+
+
+def test_the_file_schema_catches_a_departure(validator: jsonschema.protocols.Validator) -> None:
+    """The whole-file check can fail too: a data key Amplify's client config does not have."""
+    doc = amplify_outputs(CUSTOM_SCHEMA, ("API_KEY",), Environment(LOCAL_URL, "us-east-1"))
+    assert problems(validator, doc) == []
+    doc["data"]["default_auth_mode"] = doc["data"].pop("default_authorization_type")
+    assert any("default_auth_mode" in p for p in problems(validator, doc))
