@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import socket
+import ssl
 import struct
 import uuid
 from collections.abc import Iterator, Mapping
@@ -36,13 +37,17 @@ class RealtimeClient:
         connect_headers: Mapping[str, str] | None,
         via: str = "query",
         subprotocol_headers: Mapping[str, str] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         """``via``: where ``connect_headers`` (the connection's credentials) go, ``query``
         (``?header=``, standard base64) or ``subprotocol`` (``header-<base64url, unpadded>`` as
-        Amplify JS v6 sends them); ``subprotocol_headers`` adds such a subprotocol as well."""
+        Amplify JS v6 sends them); ``subprotocol_headers`` adds such a subprotocol as well;
+        ``tls``: a ``wss://`` URL's client context."""
         parts = urlsplit(url)
         self.host = parts.netloc
         self.sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=parts.hostname)
         key = base64.b64encode(os.urandom(16)).decode()
         if via == "subprotocol":
             connect_headers, subprotocol_headers = None, connect_headers

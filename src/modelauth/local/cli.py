@@ -3,6 +3,7 @@
 ::
 
     modelauth serve [--port N] [--aws [--stack NAME]]     the local endpoint (see modelauth.local.server)
+                    [--tls-cert PEM --tls-key PEM]      ... over https/wss
     modelauth users add NAME [--group G ...]            a user in the local user pool
     modelauth token NAME [--id | --oidc | --lambda] [--group G ...]
     modelauth token --api-key | --lambda-key            the endpoint's keys
@@ -73,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--aws", action="store_true", help="use the tables and user pool of a deployed stack")
     serve.add_argument("--stack", default=None, help="stack name for --aws (default: samconfig.toml's)")
     serve.add_argument("--region", default=None, help="default: AWS_DEFAULT_REGION or us-east-1")
+    serve.add_argument(
+        "--tls-cert", type=Path, help="serve https/wss with this PEM certificate (and --tls-key)"
+    )
+    serve.add_argument("--tls-key", type=Path, help="the certificate's PEM private key")
     serve.add_argument(
         "--log-level",
         default="WARNING",
@@ -304,8 +309,11 @@ def _describe(exc: Exception) -> str:
 def _serve(args: argparse.Namespace) -> int:
     import os
 
-    from modelauth.local.server import DEFAULT_PORT, serve
+    from modelauth.local.server import DEFAULT_PORT, serve, tls_context
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ProjectError("--tls-cert and --tls-key go together")
+    tls = tls_context(args.tls_cert, args.tls_key) if args.tls_cert and args.tls_key else None
     region = args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     stack = (args.stack or _samconfig_stack(args.project.root)) if args.aws else None
     return serve(
@@ -317,6 +325,7 @@ def _serve(args: argparse.Namespace) -> int:
         aws_stack=stack,
         region=region,
         log_level=args.log_level,
+        tls=tls,
     )
 
 
