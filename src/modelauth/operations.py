@@ -40,7 +40,7 @@ from modelauth.policy import (
     present,
     unreadable_fields,
 )
-from modelauth.rules import WRITE_OPERATIONS, Model, Operation
+from modelauth.rules import WRITE_OPERATIONS, Model, Operation, SecondaryIndex
 from modelauth.store import Store
 from modelauth.validation import apply_defaults, check_id, check_input, check_required
 
@@ -165,12 +165,7 @@ class Operations:
         limit: Any = None,
         next_token: Any = None,
     ) -> ListOutput:
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
-            raise BadRequest("limit must be an integer")
-        if next_token is not None and not isinstance(next_token, str):
-            raise BadRequest("nextToken must be a string")
-        if filter is not None and not isinstance(filter, dict):
-            raise BadRequest("filter must be an object")
+        self._check_page_arguments(filter, limit, next_token)
         decision = self.decide(principal, model, Operation.LIST)
         if filter:
             self.check_filter(principal, model, decision, filter)
@@ -179,6 +174,57 @@ class Operations:
         )
         items = [self.output(principal, model, Operation.LIST, item) for item in page.items]
         return ListOutput(items, page.next_token)
+
+    def query_index(
+        self,
+        principal: Principal,
+        model: Model,
+        secondary: SecondaryIndex,
+        partition: Any,
+        *,
+        sort: Any = None,
+        sort_direction: Any = None,
+        filter: Any = None,
+        limit: Any = None,
+        next_token: Any = None,
+    ) -> ListOutput:
+        """A secondary index's query field (``todosByStatus(status: "open", createdAt: {gt: …})``),
+        with the model's ``list`` rules: the caller's constraint filters the partition (see
+        :meth:`Store.query_index`). The key values act as a filter on the key fields, so they are
+        refused like one (:meth:`check_filter`) where this caller may not read those fields."""
+        self._check_page_arguments(filter, limit, next_token)
+        if partition is None:
+            raise BadRequest(f"{secondary.partition_key}: the partition key value is required")
+        if sort_direction not in (None, "ASC", "DESC"):
+            raise BadRequest("sortDirection must be ASC or DESC")
+        decision = self.decide(principal, model, Operation.LIST)
+        keys: dict[str, Any] = {secondary.partition_key: {"eq": partition}}
+        if sort is not None and secondary.sort_key is not None:
+            keys[secondary.sort_key] = {"attributeExists": True}
+        self.check_filter(principal, model, decision, {"and": [filter, keys]} if filter else keys)
+        page = self.store.query_index(
+            model,
+            secondary,
+            decision,
+            partition,
+            sort=sort,
+            descending=sort_direction == "DESC",
+            filter=filter,
+            limit=limit,
+            next_token=next_token,
+            caller=caller_key(principal),
+        )
+        items = [self.output(principal, model, Operation.LIST, item) for item in page.items]
+        return ListOutput(items, page.next_token)
+
+    @staticmethod
+    def _check_page_arguments(filter: Any, limit: Any, next_token: Any) -> None:
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+            raise BadRequest("limit must be an integer")
+        if next_token is not None and not isinstance(next_token, str):
+            raise BadRequest("nextToken must be a string")
+        if filter is not None and not isinstance(filter, dict):
+            raise BadRequest("filter must be an object")
 
     def create(
         self, principal: Principal, model: Model, data: Any, condition: Mapping[str, Any] | None = None

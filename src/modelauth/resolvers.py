@@ -28,15 +28,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from aws_lambda_powertools import Logger
 
 from modelauth.errors import BadRequest, ModelAuthError, Unauthorized
 from modelauth.identity import IdentityConfig, Principal, PrincipalCache
-from modelauth.operations import Operations, Output
+from modelauth.operations import ListOutput, Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.rules import WRITE_OPERATIONS, Model, Operation, Schema, root_fields
+from modelauth.rules import WRITE_OPERATIONS, Model, Operation, Schema, SecondaryIndex, root_fields
 from modelauth.startup import build_from_env
 from modelauth.store import Store
 from modelauth.subscriptions import check_model, subscription_filter
@@ -181,9 +182,9 @@ class GraphQLApp:
             Operation.LISTEN: self._subscribe,
         }
         for root in root_fields(model):
-            self.routes[(root.type_name, root.field_name)] = _Route(
-                model, root.operation, handlers[root.operation]
-            )
+            secondary = root.secondary
+            handler = handlers[root.operation] if secondary is None else partial(self._query, secondary)
+            self.routes[(root.type_name, root.field_name)] = _Route(model, root.operation, handler)
 
     # -- entry point ----------------------------------------------------------------------------
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
@@ -299,6 +300,30 @@ class GraphQLApp:
             limit=args.get("limit"),
             next_token=args.get("nextToken"),
         )
+        return self._connection(model, page, req)
+
+    def _query(
+        self, secondary: SecondaryIndex, model: Model, arguments: Mapping[str, Any], req: _Request
+    ) -> dict[str, Any]:
+        """A secondary index's query field: the partition key value (required), a condition on
+        the sort key, ``sortDirection``, ``filter``, ``limit``, ``nextToken``."""
+        pk, sk = secondary.partition_key, secondary.sort_key
+        names = _LIST_ARGUMENTS | {pk, "sortDirection"} | ({sk} if sk else set())
+        args = check_arguments(arguments, req.field_name, names, (pk,))
+        page = self.operations.query_index(
+            req.principal,
+            model,
+            secondary,
+            args[pk],
+            sort=args.get(sk) if sk else None,
+            sort_direction=args.get("sortDirection"),
+            filter=args.get("filter"),
+            limit=args.get("limit"),
+            next_token=args.get("nextToken"),
+        )
+        return self._connection(model, page, req)
+
+    def _connection(self, model: Model, page: ListOutput, req: _Request) -> dict[str, Any]:
         items = [self._output(model, Operation.LIST, out, req) for out in page.items]
         return {"items": items, "nextToken": page.next_token, "__typename": f"Model{model.name}Connection"}
 

@@ -27,6 +27,8 @@ from modelauth.rules import (
     Provider,
     Rule,
     Schema,
+    SecondaryIndex,
+    key_scalar,
     root_fields,
 )
 from modelauth.subscriptions import check_model
@@ -199,9 +201,48 @@ def _shared_inputs() -> list[str]:
     return lines
 
 
+_KEY_CONDITION = {"ID": "ID", "Int": "Int", "AWSTimestamp": "Int", "Float": "Float"}
+_KEY_OPERATORS = ("eq", "le", "lt", "ge", "gt", "between", "beginsWith")
+
+
+def _key_condition_input(model: Model, name: str) -> str:
+    """Amplify's ``Model<T>KeyConditionInput`` of a sort key field (String for every other scalar)."""
+    return f"Model{_KEY_CONDITION.get(key_scalar(model, name), 'String')}KeyConditionInput"
+
+
+def _key_inputs(schema: Schema) -> list[str]:
+    """``ModelSortDirection`` and the key condition inputs the index query fields use."""
+    sorts = [(m, i.sort_key) for m in schema.models for i in m.secondary_indexes if i.sort_key]
+    used = sorted({_key_condition_input(m, sort) for m, sort in sorts})
+    if not any(m.secondary_indexes for m in schema.models):
+        return []
+    lines = ["enum ModelSortDirection {", "  ASC", "  DESC", "}", ""]
+    for name in used:
+        scalar = name.removeprefix("Model").removesuffix("KeyConditionInput")
+        ops = [op for op in _KEY_OPERATORS if op != "beginsWith" or scalar in ("String", "ID")]
+        lines.append(f"input {name} {{")
+        lines += [f"  {op}: [{scalar}]" if op == "between" else f"  {op}: {scalar}" for op in ops]
+        lines += ["}", ""]
+    return lines
+
+
+def _index_signature(model: Model, secondary: SecondaryIndex) -> str:
+    """``(status: String!, createdAt: ModelStringKeyConditionInput, sortDirection: ..., filter: ...,
+    limit: Int, nextToken: String): ModelTodoConnection``, as Amplify's @index generates it."""
+    pk, sk = secondary.partition_key, secondary.sort_key
+    args = [f"{pk}: {key_scalar(model, pk)}!"]
+    if sk is not None:
+        args.append(f"{sk}: {_key_condition_input(model, sk)}")
+    args += ["sortDirection: ModelSortDirection", f"filter: Model{model.name}FilterInput"]
+    return f"({', '.join([*args, 'limit: Int', 'nextToken: String'])}): Model{model.name}Connection"
+
+
 def _signature(model: Model, field_name: str, op: Operation) -> str:
     """Arguments and type of a root field, as Amplify generates them."""
     name = model.name
+    secondary = next((i for i in model.secondary_indexes if i.field_name(model) == field_name), None)
+    if secondary is not None:
+        return _index_signature(model, secondary)
     if op is Operation.GET:
         return f"(id: ID!): {name}"
     if op is Operation.LIST:
@@ -238,7 +279,7 @@ def render(schema: Schema) -> str:
             )
             field = f"  {root.field_name}{_signature(model, root.field_name, root.operation)}"
             sections[root.type_name].append(_with(field, _model_directives(model, _op_rules(model, *ops))))
-    lines += _types(schema) + _shared_inputs()
+    lines += _types(schema) + _shared_inputs() + _key_inputs(schema)
     lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
     lines += ["type Subscription {", *subscriptions, "}"]
     return "\n".join(lines) + "\n"

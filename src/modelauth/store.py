@@ -48,7 +48,7 @@ from modelauth.errors import (
 )
 from modelauth.filters import Placeholders, build_filter
 from modelauth.policy import Condition, Constraint, Decision
-from modelauth.rules import Model
+from modelauth.rules import Model, SecondaryIndex, key_attribute_type
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -499,12 +499,62 @@ class Store:
         reads no more than that), and the request stops after ``list_max_read_items`` items read
         or ``list_max_calls`` calls. It then returns the items found so far (maybe none) and a
         ``nextToken`` at the last key read: following it lists every matching item once."""
+        scope = _query_scope(model, decision, filter, caller)
+        plan = self._cached_plan(model, decision) if not filter else self._plan(model, decision, filter)
+        return self._read(plan, scope, limit, next_token)
+
+    def query_index(
+        self,
+        model: Model,
+        secondary: SecondaryIndex,
+        decision: Decision,
+        partition: Any,
+        *,
+        sort: Mapping[str, Any] | None = None,
+        descending: bool = False,
+        filter: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+        caller: str = "",
+    ) -> Page:
+        """One page of a secondary index's query: the items of one partition key value (and a
+        key condition on the sort key: ``eq``, ``le``, ``lt``, ``ge``, ``gt``, ``between``,
+        ``beginsWith``), in sort key order (``descending``: newest first).
+
+        The decision's constraint (e.g. an owner) is not a key of the index: it is a filter of
+        the Query, so reads are not items and the request is bounded as a Scan is
+        (``list_max_read_items`` / ``list_max_calls``, a partial page and a nextToken that
+        resumes there). Without a constraint or filter every item read is listed."""
+        ph = Placeholders()
+        pk, sk = secondary.partition_key, secondary.sort_key
+        expression = f"{ph.name(pk)} = {ph.value(_key_value(model, pk, partition))}"
+        if sort is not None:
+            if sk is None:
+                raise BadRequest(f"index {secondary.gsi_name(model)} has no sort key")
+            expression += " AND " + _key_condition(model, sk, sort, ph)
+        parts = [_constraint_expression(decision.constraint, ph)] if decision.constraint else []
+        if filter:
+            parts.append(build_filter(filter, model.filter_fields, ph))
+        request: dict[str, Any] = {
+            "TableName": self.table(model),
+            "IndexName": secondary.gsi_name(model),
+            "KeyConditionExpression": expression,
+            "ScanIndexForward": not descending,
+        }
+        if parts:
+            request["FilterExpression"] = " AND ".join(parts)
+        keys = tuple(k for k in ("id", pk, sk) if k is not None)
+        plan = [_Partition(self._with_placeholders(request, ph), keys, None, exact=not parts)]
+        where = {"index": secondary.gsi_name(model), "pk": partition, "sk": sort, "desc": descending}
+        scope = _query_scope(model, decision, {"filter": filter or {}, "key": where}, caller)
+        return self._read(plan, scope, limit, next_token)
+
+    def _read(self, plan: list[_Partition], scope: str, limit: int | None, next_token: str | None) -> Page:
+        """Run a list plan from ``next_token``: one page (see :meth:`list_items`)."""
         limit = DEFAULT_LIST_LIMIT if limit is None else limit
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise BadRequest(f"limit must be between 1 and {MAX_LIST_LIMIT}")
-        scope = _query_scope(model, decision, filter, caller)
         state: dict[str, Any] = self._open_token(next_token, scope) if next_token else {"p": 0, "k": None}
-        plan = self._cached_plan(model, decision) if not filter else self._plan(model, decision, filter)
         items: list[dict[str, Any]] = []
         scanned = calls = 0  # calls: those of partitions whose reads are not their items
         reads_left = self._max_read_items
@@ -807,6 +857,47 @@ def _constraint_expression(constraint: Constraint, ph: Placeholders) -> str:
     if len(alternatives) > 1:
         alternatives = [f"({a})" if " AND " in a else a for a in alternatives]
     return _any_of(alternatives)
+
+
+_KEY_OPERATORS = {"eq": "=", "le": "<=", "lt": "<", "ge": ">=", "gt": ">"}
+
+
+def _key_value(model: Model, name: str, value: Any) -> Any:
+    """A key value of the field's DynamoDB type (``S`` or ``N``), or a :class:`BadRequest`."""
+    number = key_attribute_type(model, name) == "N"
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = numeric if number else isinstance(value, str)
+    if not ok or value == "":
+        kind = "a number" if number else "a non-empty string"
+        raise BadRequest(f"{name}: a key value must be {kind}", reason=f"{name}={value!r}")
+    return value
+
+
+def _key_condition(model: Model, name: str, condition: Any, ph: Placeholders) -> str:
+    """A sort key condition (Amplify's ``Model<T>KeyConditionInput``: one of ``eq``, ``le``,
+    ``lt``, ``ge``, ``gt``, ``between: [a, b]``, ``beginsWith``) as a KeyConditionExpression.
+
+    >>> from modelauth.rules import Field, Model
+    >>> _key_condition(Model("T", fields=[Field("day")]), "day", {"beginsWith": "2026"}, Placeholders())
+    'begins_with(#f0, :v0)'
+    """
+    where = f"{name}: a key condition"
+    if not isinstance(condition, Mapping) or len(condition) != 1:
+        raise BadRequest(f"{where} takes exactly one of eq, le, lt, ge, gt, between, beginsWith")
+    [(op, value)] = condition.items()
+    attribute = ph.name(name)
+    if op in _KEY_OPERATORS:
+        return f"{attribute} {_KEY_OPERATORS[op]} {ph.value(_key_value(model, name, value))}"
+    if op == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise BadRequest(f"{where}: between takes a list of two values")
+        low, high = (ph.value(_key_value(model, name, v)) for v in value)
+        return f"{attribute} BETWEEN {low} AND {high}"
+    if op == "beginsWith":
+        if key_attribute_type(model, name) == "N":
+            raise BadRequest(f"{where}: beginsWith is for string keys")
+        return f"begins_with({attribute}, {ph.value(_key_value(model, name, value))})"
+    raise BadRequest(f"{where}: unknown operator {op!r} (eq, le, lt, ge, gt, between, beginsWith)")
 
 
 def _any_of(parts: list[str]) -> str:
