@@ -525,12 +525,18 @@ class Store:
         the Query, so reads are not items and the request is bounded as a Scan is
         (``list_max_read_items`` / ``list_max_calls``, a partial page and a nextToken that
         resumes there). Without a constraint or filter every item read is listed."""
-        ph = Placeholders()
+        where = {"index": secondary.gsi_name(model), "pk": partition, "sk": sort, "desc": descending}
+        scope = _query_scope(model, decision, {"filter": filter or {}, "key": where}, caller)
         pk, sk = secondary.partition_key, secondary.sort_key
-        expression = f"{ph.name(pk)} = {ph.value(_key_value(model, pk, partition))}"
-        if sort is not None:
-            if sk is None:
-                raise BadRequest(f"index {secondary.gsi_name(model)} has no sort key")
+        if sort is not None and sk is None:
+            raise BadRequest(f"index {secondary.gsi_name(model)} has no sort key")
+        value = _key_value(model, pk, partition)
+        by_owner = self._owner_index_plan(model, secondary, decision, value, sort, descending, filter)
+        if by_owner is not None:
+            return self._read(by_owner, scope, limit, next_token)
+        ph = Placeholders()
+        expression = f"{ph.name(pk)} = {ph.value(value)}"
+        if sort is not None and sk is not None:
             expression += " AND " + _key_condition(model, sk, sort, ph)
         parts = [_constraint_expression(decision.constraint, ph)] if decision.constraint else []
         if filter:
@@ -545,9 +551,50 @@ class Store:
             request["FilterExpression"] = " AND ".join(parts)
         keys = tuple(k for k in ("id", pk, sk) if k is not None)
         plan = [_Partition(self._with_placeholders(request, ph), keys, None, exact=not parts)]
-        where = {"index": secondary.gsi_name(model), "pk": partition, "sk": sort, "desc": descending}
-        scope = _query_scope(model, decision, {"filter": filter or {}, "key": where}, caller)
         return self._read(plan, scope, limit, next_token)
+
+    def _owner_index_plan(
+        self,
+        model: Model,
+        secondary: SecondaryIndex,
+        decision: Decision,
+        partition: Any,
+        sort: Mapping[str, Any] | None,
+        descending: bool,
+        filter: Mapping[str, Any] | None,
+    ) -> list[_Partition] | None:
+        """For an owner-constrained caller of an index sorted by ``createdAt`` (or not sorted):
+        Query the owner index (owner, createdAt) of each owner value the caller matches, with
+        the index's partition key as a filter. Reads are then this owner's items, not every
+        owner's items of the partition, in the same order. None when the constraint is not
+        served by owner indexes alone (e.g. groups fields, all_of): the partition is read."""
+        constraint = decision.constraint
+        if constraint is None or secondary.sort_key not in (None, "createdAt"):
+            return None
+        plan: list[_Partition] = []
+        for alternative in constraint.alternatives:
+            condition = alternative[0]
+            if len(alternative) != 1 or condition.list_field or not _has_owner_index(model, condition.field):
+                return None
+            for owner in condition.values:
+                ph = Placeholders()
+                expression = f"{ph.name(condition.field)} = {ph.value(owner)}"
+                if sort is not None:
+                    expression += " AND " + _key_condition(model, "createdAt", sort, ph)
+                filters = [f"{ph.name(secondary.partition_key)} = {ph.value(partition)}"]
+                if filter:
+                    filters.append(build_filter(filter, model.filter_fields, ph))
+                request = {
+                    "TableName": self.table(model),
+                    "IndexName": index_name(condition.field),
+                    "KeyConditionExpression": expression,
+                    "FilterExpression": " AND ".join(filters),
+                    "ScanIndexForward": not descending,
+                }
+                one = Condition(condition.field, (owner,))
+                keys = ("id", condition.field, "createdAt")
+                plan.append(_Partition(self._with_placeholders(request, ph), keys, one, exact=False))
+        return plan
 
     def _read(self, plan: list[_Partition], scope: str, limit: int | None, next_token: str | None) -> Page:
         """Run a list plan from ``next_token``: one page (see :meth:`list_items`)."""

@@ -104,23 +104,50 @@ def test_pages_follow_next_token(app: GraphQLApp) -> None:
     assert other["errors"][0]["errorType"] == "BadRequest"
 
 
-def test_owner_constrained_query_is_bounded(app: GraphQLApp) -> None:
-    """The owner is not a key of the index: a page stops at the read bound and its nextToken
-    resumes there, so alice never reads bob's partition without bound, and sees all of hers."""
+def read_counter(app: GraphQLApp) -> list[int]:
+    """The ScannedCount of every Query the store makes from now on."""
+    reads: list[int] = []
+    client = app.store._client
+    client.meta.events.register(
+        "after-call.dynamodb.Query", lambda parsed, **_: reads.append(int(parsed.get("ScannedCount", 0)))
+    )
+    return reads
+
+
+def test_owner_query_of_a_created_at_index_reads_only_the_owners_items(app: GraphQLApp) -> None:
+    """Sorted by createdAt, the index is read through the owner index (owner, createdAt) with
+    the status as a filter: alice reads her 3 items, not bob's 7 open ones."""
     c = seed(app)
     for n in range(6):
         c["bob"].mutate("createTask", title=f"b-more-{n}", status="open")
+    reads = read_counter(app)
+    assert titles(c["alice"].query("tasksByStatus", status="open")) == ["a-open-1", "a-open-3"]
+    assert sum(reads) == 3
+    newest = c["alice"].query("tasksByStatus", status="open", sortDirection="DESC", limit=1)
+    assert titles(newest) == ["a-open-3"]
+
+
+def test_owner_query_of_another_sort_key_is_bounded(app: GraphQLApp) -> None:
+    """Sorted by priority, the owner is a filter of the index partition: a request stops at the
+    read bound and its nextToken resumes there, so alice never reads bob's part of the partition
+    without bound, and still sees all of hers, in priority order."""
+    c = seed(app)
+    for n in range(6):
+        c["bob"].mutate("createTask", title=f"b-more-{n}", status="open", priority=0)
     app.store._max_read_items = 3  # the per-request bound (MODELAUTH_LIST_MAX_READ_ITEMS)
+    reads = read_counter(app)
     seen: list[str] = []
     token, pages = None, 0
     while True:
-        page = c["alice"].query("tasksByStatus", status="open", limit=10, nextToken=token)
+        page = c["alice"].query("tasksByStatusAndPriority", status="open", limit=10, nextToken=token)
         seen += titles(page)
         pages, token = pages + 1, page["nextToken"]
         if token is None:
             break
     assert seen == ["a-open-1", "a-open-3"]
-    assert pages >= 3  # 9 items in the partition, 3 read per request
+    assert pages >= 3  # 9 items in the partition
+    assert max(reads) <= 3
+    assert sum(reads) == 9  # each item of the partition read once over the walk
 
 
 @pytest.mark.parametrize(
