@@ -41,8 +41,8 @@ from modelauth.policy import (
     unreadable_fields,
 )
 from modelauth.rules import WRITE_OPERATIONS, Model, Operation, SecondaryIndex
-from modelauth.store import Store
-from modelauth.validation import apply_defaults, check_id, check_input, check_required
+from modelauth.store import Store, check_key
+from modelauth.validation import apply_defaults, check_input, check_required
 
 __all__ = ["DecisionListener", "ListOutput", "Operations", "Output", "caller_key"]
 
@@ -147,7 +147,9 @@ class Operations:
 
     # -- operations -----------------------------------------------------------------------------
     def get(self, principal: Principal, model: Model, item_id: Any) -> Output | None:
-        item_id = check_id(item_id, f"get{model.name}")
+        """``item_id``: the ``id``, or for a model with an ``identifier`` a mapping of its key
+        fields to their values (as for :meth:`update` and :meth:`delete`)."""
+        item_id = check_key(model, item_id, f"get{model.name}")
         decision = self.decide(principal, model, Operation.GET)  # no rule: never touch the table
         item = self.store.get(model, item_id)
         if item is None:
@@ -254,8 +256,12 @@ class Operations:
     ) -> Output:
         """``data``: the fields to change, plus ``_version`` for optimistic concurrency;
         ``condition`` as for :meth:`create`, against the stored item."""
-        item_id = check_id(item_id, f"Update{model.name}Input")
+        item_id = check_key(model, item_id, f"Update{model.name}Input")
         values = check_input(model, data, f"Update{model.name}Input", allow_keys={"_version"})
+        if isinstance(item_id, Mapping):  # the key is not a change: DynamoDB cannot update it
+            for name, value in item_id.items():
+                if values.pop(name, value) != value:
+                    raise BadRequest(f"Update{model.name}Input: {name} is part of the key and cannot change")
         expected = values.pop("_version", None)
         decision = self.decide(principal, model, Operation.UPDATE, input=values)
         self._check_write_condition(principal, model, decision, condition)
@@ -271,7 +277,7 @@ class Operations:
         expected_version: Any = None,
         condition: Mapping[str, Any] | None = None,
     ) -> Output:
-        item_id = check_id(item_id, f"Delete{model.name}Input")
+        item_id = check_key(model, item_id, f"Delete{model.name}Input")
         if expected_version is not None and (
             not isinstance(expected_version, int) or isinstance(expected_version, bool)
         ):

@@ -286,13 +286,28 @@ class GraphQLApp:
 
     # -- operations -----------------------------------------------------------------------------
     def _get(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any] | None:
-        args = check_arguments(arguments, req.field_name, _GET_ARGUMENTS, ("id",))
-        output = self.operations.get(req.principal, model, args["id"])
+        keys = model.key_fields
+        args = check_arguments(
+            arguments, req.field_name, _GET_ARGUMENTS if keys == ("id",) else set(keys), keys
+        )
+        output = self.operations.get(req.principal, model, _key(model, args))
         # not found is not an auth failure (spec §12 #8)
         return None if output is None else self._output(model, Operation.GET, output, req)
 
     def _list(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
-        args = check_arguments(arguments, req.field_name, _LIST_ARGUMENTS, ())
+        primary = model.primary_index
+        if primary is not None and any(
+            arguments.get(n) is not None for n in (*model.key_fields, "sortDirection")
+        ):
+            # listOrders(customerEmail: ..., orderId: {beginsWith: ...}): a Query of the table's key
+            if arguments.get(primary.partition_key) is None:
+                raise BadRequest(
+                    f"{req.field_name}: a sort key condition or sortDirection needs the partition key "
+                    f"value ({primary.partition_key})"
+                )
+            return self._query(primary, model, arguments, req)
+        names = _LIST_ARGUMENTS if primary is None else _LIST_ARGUMENTS | {*model.key_fields, "sortDirection"}
+        args = check_arguments(arguments, req.field_name, names, ())
         page = self.operations.list(
             req.principal,
             model,
@@ -335,16 +350,19 @@ class GraphQLApp:
     def _update(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         args = self._mutation_arguments(arguments, req)
         data = self._input_with_id(model, args["input"], "Update")
-        output = self.operations.update(req.principal, model, data.pop("id"), data, args.get("condition"))
+        key = _key(model, data)
+        for name in model.key_fields:
+            data.pop(name)
+        output = self.operations.update(req.principal, model, key, data, args.get("condition"))
         return self._output(model, Operation.UPDATE, output, req)
 
     def _delete(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         args = self._mutation_arguments(arguments, req)
         data = self._input_with_id(model, args["input"], "Delete")
-        if set(data) - {"id", "_version"}:
-            raise BadRequest(f"Delete{model.name}Input takes only id and _version")
+        if set(data) - {*model.key_fields, "_version"}:
+            raise BadRequest(f"Delete{model.name}Input takes only {', '.join(model.key_fields)} and _version")
         output = self.operations.delete(
-            req.principal, model, data["id"], data.get("_version"), args.get("condition")
+            req.principal, model, _key(model, data), data.get("_version"), args.get("condition")
         )
         return self._output(model, Operation.DELETE, output, req)
 
@@ -355,11 +373,20 @@ class GraphQLApp:
 
     @staticmethod
     def _input_with_id(model: Model, data: Any, verb: str) -> dict[str, Any]:
+        """The input, with its key (``id`` or the identifier fields) present."""
         if not isinstance(data, Mapping):
             raise BadRequest(f"{verb}{model.name}Input must be an object")
-        if data.get("id") is None:
-            raise BadRequest(f"{verb}{model.name}Input: 'id' is required")
+        for name in model.key_fields:
+            if data.get(name) is None:
+                raise BadRequest(f"{verb}{model.name}Input: '{name}' is required")
         return dict(data)
+
+
+def _key(model: Model, values: Mapping[str, Any]) -> Any:
+    """The item's key from arguments or input: its ``id``, or the identifier fields' values."""
+    if model.key_fields == ("id",):
+        return values["id"]
+    return {name: values[name] for name in model.key_fields}
 
 
 def _selected_fields(info: Mapping[str, Any], op: Operation) -> frozenset[str] | None:

@@ -487,6 +487,9 @@ class Model:
     populate_owner_field_for_static_group_auth: bool | None = None
     #: Gen 2's ``a.model(...).secondaryIndexes(...)``: a GSI and a query field each (:func:`index`)
     secondary_indexes: Sequence[SecondaryIndex] = ()
+    #: Gen 2's ``.identifier([...])``: the table's key, a partition key field and optionally a
+    #: sort key field (required scalars); empty: ``id``
+    identifier: Sequence[str] = ()
     # derived once here, read on every request (plain attributes: no call on the warm path)
     #: owner rules on the model and its fields (their fields are filled on create)
     owner_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -504,6 +507,11 @@ class Model:
     filter_fields: Mapping[str, FilterField] = field(init=False, repr=False, compare=False)
     #: fields named by owner or group rules (their values are names: never null in a list)
     rule_fields: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: the table's key fields: ``("id",)`` or the identifier
+    key_fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    #: a custom identifier as an index of the table itself (partition key, sort key), for
+    #: ``listX``'s key condition arguments; None for ``id``-keyed models
+    primary_index: SecondaryIndex | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", tuple(self.fields))
@@ -553,6 +561,7 @@ class Model:
         _check_required_fields_readable(self)
         object.__setattr__(self, "secondary_indexes", tuple(self.secondary_indexes))
         _check_indexes(self)
+        _set_identifier(self)
 
     @property
     def list_name(self) -> str:
@@ -705,6 +714,41 @@ def _check_indexes(model: Model) -> None:
             if label == "index" and value in owner_indexes:
                 raise SchemaError(f"{model.name}: index {value!r} is the owner index of that field")
             names.add(f"{label} {value}")
+
+
+def _set_identifier(model: Model) -> None:
+    """Check ``identifier`` (Amplify's primary key rules) and derive the key fields."""
+    names = (model.identifier,) if isinstance(model.identifier, str) else tuple(model.identifier)
+    object.__setattr__(model, "identifier", names)
+    if not names or names == ("id",):
+        object.__setattr__(model, "key_fields", ("id",))
+        object.__setattr__(model, "primary_index", None)
+        return
+    if len(names) > 2 or len(set(names)) != len(names):
+        raise SchemaError(
+            f"{model.name}: identifier takes a partition key field and at most one sort key field "
+            "(composite sort keys are not supported)"
+        )
+    for name in names:
+        f = model.field(name)
+        if f is None:
+            raise SchemaError(
+                f"Can't find field '{name}' in {model.name}, but it was specified in identifier."
+            )
+        if f.is_list or f.type_name not in _KEY_TYPES:
+            raise SchemaError(
+                f"The primary key on type '{model.name}': field '{name}' cannot be a key: a key is a "
+                "scalar (not a list, Boolean or AWSJSON)"
+            )
+        if not f.required:
+            raise SchemaError(f"The primary key on type '{model.name}' must reference non-null fields.")
+        if name in model.rule_fields:
+            raise SchemaError(
+                f"{model.name}: '{name}' is named by an owner or group rule and cannot be a key "
+                "(a key is never changed; an owner may be)"
+            )
+    object.__setattr__(model, "key_fields", names)
+    object.__setattr__(model, "primary_index", SecondaryIndex(names[0], names[1:]))
 
 
 def stored_owner_field(name: str) -> str:

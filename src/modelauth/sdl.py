@@ -170,11 +170,12 @@ def _inputs(model: Model) -> list[str]:
     keeps every field optional, and the resolver refuses an explicit ``null`` for a required one."""
     required = set(required_create_fields(model))
     name = model.name
+    keys = [f"  {k}: {key_scalar(model, k)}!" for k in model.key_fields]
     creates = [_input_field(f, f.name in required) for f in model.fields]
-    updates = [_input_field(f, False) for f in model.fields]
+    updates = [_input_field(f, False) for f in model.fields if f.name not in model.key_fields]
     lines = [f"input Create{name}Input {{", "  id: ID", *creates, "}", ""]
-    lines += [f"input Update{name}Input {{", "  id: ID!", *updates, "  _version: Int", "}", ""]
-    lines += [f"input Delete{name}Input {{", "  id: ID!", "  _version: Int", "}", ""]
+    lines += [f"input Update{name}Input {{", *keys, *updates, "  _version: Int", "}", ""]
+    lines += [f"input Delete{name}Input {{", *keys, "  _version: Int", "}", ""]
     # the list filter, and the mutations' condition (Amplify's: the same, without id)
     for kind, first in (("Filter", ["  id: ModelIDInput"]), ("Condition", [])):
         lines += [f"input Model{name}{kind}Input {{", *first]
@@ -212,9 +213,9 @@ def _key_condition_input(model: Model, name: str) -> str:
 
 def _key_inputs(schema: Schema) -> list[str]:
     """``ModelSortDirection`` and the key condition inputs the index query fields use."""
-    sorts = [(m, i.sort_key) for m in schema.models for i in m.secondary_indexes if i.sort_key]
+    sorts = [(m, i.sort_key) for m in schema.models for i in _key_indexes(m) if i.sort_key]
     used = sorted({_key_condition_input(m, sort) for m, sort in sorts})
-    if not any(m.secondary_indexes for m in schema.models):
+    if not any(_key_indexes(m) for m in schema.models):
         return []
     lines = ["enum ModelSortDirection {", "  ASC", "  DESC", "}", ""]
     for name in used:
@@ -224,6 +225,12 @@ def _key_inputs(schema: Schema) -> list[str]:
         lines += [f"  {op}: [{scalar}]" if op == "between" else f"  {op}: {scalar}" for op in ops]
         lines += ["}", ""]
     return lines
+
+
+def _key_indexes(model: Model) -> tuple[SecondaryIndex, ...]:
+    """The indexes whose query takes key conditions: the custom identifier's, the secondary ones."""
+    primary = (model.primary_index,) if model.primary_index is not None else ()
+    return (*primary, *model.secondary_indexes)
 
 
 def _index_signature(model: Model, secondary: SecondaryIndex) -> str:
@@ -244,7 +251,15 @@ def _signature(model: Model, field_name: str, op: Operation) -> str:
     if secondary is not None:
         return _index_signature(model, secondary)
     if op is Operation.GET:
-        return f"(id: ID!): {name}"
+        return "(" + ", ".join(f"{k}: {key_scalar(model, k)}!" for k in model.key_fields) + f"): {name}"
+    primary = model.primary_index
+    if op is Operation.LIST and primary is not None:  # Amplify's order for a custom primary key
+        pk, sk = primary.partition_key, primary.sort_key
+        keys = [f"{pk}: {key_scalar(model, pk)}"] + (
+            [f"{sk}: {_key_condition_input(model, sk)}"] if sk else []
+        )
+        rest = f"filter: Model{name}FilterInput, limit: Int, nextToken: String"
+        return f"({', '.join(keys)}, {rest}, sortDirection: ModelSortDirection): Model{name}Connection"
     if op is Operation.LIST:
         return f"(filter: Model{name}FilterInput, limit: Int, nextToken: String): Model{name}Connection"
     if op is Operation.LISTEN:

@@ -49,6 +49,7 @@ from modelauth.errors import (
 from modelauth.filters import Placeholders, build_filter
 from modelauth.policy import Condition, Constraint, Decision
 from modelauth.rules import Model, SecondaryIndex, key_attribute_type
+from modelauth.validation import check_id
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_LIST_MAX_CALLS",
     "DEFAULT_LIST_MAX_READ_ITEMS",
     "INDEX_TABLE",
+    "ItemKey",
     "MAX_LIST_LIMIT",
     "Page",
     "Store",
@@ -65,6 +67,8 @@ __all__ = [
     "index_fields",
     "index_name",
     "index_table_definition",
+    "check_key",
+    "key_of",
     "max_index_values",
 ]
 
@@ -105,6 +109,10 @@ def dynamodb_client() -> DynamoDBClient:
 def index_name(field: str) -> str:
     """The GSI serving lists constrained on a single-valued owner ``field``: ``byOwner``."""
     return "by" + field[:1].upper() + field[1:]
+
+
+#: an item's key: its ``id``, or a mapping of the model's identifier fields to their values
+ItemKey = str | Mapping[str, Any]
 
 
 class Page(NamedTuple):
@@ -241,9 +249,17 @@ class Store:
         return exc
 
     # -- reads ----------------------------------------------------------------------------------
-    def get(self, model: Model, item_id: str) -> dict[str, Any] | None:
+    def key(self, model: Model, key: ItemKey) -> dict[str, Any]:
+        """The DynamoDB ``Key`` of an item: its ``id``, or the values of the model's identifier
+        fields (``{"customerEmail": ..., "orderId": ...}``)."""
+        values = {"id": key} if isinstance(key, str) else dict(key)
+        if set(values) != set(model.key_fields) or any(v is None for v in values.values()):
+            raise BadRequest(f"{model.name}: the key is {', '.join(model.key_fields)}", reason=repr(key))
+        return self._dump(values)
+
+    def get(self, model: Model, item_id: ItemKey) -> dict[str, Any] | None:
         table = self._tables[model.name]
-        out = self._call("get_item", TableName=table, Key={"id": {"S": item_id}}, ConsistentRead=True)
+        out = self._call("get_item", TableName=table, Key=self.key(model, item_id), ConsistentRead=True)
         raw = out.get("Item")
         return self._load(raw) if raw else None
 
@@ -301,7 +317,7 @@ class Store:
             else:
                 self._call("put_item", **put)
         except _ConditionFailed as exc:
-            if condition is not None and self.get(model, str(item["id"])) is None:
+            if condition is not None and self.get(model, key_of(model, item)) is None:
                 raise ConditionNotMet(reason=f"{model.name} {item['id']}: condition not met") from exc
             raise ConditionFailed(reason=f"{model.name} {item['id']} already exists") from exc
         return item
@@ -309,7 +325,7 @@ class Store:
     def update(
         self,
         model: Model,
-        item_id: str,
+        item_id: ItemKey,
         changes: Mapping[str, Any],
         decision: Decision,
         expected_version: int | None = None,
@@ -339,7 +355,7 @@ class Store:
     def delete(
         self,
         model: Model,
-        item_id: str,
+        item_id: ItemKey,
         decision: Decision,
         expected_version: int | None = None,
         condition: Mapping[str, Any] | None = None,
@@ -358,7 +374,7 @@ class Store:
     def _conditional_write(
         self,
         model: Model,
-        item_id: str,
+        item_id: ItemKey,
         decision: Decision,
         expected_version: int | None,
         kind: str,
@@ -390,7 +406,7 @@ class Store:
                 conditions.append(f"({build_filter(condition, model.field_names, ph)})")
             write = {
                 "TableName": self.table(model),
-                "Key": {"id": {"S": item_id}},
+                "Key": self.key(model, item_id),
                 "ConditionExpression": " AND ".join(conditions),
                 **build(ph),
             }
@@ -421,7 +437,7 @@ class Store:
                     model, item_id, decision, expected_version, latest, conditioned=condition is not None
                 ) from exc
         raise RetryableError(
-            "The item is being changed concurrently; retry", reason=f"{model.name} {item_id}"
+            "The item is being changed concurrently; retry", reason=f"{model.name} {_label(item_id)}"
         )
 
     # -- index items (list-valued owner and group fields) ----------------------------------------
@@ -525,13 +541,19 @@ class Store:
         the Query, so reads are not items and the request is bounded as a Scan is
         (``list_max_read_items`` / ``list_max_calls``, a partial page and a nextToken that
         resumes there). Without a constraint or filter every item read is listed."""
-        where = {"index": secondary.gsi_name(model), "pk": partition, "sk": sort, "desc": descending}
+        primary = secondary is model.primary_index  # the table's own key (a custom identifier)
+        name = "" if primary else secondary.gsi_name(model)
+        where = {"index": name, "pk": partition, "sk": sort, "desc": descending}
         scope = _query_scope(model, decision, {"filter": filter or {}, "key": where}, caller)
         pk, sk = secondary.partition_key, secondary.sort_key
         if sort is not None and sk is None:
-            raise BadRequest(f"index {secondary.gsi_name(model)} has no sort key")
+            raise BadRequest(f"index {name or model.name} has no sort key")
         value = _key_value(model, pk, partition)
-        by_owner = self._owner_index_plan(model, secondary, decision, value, sort, descending, filter)
+        by_owner = (
+            None
+            if primary
+            else self._owner_index_plan(model, secondary, decision, value, sort, descending, filter)
+        )
         if by_owner is not None:
             return self._read(by_owner, scope, limit, next_token)
         ph = Placeholders()
@@ -543,13 +565,14 @@ class Store:
             parts.append(build_filter(filter, model.filter_fields, ph))
         request: dict[str, Any] = {
             "TableName": self.table(model),
-            "IndexName": secondary.gsi_name(model),
             "KeyConditionExpression": expression,
             "ScanIndexForward": not descending,
         }
+        if not primary:
+            request["IndexName"] = name
         if parts:
             request["FilterExpression"] = " AND ".join(parts)
-        keys = tuple(k for k in ("id", pk, sk) if k is not None)
+        keys = tuple(dict.fromkeys(k for k in (*model.key_fields, pk, sk) if k is not None))
         plan = [_Partition(self._with_placeholders(request, ph), keys, None, exact=not parts)]
         return self._read(plan, scope, limit, next_token)
 
@@ -592,7 +615,7 @@ class Store:
                     "ScanIndexForward": not descending,
                 }
                 one = Condition(condition.field, (owner,))
-                keys = ("id", condition.field, "createdAt")
+                keys = tuple(dict.fromkeys((*model.key_fields, condition.field, "createdAt")))
                 plan.append(_Partition(self._with_placeholders(request, ph), keys, one, exact=False))
         return plan
 
@@ -681,7 +704,7 @@ class Store:
         scan: dict[str, Any] = {"TableName": self.table(model)}
         if parts:
             scan["FilterExpression"] = " AND ".join(parts)
-        return [_Partition(self._with_placeholders(scan, ph), ("id",), None, exact=False)]
+        return [_Partition(self._with_placeholders(scan, ph), model.key_fields, None, exact=False)]
 
     def _index_partition(
         self,
@@ -698,7 +721,7 @@ class Store:
         request: dict[str, Any]
         if not condition.list_field and _has_owner_index(model, condition.field):
             request = {"TableName": self.table(model), "IndexName": index_name(condition.field)}
-            keys: tuple[str, ...] = ("id", condition.field, "createdAt")
+            keys: tuple[str, ...] = tuple(dict.fromkeys((*model.key_fields, condition.field, "createdAt")))
             request["KeyConditionExpression"] = f"{ph.name(condition.field)} = {ph.value(value)}"
         elif condition.field in self._index_fields(model) and self._index_table is not None:
             request = {"TableName": self._index_table}
@@ -947,6 +970,38 @@ def _key_condition(model: Model, name: str, condition: Any, ph: Placeholders) ->
     raise BadRequest(f"{where}: unknown operator {op!r} (eq, le, lt, ge, gt, between, beginsWith)")
 
 
+def key_of(model: Model, item: Mapping[str, Any]) -> ItemKey:
+    """The key of a stored item: its ``id``, or its identifier fields' values."""
+    if model.key_fields == ("id",):
+        return str(item["id"])
+    return {name: item[name] for name in model.key_fields}
+
+
+def check_key(model: Model, key: Any, where: str) -> ItemKey:
+    """A client's key of ``model``: ``id`` (a non-empty string of at most 1024 characters), or
+    the identifier fields' values, each of its type; anything else is a :class:`BadRequest`.
+
+    >>> from modelauth.rules import Field, Model
+    >>> order = Model("Order", fields=[Field("email", required=True), Field("n", "Int", required=True)],
+    ...               identifier=["email", "n"])
+    >>> check_key(order, {"email": "a@b.c", "n": 1}, "getOrder")
+    {'email': 'a@b.c', 'n': 1}
+    >>> check_key(order, {"email": "a@b.c"}, "getOrder")
+    Traceback (most recent call last):
+    modelauth.errors.BadRequest: getOrder: the key of Order is email, n
+    """
+    if model.key_fields == ("id",):
+        return check_id(key, where)
+    if not isinstance(key, Mapping) or set(key) != set(model.key_fields):
+        raise BadRequest(f"{where}: the key of {model.name} is {', '.join(model.key_fields)}")
+    return {name: _key_value(model, name, key[name]) for name in model.key_fields}
+
+
+def _label(key: ItemKey) -> str:
+    """A key for messages: ``todo-1``, ``a@example.com/o-1``."""
+    return key if isinstance(key, str) else "/".join(str(v) for v in key.values())
+
+
 def _any_of(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
@@ -957,7 +1012,7 @@ def _is_condition_failure(exc: ClientError) -> bool:
 
 def _explain_failure(
     model: Model,
-    item_id: str,
+    key: ItemKey,
     decision: Decision,
     expected_version: int | None,
     current: Mapping[str, Any] | None,
@@ -967,6 +1022,7 @@ def _explain_failure(
     """Tell a failed condition apart: missing item, not the caller's (said first, so a caller
     never learns whether its ``condition`` held on an item it may not write), a stale version,
     or the caller's ``condition``."""
+    item_id = _label(key)
     if current is None:
         if decision.constraint is not None:
             # an owner/group rule met no stored owner: Amplify answers Unauthorized (spec §3.4)
@@ -982,7 +1038,7 @@ def _explain_failure(
     return Conflict(
         f"Conflict: {model.name} {item_id} is at version {version}, not {expected_version}",
         reason="version conflict",
-        data={"_version": version, "id": item_id},
+        data={"_version": version, **({"id": key} if isinstance(key, str) else dict(key))},
     )
 
 

@@ -38,13 +38,14 @@ __all__ = [
 
 
 def table_definition(model: Model, table_name: str) -> dict[str, Any]:
-    """The CreateTable request for a model: ``id`` key, one ``by<Field>`` index per
+    """The CreateTable request for a model: ``id`` key (or the identifier's partition and sort
+    key), one ``by<Field>`` index per
     single-valued owner field (HASH owner, RANGE createdAt) and one GSI per secondary index
     (:attr:`Model.secondary_indexes`), as template.yaml declares."""
     owner_fields = sorted({r.owner_field for r in model.owner_rules if r.owner_field and not r.multi})
     keys: list[tuple[str, str, str | None]] = [(index_name(n), n, "createdAt") for n in owner_fields]
     keys += [(i.gsi_name(model), i.partition_key, i.sort_key) for i in model.secondary_indexes]
-    attributes = {"id": "S"}
+    attributes = {name: key_attribute_type(model, name) for name in model.key_fields}
     if owner_fields:  # the order template.yaml has always had: id, createdAt, owner fields
         attributes.update({"createdAt": "S", **dict.fromkeys(owner_fields, "S")})
     indexes = []
@@ -58,7 +59,10 @@ def table_definition(model: Model, table_name: str) -> dict[str, Any]:
         indexes.append({"IndexName": name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}})
     request: dict[str, Any] = {
         "TableName": table_name,
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "KeySchema": [
+            {"AttributeName": name, "KeyType": kind}
+            for name, kind in zip(model.key_fields, ("HASH", "RANGE"), strict=False)
+        ],
         "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
         "BillingMode": "PAY_PER_REQUEST",
     }
