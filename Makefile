@@ -42,7 +42,7 @@ define pytest
 	$(BIN)/pytest $(1) || { rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected' >&2; exit 1; fi; exit $$rc; }
 endef
 
-.PHONY: help install node_modules lint test test-fast test-e2e build deploy deploy-ci docker demo serve bench clean schema
+.PHONY: help install node amplify-gen2 node_modules lint test test-fast test-e2e build deploy deploy-ci docker demo serve bench clean schema
 
 # samconfig.toml environment of build/deploy: `default`, or `ci` under `make deploy-ci`
 SAM_ENV ?= default
@@ -56,7 +56,9 @@ help:
 	@echo "make test      lint, unit/functional/infra tests, then sam build + e2e in Docker"
 	@echo "make lint      ruff, mypy --strict, cfn-lint and sam validate --lint on template.yaml, cfn-lint"
 	@echo "               and checkov on the SAM-translated template, eslint (APPSYNC_JS rules) on the JS"
-	@echo "make test-fast unit/functional/infra tests only"
+	@echo "make test-fast unit/functional/infra tests only (and Amplify JS against modelauth serve)"
+	@echo "make node      npm ci in tests/node (aws-amplify, ws for the Amplify JS test)"
+	@echo "make amplify-gen2 npm ci in tools/amplify_gen2 (@aws-amplify/data-schema for modelauth import amplify-gen2)"
 	@echo "make test-e2e  docker + build, then sam local invoke against moto"
 	@echo "make build     sam build"
 	@echo "make deploy    sam build + sam deploy of example/, showing the change set for you to confirm"
@@ -67,6 +69,22 @@ help:
 	@echo "make clean     remove build output and caches (keeps $(VENV))"
 
 install: $(STAMP)
+
+# tests/node: Amplify JS v6 (aws-amplify, ws) against `modelauth serve`, run by tests/node/test_amplify_js.py
+NODE_DEPS := tests/node/node_modules/.package-lock.json
+node: $(NODE_DEPS)
+
+$(NODE_DEPS): tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund
+	touch $@
+
+# tools/amplify_gen2: Amplify's @aws-amplify/data-schema, which `modelauth import amplify-gen2` runs
+GEN2_DEPS := tools/amplify_gen2/node_modules/.package-lock.json
+amplify-gen2: $(GEN2_DEPS)
+
+$(GEN2_DEPS): tools/amplify_gen2/package.json tools/amplify_gen2/package-lock.json
+	cd tools/amplify_gen2 && npm ci --no-audit --no-fund
+	touch $@
 
 # example/'s SDL, JS steps and template regions are generated from example/appschema
 # (a test runs `modelauth generate --check` on it)
@@ -110,7 +128,9 @@ test: install
 	$(MAKE) --no-print-directory test-fast
 	$(MAKE) --no-print-directory test-e2e
 
-test-fast: install $(NODE_STAMP)
+# MODELAUTH_REQUIRE_NODE: the Amplify JS test fails (rather than skips) without node or tests/node's packages
+test-fast: export MODELAUTH_REQUIRE_NODE := 1
+test-fast: install $(NODE_STAMP) node amplify-gen2
 	$(call pytest,-m 'not e2e' --doctest-modules src tests)
 
 test-e2e: install docker build

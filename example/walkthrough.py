@@ -179,6 +179,33 @@ def sections() -> list[Section]:
             ),
         ),
         Section(
+            "Custom operations - their rules decide before the handler runs; `todoSummary` and "
+            "`completeTodo` only for the owner of the Todo their `id` names",
+            (
+                Call("api key", "query { whoAmI }", ALLOW, "allow.public_api_key()"),
+                Call("alice", "query { whoAmI }", ALLOW, "allow.authenticated()"),
+                Call("guest", "query { whoAmI }", DENY, "whoAmI has no @aws_iam"),
+                Call(
+                    "bob",
+                    'query { todoSummary(id: "todo-1") }',
+                    DENY,
+                    "todo-1 loaded and judged: not bob's, the handler never runs",
+                ),
+                Call("alice", 'query { todoSummary(id: "todo-1") }', ALLOW, "the handler gets alice's Todo"),
+                Call(
+                    "bob", 'mutation { completeTodo(id: "todo-1") { id done } }', DENY, "bob is not the owner"
+                ),
+                Call("alice", 'mutation { completeTodo(id: "todo-1") { id done owner } }', ALLOW),
+                Call(
+                    "alice",
+                    'mutation { completeTodo(id: "todo-1", note: 5) { id } }',
+                    INVALID,
+                    "note must be a String: refused before any function",
+                ),
+                Call("alice", 'mutation { completeTodo(id: "") { id } }', INVALID, "an empty id: BadRequest"),
+            ),
+        ),
+        Section(
             "Credentials refused before any resolver (HTTP 401)",
             (
                 Call("unknown api key", "query { listTodos { items { id } } }", REJECT),

@@ -15,10 +15,16 @@ Note          identity-pool users own their notes (owner = cognitoIdentityId, be
 Ticket        Lambda-authorized callers read; the caller named in the token owns its tickets
 Item          OIDC: owner by the ``sub`` claim; ``Moderator`` from the ``groups`` claim
 ============  ================================================================================
+
+Custom operations (:mod:`modelauth.custom`; handlers in functions/graphql/app.py): ``whoAmI``
+for any signed-in user or API key; ``completeTodo`` and ``todoSummary`` only for the owner of
+the Todo their ``id`` names (loaded and judged before the handler runs); ``onCompleteTodo``
+follows ``completeTodo`` with Todo's own subscription filter (an owner hears of their own).
 """
 
 from __future__ import annotations
 
+from modelauth.custom import mutation, query, subscription
 from modelauth.rules import CustomType, Enum, Field, Model, Schema, allow
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "CATALOG_ITEM",
     "ITEM",
     "NOTE",
+    "OPERATIONS",
     "POST",
     "PRIORITY",
     "PROFILE",
@@ -100,4 +107,19 @@ ITEM = Model(
     ],
 )
 
-SCHEMA = Schema(models=(TODO, POST, CATALOG_ITEM, PROFILE, NOTE, TICKET, ITEM))
+OPERATIONS = (
+    query("whoAmI").returns("String").authorization([allow.authenticated(), allow.public_api_key()]),
+    query("todoSummary")
+    .arguments({"id": "ID!"})
+    .returns("String")
+    .item("Todo", "id")
+    .authorization([allow.owner()]),
+    mutation("completeTodo")
+    .arguments({"id": "ID!", "note": "String"})
+    .returns("Todo")
+    .item("Todo", "id")
+    .authorization([allow.owner()]),
+    subscription("onCompleteTodo").for_("completeTodo").authorization([allow.authenticated()]),
+)
+
+SCHEMA = Schema(models=(TODO, POST, CATALOG_ITEM, PROFILE, NOTE, TICKET, ITEM), operations=OPERATIONS)

@@ -24,6 +24,7 @@ __all__ = [
     "IdentityError",
     "ModelAuthError",
     "NotFound",
+    "OperationDisabled",
     "RetryableError",
     "Unauthenticated",
     "Unauthorized",
@@ -98,6 +99,14 @@ class BadRequest(ModelAuthError):
 
     error_type = "BadRequest"
     http_status = 400
+
+
+class OperationDisabled(BadRequest):
+    """The model has this operation turned off (``Model.disable_operations``): REST 405, and
+    the GraphQL field is not in the SDL (a direct call gets this typed error)."""
+
+    error_type = "OperationDisabled"
+    http_status = 405
 
 
 class NotFound(ModelAuthError):

@@ -32,7 +32,7 @@ from typing import Any
 
 from modelauth.identity import IdentityConfig, Principal
 from modelauth.policy import AuthConfig, decide, explain
-from modelauth.rules import Model, Operation, Schema, root_fields
+from modelauth.rules import Model, Operation, Schema, operation_kind, root_fields
 
 __all__ = [
     "RequestExplanation",
@@ -45,8 +45,23 @@ __all__ = [
 
 
 def access_matrix(schema: Schema, config: AuthConfig | None = None) -> dict[str, dict[str, dict[str, str]]]:
-    """model → caller kind → operation → cell, for every model of ``schema``."""
-    return {model.name: explain(model, config) for model in schema.models}
+    """model → caller kind → operation → cell, for every model of ``schema``; and for each
+    custom operation (``Mutation.publishPost``) caller kind → ``call`` → cell (``only own``:
+    only when the item its argument names is the caller's)."""
+    matrix = {model.name: explain(model, config) for model in schema.models}
+    for bound in schema.bound_operations:
+        # a custom subscription of a model also needs the model's listen (its filter)
+        listen = (
+            explain(bound.returns, config) if bound.op.type_name == "Subscription" and bound.returns else {}
+        )
+        rows: dict[str, dict[str, str]] = {}
+        for kind, ops in explain(bound.gate, config).items():
+            cell = ops.get("get", "denied")
+            if listen and cell != "denied":
+                cell = listen.get(kind, {}).get("listen", "denied")
+            rows[kind] = {"call": cell}
+        matrix[bound.op.field] = rows
+    return matrix
 
 
 def render_matrix(matrix: Mapping[str, Mapping[str, Mapping[str, str]]]) -> str:
@@ -77,6 +92,18 @@ def graphql_field(model: Model, operation: Operation) -> tuple[str, str] | None:
     None: no GraphQL field, e.g. ``sync``)."""
     root = next((f for f in root_fields(model) if f.operation is operation), None)
     return (root.type_name, root.field_name) if root else None
+
+
+def _disabled_reason(model: Model, operation: Operation) -> str | None:
+    """Why ``operation`` does not exist on ``model`` (every root field of it disabled), or None."""
+    kinds = [
+        operation_kind(model, f)
+        for f in root_fields(model, include_disabled=True)
+        if f.operation is operation
+    ]
+    if kinds and not any(model.is_enabled(kind) for kind in kinds):
+        return f"{model.name} disables {', '.join(kinds)}: the operation is not in the API"
+    return None
 
 
 @dataclass(frozen=True)
@@ -129,6 +156,9 @@ def explain_request(
     """Judge one request: AppSync's directive / ``deniedFields`` check, then the rules."""
     base = {"model": model.name, "operation": operation.value, "mode": principal.mode.value}
     base["caller"] = _caller(principal)
+    disabled = _disabled_reason(model, operation)
+    if disabled is not None:
+        return RequestExplanation(**base, allowed=False, stage="schema (disabled operation)", reason=disabled)
     target = graphql_field(model, operation)
     if target is not None:
         where = ".".join(target)

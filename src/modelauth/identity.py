@@ -104,8 +104,11 @@ def _typed(value: Any) -> Any:
         return kind, value
     if kind is float:
         return kind, repr(value)
-    if isinstance(value, Mapping):
-        return Mapping, frozenset((type(key), key, _typed(item)) for key, item in value.items())
+    if isinstance(value, Mapping):  # a string item keyed without a call, as at the top
+        return Mapping, frozenset(
+            (type(key), key, (str, item) if type(item) is str else _typed(item))
+            for key, item in value.items()
+        )
     if kind is tuple:
         return kind, tuple(_typed(item) for item in value)
     return kind, id(value)
@@ -290,6 +293,15 @@ def _text_list(container: Mapping[str, Any], key: str, where: str) -> tuple[str,
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return tuple(value)
     raise IdentityError(f"{where}.{key} must be a list of strings")
+
+
+def _group_names(identity: Mapping[str, Any]) -> tuple[str, ...]:
+    """``identity.groups``: Cognito has no group without a name, so an empty one is a broken or
+    forged identity, refused rather than carried into the rules."""
+    groups = _text_list(identity, "groups", "identity")
+    if "" in groups:
+        raise IdentityError("identity.groups holds an empty group name")
+    return groups
 
 
 # --------------------------------------------------------------------------- IAM
@@ -665,10 +677,17 @@ def _json_copy(value: Any, path: tuple[Any, ...], numbers: list[tuple[tuple[Any,
     """A deep copy of JSON data, noting where it holds numbers and booleans (and their types);
     TypeError for anything else (a tuple, a set, an object)."""
     kind = type(value)
+    # a string is copied as it is without a call (most claims are): this runs once per new caller
     if kind is dict:
-        return {key: _json_copy(item, (*path, key), numbers) for key, item in value.items()}
+        return {
+            key: item if type(item) is str else _json_copy(item, (*path, key), numbers)
+            for key, item in value.items()
+        }
     if kind is list:
-        return [_json_copy(item, (*path, index), numbers) for index, item in enumerate(value)]
+        return [
+            item if type(item) is str else _json_copy(item, (*path, index), numbers)
+            for index, item in enumerate(value)
+        ]
     if kind is int or kind is float or kind is bool:
         numbers.append((path, _number_mark(value)))
     elif kind is not str and value is not None:
@@ -891,7 +910,7 @@ def _claims_principal(
         issuer=issuer,
         claims=claims,
         # identity.groups is null for a user without groups; the claim then says the same
-        groups=_text_list(identity, "groups", "identity")
+        groups=_group_names(identity)
         or read_group_claim(claims.get(_COGNITO_GROUPS), shape, spaceless=mode is AuthMode.USER_POOLS).names,
         source_ip=source_ip,
         claim_shape=shape,

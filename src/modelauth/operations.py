@@ -28,7 +28,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from modelauth.errors import BadRequest, Unauthorized, UnauthorizedFields
+from modelauth.errors import BadRequest, OperationDisabled, Unauthorized, UnauthorizedFields
 from modelauth.filters import referenced_fields
 from modelauth.identity import Principal
 from modelauth.policy import (
@@ -119,7 +119,14 @@ class Operations:
         (a write's result is read as a get). Malformed input is a :class:`BadRequest`."""
         if not isinstance(filter_input, Mapping):
             raise BadRequest(f"{what} must be an object")
-        names = referenced_fields(filter_input, model.filter_fields)
+        self.check_readable(
+            principal, model, decision, referenced_fields(filter_input, model.filter_fields), what
+        )
+
+    def check_readable(
+        self, principal: Principal, model: Model, decision: Decision, names: frozenset[str], what: str
+    ) -> None:
+        """:meth:`check_filter` for the field ``names`` a filter (of any syntax) compares."""
         read_op = Operation.GET if decision.operation in WRITE_OPERATIONS else decision.operation
         denied = unreadable_fields(
             principal, model, read_op, names, scope=decision.constraint, config=self.auth_config
@@ -145,10 +152,20 @@ class Operations:
         out.update(dict.fromkeys(nulled))
         return Output(out, nulled)
 
+    @staticmethod
+    def check_enabled(model: Model, kind: str) -> None:
+        """Refuse an operation the model disabled (``get`` … ``delete``, ``onCreate`` …) before
+        anything else: it does not exist, for every caller."""
+        if not model.is_enabled(kind):
+            raise OperationDisabled(
+                f"{kind} is disabled on {model.name}", reason=f"{model.name} disables {kind}"
+            )
+
     # -- operations -----------------------------------------------------------------------------
     def get(self, principal: Principal, model: Model, item_id: Any) -> Output | None:
         """``item_id``: the ``id``, or for a model with an ``identifier`` a mapping of its key
         fields to their values (as for :meth:`update` and :meth:`delete`)."""
+        self.check_enabled(model, "get")
         item_id = check_key(model, item_id, f"get{model.name}")
         decision = self.decide(principal, model, Operation.GET)  # no rule: never touch the table
         item = self.store.get(model, item_id)
@@ -167,6 +184,7 @@ class Operations:
         limit: Any = None,
         next_token: Any = None,
     ) -> ListOutput:
+        self.check_enabled(model, "list")
         self._check_page_arguments(filter, limit, next_token)
         decision = self.decide(principal, model, Operation.LIST)
         if filter:
@@ -234,6 +252,7 @@ class Operations:
         """``condition``: Amplify's ``ModelXConditionInput``, judged atomically with the write
         (a failed one is ``DynamoDB:ConditionalCheckFailedException``). On update and delete it
         may name only fields the caller can read (:meth:`check_filter`)."""
+        self.check_enabled(model, "create")
         where = f"Create{model.name}Input"
         values = check_input(model, data, where, allow_keys={"id"}, create=True)
         decision = self.decide(principal, model, Operation.CREATE, input=values)
@@ -256,6 +275,7 @@ class Operations:
     ) -> Output:
         """``data``: the fields to change, plus ``_version`` for optimistic concurrency;
         ``condition`` as for :meth:`create`, against the stored item."""
+        self.check_enabled(model, "update")
         item_id = check_key(model, item_id, f"Update{model.name}Input")
         values = check_input(model, data, f"Update{model.name}Input", allow_keys={"_version"})
         if isinstance(item_id, Mapping):  # the key is not a change: DynamoDB cannot update it
@@ -277,6 +297,7 @@ class Operations:
         expected_version: Any = None,
         condition: Mapping[str, Any] | None = None,
     ) -> Output:
+        self.check_enabled(model, "delete")
         item_id = check_key(model, item_id, f"Delete{model.name}Input")
         if expected_version is not None and (
             not isinstance(expected_version, int) or isinstance(expected_version, bool)

@@ -120,7 +120,10 @@ class Constraint:
     alternatives: tuple[tuple[Condition, ...], ...]
 
     def __post_init__(self) -> None:
-        alternatives = [tuple(dict.fromkeys(alt)) for alt in self.alternatives]
+        given = self.alternatives
+        if type(given) is tuple and len(given) == 1 and type(given[0]) is tuple and len(given[0]) == 1:
+            return  # one condition (an owner rule's, on every request): nothing to drop
+        alternatives = [tuple(dict.fromkeys(alt)) for alt in given]
         kept = [
             alt
             for i, alt in enumerate(alternatives)

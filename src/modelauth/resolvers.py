@@ -3,7 +3,9 @@ and the ``onCreateX``/``onUpdateX``/``onDeleteX`` subscriptions of every model, 
 Principal → decide → store.
 
 Model fields are dispatched from the app's own route table, which already has to vet the field
-before the caller is parsed. Other fields (custom queries and mutations) go to a Powertools
+before the caller is parsed. The schema's custom operations (:mod:`modelauth.custom`) are decided
+by their rules, and their item loaded and judged, before the handler registered with
+:meth:`GraphQLApp.operation` runs. Other fields (custom queries and mutations) go to a Powertools
 ``AppSyncResolver`` (:attr:`GraphQLApp.router`), registered with :meth:`GraphQLApp.resolver`; it
 is imported on first use. Measured in bench/: Powertools' ``event_handler`` import is about a
 third of the handler's cold start beyond boto3's, and its dispatch about 8 µs of a warm getTodo,
@@ -33,14 +35,24 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from aws_lambda_powertools import Logger
 
-from modelauth.errors import BadRequest, ModelAuthError, Unauthorized
+from modelauth.custom import CustomResolver, Subscribed
+from modelauth.errors import BadRequest, ModelAuthError, Unauthorized, UnauthorizedFields
 from modelauth.identity import IdentityConfig, Principal, PrincipalCache
 from modelauth.operations import ListOutput, Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.rules import WRITE_OPERATIONS, Model, Operation, Schema, SecondaryIndex, root_fields
+from modelauth.rules import (
+    WRITE_OPERATIONS,
+    Model,
+    Operation,
+    Schema,
+    SecondaryIndex,
+    mode_of,
+    operation_kind,
+    root_fields,
+)
 from modelauth.startup import build_from_env
 from modelauth.store import Store
-from modelauth.subscriptions import check_model, subscription_filter
+from modelauth.subscriptions import check_model, narrow, owner_arguments, subscription_filter
 from modelauth.validation import check_arguments
 
 if TYPE_CHECKING:
@@ -51,7 +63,6 @@ __all__ = ["GraphQLApp", "Outcome", "OutcomeListener"]
 logger = Logger(service="modelauth")
 
 # the arguments each kind of root field takes
-_NO_ARGUMENTS: frozenset[str] = frozenset()
 _GET_ARGUMENTS = frozenset({"id"})
 _LIST_ARGUMENTS = frozenset({"filter", "limit", "nextToken"})
 _MUTATION_ARGUMENTS = frozenset({"input", "condition"})
@@ -123,6 +134,8 @@ class GraphQLApp:
         self.operations = Operations(store, self.auth_config, on_decision=self._record)
         self.routes: dict[tuple[str, str], _Route] = {}
         self._custom_fields: set[tuple[str, str]] = set()
+        #: the schema's custom operations, decided by their rules before their handlers
+        self.custom = CustomResolver(schema, store, self.auth_config, on_decision=self._record)
         self._router: AppSyncResolver | None = None
         self._request: _Request | None = None
         for model in schema.models:
@@ -162,8 +175,28 @@ class GraphQLApp:
         """
         if (type_name, field_name) in self.routes:
             raise ValueError(f"{type_name}.{field_name} is a model field: its rules answer it")
+        if (type_name, field_name) in self.custom.routes:
+            raise ValueError(f"{type_name}.{field_name} is a custom operation: use @app.operation")
         self._custom_fields.add((type_name, field_name))
         register: Callable[[_F], _F] = self.router.resolver(type_name=type_name, field_name=field_name)
+        return register
+
+    def operation(self, name: str) -> Callable[[_F], _F]:
+        """Register the handler of a custom query or mutation declared in the schema
+        (:mod:`modelauth.custom`). It runs only after the operation's rules allowed the caller
+        (and the item it names, loaded and judged), with one :class:`~modelauth.custom.Call`.
+
+        Example::
+
+            @app.operation("publishPost")
+            def publish_post(call: Call) -> dict[str, Any]:
+                return call.update_item({"published": True})
+        """
+
+        def register(handler: _F) -> _F:
+            self.custom.register(name, handler)
+            return handler
+
         return register
 
     @property
@@ -181,9 +214,15 @@ class GraphQLApp:
             Operation.DELETE: self._delete,
             Operation.LISTEN: self._subscribe,
         }
-        for root in root_fields(model):
+        for root in root_fields(model, include_disabled=True):
+            kind = operation_kind(model, root)
             secondary = root.secondary
-            handler = handlers[root.operation] if secondary is None else partial(self._query, secondary)
+            if not model.is_enabled(kind):
+                handler = _disabled(kind)
+            elif secondary is None:
+                handler = handlers[root.operation]
+            else:
+                handler = partial(self._query, secondary)
             self.routes[(root.type_name, root.field_name)] = _Route(model, root.operation, handler)
 
     # -- entry point ----------------------------------------------------------------------------
@@ -193,19 +232,27 @@ class GraphQLApp:
         principal: Principal | None = None
         try:
             route = self.routes.get((type_name, field_name))
-            if route is None and (type_name, field_name) not in self._custom_fields:
+            custom = self.custom.routes.get((type_name, field_name)) if route is None else None
+            if route is None and custom is None and (type_name, field_name) not in self._custom_fields:
                 raise BadRequest(f"Unknown field {type_name}.{field_name}")
             auth_type = event.get("authType")
             if auth_type is not None and not isinstance(auth_type, str):
                 raise BadRequest("authType must be a string")
             principal = self._principals.from_appsync(event, auth_type=auth_type)
-            selected = None if route is None else _selected_fields(event["info"], route.operation)
+            operation = route.operation if route is not None else Operation.GET
+            selected = (
+                None if route is None and custom is None else _selected_fields(event["info"], operation)
+            )
             self._request = req = _Request(principal, type_name, field_name, selected)
             arguments = event.get("arguments")
             if arguments is not None and not isinstance(arguments, dict):
                 raise BadRequest(f"{field_name}: arguments must be an object")
             if route is not None:
                 data = route.handler(route.model, arguments or {}, req)
+            elif custom is not None:
+                data = self.custom.run(custom, principal, arguments or {}, self._present)
+                if isinstance(data, Subscribed):
+                    data = _Subscription(data.filter)
             else:  # a custom field: Powertools calls it with the arguments as keywords
                 data = self.router.resolve({**event, "arguments": arguments or {}}, context)
             if self.on_outcome is not None or logger.log_level <= logging.DEBUG:
@@ -252,6 +299,15 @@ class GraphQLApp:
         if self._request is not None:
             self._request.decision = decision
 
+    def _present(self, model: Model, value: Any, mutating: bool) -> dict[str, Any]:
+        """A custom operation's result of a model type, shown as the model's reads are."""
+        if not isinstance(value, Mapping):
+            raise TypeError(f"a {model.name} result must be a mapping, not {type(value).__name__}")
+        op = Operation.UPDATE if mutating else Operation.GET
+        return self._output(
+            model, op, self.operations.output(self._req.principal, model, op, value), self._req
+        )
+
     @staticmethod
     def _output(model: Model, op: Operation, output: Output, req: _Request) -> dict[str, Any]:
         """The item as the client sees it: read-denied fields null, with an error each the
@@ -278,11 +334,36 @@ class GraphQLApp:
     def _subscribe(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> _Subscription:
         """Subscribe time (operation ``listen``): deny, or allow with the filter AppSync applies
         to every event so this caller only receives what the rules let it read."""
-        check_arguments(arguments, req.field_name, _NO_ARGUMENTS, ())
+        args = check_arguments(arguments, req.field_name, {"filter", *owner_arguments(model)}, ())
+        if model.subscriptions == "public":
+            return _Subscription(self._public_filter(model, args, req))
         decision = self.operations.decide(req.principal, model, Operation.LISTEN)
-        if decision.constraint is None:
-            return _Subscription(None)
-        return _Subscription(subscription_filter(model, decision.constraint))
+        rules_filter = (
+            None if decision.constraint is None else subscription_filter(model, decision.constraint)
+        )
+        narrowed, names = narrow(model, rules_filter, args)
+        if names:  # which events arrive would tell a field's value: the list filter's check
+            self.operations.check_readable(req.principal, model, decision, names, "subscription filter")
+        return _Subscription(narrowed)
+
+    @staticmethod
+    def _public_filter(model: Model, args: Mapping[str, Any], req: _Request) -> dict[str, Any] | None:
+        """``subscriptions="public"`` (Gen 1 ``level: public``): no rule decides and no filter
+        limits, for a caller of any auth mode the model's rules name (others: Unauthorized).
+        Events carry what every mutation result carries (mutation-masked fields null), so a
+        filter on a masked field is refused: it would compare the hidden value."""
+        modes = {mode_of(sub.provider) for rule in model.rules for sub in rule.rules or (rule,)}
+        if req.principal.mode.value not in modes:
+            raise Unauthorized(
+                "Not Authorized", reason=f"{model.name}: no rule names {req.principal.mode.value}"
+            )
+        narrowed, names = narrow(model, None, args)
+        masked = names & model.mutation_masked_fields
+        if masked:
+            raise UnauthorizedFields(
+                masked, reason=f"subscription filter names masked fields {sorted(masked)}"
+            )
+        return narrowed
 
     # -- operations -----------------------------------------------------------------------------
     def _get(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any] | None:
@@ -389,6 +470,15 @@ def _key(model: Model, values: Mapping[str, Any]) -> Any:
     return {name: values[name] for name in model.key_fields}
 
 
+def _disabled(kind: str) -> _Handler:
+    """The handler of a disabled root field (not in the SDL; a direct call is refused, typed)."""
+
+    def refuse(model: Model, arguments: Mapping[str, Any], req: _Request) -> Any:
+        Operations.check_enabled(model, kind)
+
+    return refuse
+
+
 def _selected_fields(info: Mapping[str, Any], op: Operation) -> frozenset[str] | None:
     """The item fields the client selected, from AppSync's ``info.selectionSetList``: the
     top-level names, or those under ``items/`` for a list (``["items", "items/id", "nextToken"]``).
@@ -403,11 +493,31 @@ def _selected_fields(info: Mapping[str, Any], op: Operation) -> frozenset[str] |
     selection = info.get("selectionSetList")
     if selection is None or selection == []:
         return None
+    # a client sends the same few selections again and again: each is read once, and only a
+    # list of strings is remembered (an equal list is then one of strings too)
+    key = None
+    if type(selection) is list:
+        try:
+            key = (op, tuple(selection))
+            found = _SELECTIONS.get(key)
+        except TypeError:  # unhashable entries: no field names, refused below
+            key = found = None
+        if found is not None:
+            return found
     if not isinstance(selection, list) or not all(isinstance(s, str) for s in selection):
         raise BadRequest("info.selectionSetList must be a list of field names")
     prefix = "items/" if op is Operation.LIST else ""
     names = (s.removeprefix(prefix) for s in selection if s.startswith(prefix))
-    return frozenset(name for name in names if "/" not in name)
+    selected = frozenset(name for name in names if "/" not in name)
+    if key is not None:
+        if len(_SELECTIONS) >= _MAX_SELECTIONS:
+            _SELECTIONS.clear()
+        _SELECTIONS[key] = selected
+    return selected
+
+
+_SELECTIONS: dict[tuple[Operation, tuple[str, ...]], frozenset[str]] = {}
+_MAX_SELECTIONS = 256
 
 
 def _field_of(event: Any) -> tuple[str, str]:

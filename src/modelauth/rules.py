@@ -20,11 +20,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modelauth.fieldtypes import CustomType, Enum, FieldType
 from modelauth.filters import FilterField
 from modelauth.scalars import SCALAR_TYPES, conforms
+
+if TYPE_CHECKING:
+    from modelauth.custom import CustomOperation
 
 __all__ = [
     "DEFAULT_GROUP_CLAIM",
@@ -53,7 +56,10 @@ __all__ = [
     "mutation_masked_fields",
     "parse_operations",
     "RootField",
+    "SUBSCRIPTION_LEVELS",
     "SUBSCRIPTION_PREFIXES",
+    "DISABLE_OPERATION_NAMES",
+    "operation_kind",
     "root_fields",
     "stored_owner_field",
     "types_of",
@@ -512,6 +518,11 @@ class Model:
     #: a custom identifier as an index of the table itself (partition key, sort key), for
     #: ``listX``'s key condition arguments; None for ``id``-keyed models
     primary_index: SecondaryIndex | None = field(init=False, repr=False, compare=False)
+    #: root fields turned off (Gen 2 ``.disableOperations``), normalized to ``get`` … ``onDelete``
+    disabled_operations: frozenset[str] = frozenset()
+    #: Gen 1 ``@model(subscriptions: {level: ...})``: ``on`` (the rules decide and filter),
+    #: ``public`` (any caller of a mode the rules name, no filter), ``off`` (no subscriptions)
+    subscriptions: str = "on"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", tuple(self.fields))
@@ -562,6 +573,24 @@ class Model:
         object.__setattr__(self, "secondary_indexes", tuple(self.secondary_indexes))
         _check_indexes(self)
         _set_identifier(self)
+        _normalize_options(self)
+
+    def disable_operations(self, operations: Iterable[str]) -> Model:
+        """This model without the named root fields (Gen 2 ``.disableOperations``): ``queries``,
+        ``mutations``, ``subscriptions`` or any of ``get``, ``list``, ``create``, ``update``,
+        ``delete``, ``onCreate``, ``onUpdate``, ``onDelete``.
+
+        A disabled mutation takes its subscription with it (``onCreate`` follows ``create``).
+
+        >>> todo = Model("Todo", rules=[allow.owner()]).disable_operations(["delete", "list"])
+        >>> [f.field_name for f in root_fields(todo)]
+        ['getTodo', 'createTodo', 'updateTodo', 'onCreateTodo', 'onUpdateTodo']
+        """
+        return replace(self, disabled_operations=self.disabled_operations | _expand_disabled(operations))
+
+    def is_enabled(self, kind: str) -> bool:
+        """Is the root field of this kind (``get`` … ``onDelete``, see :func:`operation_kind`) on?"""
+        return kind not in self.disabled_operations
 
     @property
     def list_name(self) -> str:
@@ -751,6 +780,49 @@ def _set_identifier(model: Model) -> None:
     object.__setattr__(model, "primary_index", SecondaryIndex(names[0], names[1:]))
 
 
+#: what ``disable_operations`` accepts (Gen 2's names): categories, then single root fields
+DISABLE_OPERATION_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "queries": ("get", "list"),
+        "mutations": ("create", "update", "delete"),
+        "subscriptions": ("onCreate", "onUpdate", "onDelete"),
+        **{name: (name,) for name in ("get", "list", "create", "update", "delete")},
+        **{name: (name,) for name in ("onCreate", "onUpdate", "onDelete")},
+    }
+)
+SUBSCRIPTION_LEVELS = ("on", "public", "off")
+
+
+def _expand_disabled(operations: Iterable[str]) -> frozenset[str]:
+    if isinstance(operations, str):
+        raise SchemaError("disable_operations takes a list of operation names")
+    found: set[str] = set()
+    for name in operations:
+        kinds = DISABLE_OPERATION_NAMES.get(name) if isinstance(name, str) else None
+        if kinds is None:
+            raise SchemaError(
+                f"disable_operations: unknown operation {name!r} (use {', '.join(DISABLE_OPERATION_NAMES)})"
+            )
+        found.update(kinds)
+    return frozenset(found)
+
+
+def _normalize_options(model: Model) -> None:
+    """Validate the model options; ``subscriptions="off"`` disables the three subscriptions, and
+    a disabled mutation its subscription."""
+    if model.subscriptions not in SUBSCRIPTION_LEVELS:
+        raise SchemaError(
+            f"{model.name}: subscriptions must be one of {', '.join(SUBSCRIPTION_LEVELS)}, "
+            f"not {model.subscriptions!r}"
+        )
+    disabled = _expand_disabled(model.disabled_operations)
+    if model.subscriptions == "off":
+        disabled |= set(DISABLE_OPERATION_NAMES["subscriptions"])
+    # a subscription follows its mutation (@aws_subscribe may only name a field the SDL has)
+    disabled |= {f"on{verb.title()}" for verb in ("create", "update", "delete") if verb in disabled}
+    object.__setattr__(model, "disabled_operations", disabled)
+
+
 def stored_owner_field(name: str) -> str:
     """The field that carries a composite owner field's stored value: ``owner`` → ``_storedOwner``.
 
@@ -910,7 +982,7 @@ def _check_names_unique(models: Sequence[Model]) -> None:
     for model in models:
         names = (
             *(("type", n) for n in generated_type_names(model)),
-            *(("field", f"{r.type_name}.{r.field_name}") for r in root_fields(model)),
+            *(("field", f"{r.type_name}.{r.field_name}") for r in root_fields(model, include_disabled=True)),
             ("table variable", f"TABLE_{model.name.upper()}"),
         )
         for kind, name in names:
@@ -986,18 +1058,26 @@ class Schema:
     populate_owner_field_for_static_group_auth: bool = True
     #: every enum and custom type the models' fields reach, nested ones before their users
     types: tuple[Enum | CustomType, ...] = field(init=False, repr=False, compare=False)
+    #: custom queries, mutations and subscriptions (:mod:`modelauth.custom`)
+    operations: Sequence[CustomOperation] = ()
+    #: the operations, checked against the models (derived; for the resolver)
+    bound_operations: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        from modelauth.custom import check_operations
+
         object.__setattr__(self, "authorization", tuple(self.authorization))
         for rule in self.authorization:
             if not isinstance(rule, Rule):
                 raise SchemaError(f"authorization takes allow.* rules, not {type(rule).__name__}")
         object.__setattr__(self, "models", tuple(self._with_defaults(m) for m in self.models))
+        object.__setattr__(self, "operations", tuple(self.operations))
         names = [m.name for m in self.models]
         if len(set(names)) != len(names):
             raise SchemaError("duplicate model names")
         _check_names_unique(self.models)
         object.__setattr__(self, "types", _collect_types(self.models))
+        object.__setattr__(self, "bound_operations", check_operations(self.models, self.operations))
 
     def enums(self) -> tuple[Enum, ...]:
         return tuple(t for t in self.types if isinstance(t, Enum))
@@ -1045,12 +1125,32 @@ class RootField(NamedTuple):
     secondary: SecondaryIndex | None = None
 
 
-def root_fields(model: Model) -> tuple[RootField, ...]:
-    """The GraphQL root fields of a model, named as Amplify names them.
+def operation_kind(model: Model, root: RootField) -> str:
+    """The name ``disable_operations`` knows a root field by: ``get`` … ``delete``, ``onCreate`` …
+
+    >>> todo = Model("Todo", rules=[allow.owner()])
+    >>> [operation_kind(todo, f) for f in root_fields(todo)][-3:]
+    ['onCreate', 'onUpdate', 'onDelete']
+    """
+    if root.operation is Operation.LISTEN:
+        return root.field_name.removesuffix(model.name)
+    return root.operation.value
+
+
+def root_fields(model: Model, *, include_disabled: bool = False) -> tuple[RootField, ...]:
+    """The GraphQL root fields of a model, named as Amplify names them: those it has (not
+    disabled, see :meth:`Model.disable_operations`), or every one with ``include_disabled``.
 
     >>> [f.field_name for f in root_fields(Model("Todo", rules=[allow.owner()]))][:5]
     ['getTodo', 'listTodos', 'createTodo', 'updateTodo', 'deleteTodo']
     """
+    fields = _all_root_fields(model)
+    if include_disabled or not model.disabled_operations:
+        return fields
+    return tuple(f for f in fields if operation_kind(model, f) not in model.disabled_operations)
+
+
+def _all_root_fields(model: Model) -> tuple[RootField, ...]:
     name = model.name
     return (
         RootField("Query", f"get{name}", Operation.GET),

@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from modelauth.rules import (
     SUBSCRIPTION_PREFIXES,
@@ -25,16 +26,18 @@ from modelauth.rules import (
     Model,
     Operation,
     Provider,
+    RootField,
     Rule,
     Schema,
     SecondaryIndex,
+    Strategy,
     key_scalar,
     root_fields,
 )
-from modelauth.subscriptions import check_model
+from modelauth.subscriptions import SUBSCRIPTION_OPERATORS, check_model, owner_arguments
 from modelauth.validation import required_create_fields
 
-__all__ = ["DIRECTIVES", "render"]
+__all__ = ["DIRECTIVES", "PoolField", "identity_pool_fields", "render", "root_field_rules"]
 
 DIRECTIVES = {
     Provider.API_KEY: "@aws_api_key",
@@ -95,6 +98,59 @@ def _op_rules(model: Model, *ops: Operation) -> list[Rule]:
     """Rules that can let a caller reach an operation: model rules, plus field rules (a role
     present only in field rules passes the model gate, spec §2.3)."""
     return [r for r in _all_rules(model) if any(op in r.operations for op in ops)]
+
+
+def root_field_rules(model: Model) -> list[tuple[RootField, list[Rule]]]:
+    """Each root field of ``model`` with the rules that can let a caller reach it (an update
+    also reaches what a delete rule allows: Amplify's update-or-delete; a ``public``
+    subscription is reached by every mode any rule names)."""
+    out = []
+    for root in root_fields(model):
+        ops = (root.operation, Operation.DELETE) if root.operation is Operation.UPDATE else (root.operation,)
+        public = root.operation is Operation.LISTEN and model.subscriptions == "public"
+        out.append((root, _all_rules(model) if public else _op_rules(model, *ops)))
+    return out
+
+
+class PoolField(NamedTuple):
+    """A root field an identity-pool role may call, and the object types below it whose fields
+    its answer holds (a model's type and connection; a custom operation's returned model)."""
+
+    type_name: str
+    field_name: str
+    types: tuple[str, ...]
+
+
+def identity_pool_fields(schema: Schema, *, guest: bool) -> list[PoolField]:
+    """The root fields an identity-pool caller can reach (models' and custom operations'):
+    guests (the unauthenticated role, ``allow.guest()``) when ``guest``, else signed-in
+    identities (the authenticated role, ``allow.authenticated("identityPool")``,
+    ``allow.owner("identityPool")``).
+
+    >>> from modelauth.rules import Model, Schema, allow
+    >>> todo = Model("Todo", rules=[allow.guest().to(["read"]), allow.owner()])
+    >>> [f.field_name for f in identity_pool_fields(Schema([todo]), guest=True)]
+    ['getTodo', 'listTodos', 'onCreateTodo', 'onUpdateTodo', 'onDeleteTodo']
+    >>> identity_pool_fields(Schema([todo]), guest=False)
+    []
+    """
+
+    def reaches(rules: Iterable[Rule]) -> bool:
+        flat = (sub for rule in rules for sub in rule.rules or (rule,))
+        pool = (r for r in flat if r.provider is Provider.IDENTITY_POOL)
+        return any((r.strategy is Strategy.PUBLIC) == guest for r in pool)
+
+    out = [
+        PoolField(root.type_name, root.field_name, (model.name, f"Model{model.name}Connection"))
+        for model in schema.models
+        for root, rules in root_field_rules(model)
+        if reaches(rules)
+    ]
+    for bound in schema.bound_operations:
+        if reaches(bound.op.rules):
+            types = () if bound.returns is None else (bound.returns.name,)
+            out.append(PoolField(bound.op.type_name, bound.op.name, types))
+    return out
 
 
 def _type_block(model: Model) -> list[str]:
@@ -227,6 +283,45 @@ def _key_inputs(schema: Schema) -> list[str]:
     return lines
 
 
+# -- subscription arguments (Amplify's ModelSubscription<Type>FilterInput) --------------------------
+_SUBSCRIPTION_LISTS = ("between", "in", "notIn")
+_SUBSCRIPTION_INPUTS = {  # scalar → the operators Amplify's input offers for it
+    "ID": [*_COMPARE, "contains", "notContains", "between", "beginsWith", "in", "notIn"],
+    "String": [*_COMPARE, "contains", "notContains", "between", "beginsWith", "in", "notIn"],
+    "Int": [*_COMPARE, "between", "in", "notIn"],
+    "Float": [*_COMPARE, "between", "in", "notIn"],
+    "Boolean": ["ne", "eq"],
+}
+assert {op for ops in _SUBSCRIPTION_INPUTS.values() for op in ops} <= SUBSCRIPTION_OPERATORS
+
+
+def _subscription_input(f: Field) -> str | None:
+    """A field's subscription filter input: an enum is compared as its name (a String), and
+    custom types have none, as in the list filter."""
+    if isinstance(f.type, CustomType):
+        return None
+    kind = "ModelStringInput" if isinstance(f.type, Enum) else _FILTER_INPUT.get(f.type, "ModelStringInput")
+    return f"ModelSubscription{kind.removeprefix('Model').removesuffix('Input')}Input"
+
+
+def _subscription_filter_input(model: Model) -> list[str]:
+    name = f"ModelSubscription{model.name}FilterInput"
+    lines = [f"input {name} {{", "  id: ModelSubscriptionIDInput"]
+    lines += [f"  {f.name}: {kind}" for f in model.fields if (kind := _subscription_input(f)) is not None]
+    lines += ["  createdAt: ModelSubscriptionStringInput", "  updatedAt: ModelSubscriptionStringInput"]
+    lines += [f"  and: [{name}]", f"  or: [{name}]", "}", ""]
+    return lines
+
+
+def _shared_subscription_inputs() -> list[str]:
+    lines: list[str] = []
+    for scalar, ops in _SUBSCRIPTION_INPUTS.items():
+        lines.append(f"input ModelSubscription{scalar}Input {{")
+        lines += [f"  {op}: [{scalar}]" if op in _SUBSCRIPTION_LISTS else f"  {op}: {scalar}" for op in ops]
+        lines += ["}", ""]
+    return lines
+
+
 def _key_indexes(model: Model) -> tuple[SecondaryIndex, ...]:
     """The indexes whose query takes key conditions: the custom identifier's, the secondary ones."""
     primary = (model.primary_index,) if model.primary_index is not None else ()
@@ -242,6 +337,10 @@ def _index_signature(model: Model, secondary: SecondaryIndex) -> str:
         args.append(f"{sk}: {_key_condition_input(model, sk)}")
     args += ["sortDirection: ModelSortDirection", f"filter: Model{model.name}FilterInput"]
     return f"({', '.join([*args, 'limit: Int', 'nextToken: String'])}): Model{model.name}Connection"
+
+
+def _has_subscriptions(model: Model) -> bool:
+    return any(root.operation is Operation.LISTEN for root in root_fields(model))
 
 
 def _signature(model: Model, field_name: str, op: Operation) -> str:
@@ -264,21 +363,15 @@ def _signature(model: Model, field_name: str, op: Operation) -> str:
         return f"(filter: Model{name}FilterInput, limit: Int, nextToken: String): Model{name}Connection"
     if op is Operation.LISTEN:
         verb = SUBSCRIPTION_PREFIXES[field_name.removesuffix(name)]
-        return f': {name} @aws_subscribe(mutations: ["{verb}{name}"])'
+        args = "".join(f", {arg}: String" for arg in owner_arguments(model))
+        subscribe = f'@aws_subscribe(mutations: ["{verb}{name}"])'
+        return f"(filter: ModelSubscription{name}FilterInput{args}): {name} {subscribe}"
     return f"(input: {op.value.title()}{name}Input!, condition: Model{name}ConditionInput): {name}"
 
 
 def render(schema: Schema) -> str:
     """The whole SDL for ``schema`` (deterministic, so a test can compare it to the file)."""
-    lines = [
-        _HEADER,
-        "schema {",
-        "  query: Query",
-        "  mutation: Mutation",
-        "  subscription: Subscription",
-        "}",
-        "",
-    ]
+    lines: list[str] = []
     queries: list[str] = []
     mutations: list[str] = []
     subscriptions: list[str] = []
@@ -286,15 +379,19 @@ def render(schema: Schema) -> str:
     for model in schema.models:
         check_model(model)
         lines += _type_block(model) + _inputs(model)
-        for root in root_fields(model):
-            ops = (
-                (root.operation, Operation.DELETE)
-                if root.operation is Operation.UPDATE
-                else (root.operation,)
-            )
+        if _has_subscriptions(model):
+            lines += _subscription_filter_input(model)
+        for root, rules in root_field_rules(model):
             field = f"  {root.field_name}{_signature(model, root.field_name, root.operation)}"
-            sections[root.type_name].append(_with(field, _model_directives(model, _op_rules(model, *ops))))
+            sections[root.type_name].append(_with(field, _model_directives(model, rules)))
+    for bound in schema.bound_operations:  # custom queries, mutations, subscriptions (modelauth.custom)
+        op = bound.op
+        sections[op.type_name].append(_with(f"  {op.name}{op.signature()}", _directives(op.rules)))
     lines += _types(schema) + _shared_inputs() + _key_inputs(schema)
-    lines += ["type Query {", *queries, "}", "", "type Mutation {", *mutations, "}", ""]
-    lines += ["type Subscription {", *subscriptions, "}"]
-    return "\n".join(lines) + "\n"
+    if subscriptions:
+        lines += _shared_subscription_inputs()
+    # a root type without fields is not GraphQL: models may disable every mutation or subscription
+    roots = [(kind, section) for kind, section in sections.items() if section or kind == "Query"]
+    head = [_HEADER, "schema {", *(f"  {kind.lower()}: {kind}" for kind, _ in roots), "}", ""]
+    body = [line for kind, section in roots for line in (f"type {kind} {{", *section, "}", "")]
+    return "\n".join(head + lines + body[:-1]) + "\n"

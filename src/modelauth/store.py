@@ -125,6 +125,31 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# a whole number TypeSerializer writes as its digits and TypeDeserializer + _from_dynamo read
+# back as an int (DynamoDB numbers have at most 38 significant digits)
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,38}")
+_MAX_WHOLE = 10**38
+
+
+def _wire(value: Any, serialize: Callable[[Any], Any]) -> Any:
+    """DynamoDB's wire form of ``value``, as ``serialize`` (boto3's TypeSerializer) writes it
+    after :func:`_to_dynamo`. Strings, booleans and whole numbers (most values) skip its
+    type dispatch; bench/ measured the serializer as the largest part of a write's own work.
+
+    >>> from boto3.dynamodb.types import TypeSerializer
+    >>> [_wire(v, TypeSerializer().serialize) for v in ("a", True, -7, 1.5)]
+    [{'S': 'a'}, {'BOOL': True}, {'N': '-7'}, {'N': '1.5'}]
+    """
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is int and -_MAX_WHOLE < value < _MAX_WHOLE:
+        return {"N": str(value)}
+    return serialize(_to_dynamo(value))
+
+
 def _to_dynamo(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(str(value))
@@ -214,12 +239,26 @@ class Store:
 
     # -- serialization --------------------------------------------------------------------------
     def _dump(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: self._ser.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+        serialize = self._ser.serialize
+        return {k: _wire(v, serialize) for k, v in item.items() if v is not None}
 
     def _load(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         deserialize = self._de.deserialize
         item = {}
-        for name, wire in raw.items():  # strings (most values) need no conversion: skip the call
+        for name, wire in raw.items():
+            # strings, booleans and whole numbers (most values) read without boto3's
+            # TypeDeserializer, to the same values it and _from_dynamo give
+            if type(wire) is dict and len(wire) == 1:
+                if "S" in wire:
+                    item[name] = wire["S"]
+                    continue
+                if "BOOL" in wire and type(wire["BOOL"]) is bool:
+                    item[name] = wire["BOOL"]
+                    continue
+                number = wire.get("N")
+                if type(number) is str and _WHOLE_NUMBER.fullmatch(number):
+                    item[name] = int(number)
+                    continue
             value = deserialize(wire)
             item[name] = value if type(value) is str else _from_dynamo(value)
         return item
@@ -740,9 +779,8 @@ class Store:
         if ph.names:
             request["ExpressionAttributeNames"] = dict(ph.names)
         if ph.values:
-            request["ExpressionAttributeValues"] = {
-                k: self._ser.serialize(_to_dynamo(v)) for k, v in ph.values.items()
-            }
+            serialize = self._ser.serialize
+            request["ExpressionAttributeValues"] = {k: _wire(v, serialize) for k, v in ph.values.items()}
         return request
 
     # -- nextToken ------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ Example::
 
 from __future__ import annotations
 
+import operator as _op
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from modelauth.errors import BadRequest
@@ -38,8 +40,11 @@ __all__ = [
     "MAX_RULES_PER_FILTER",
     "SUBSCRIPTION_PREFIXES",
     "SubscriptionLimitError",
+    "SUBSCRIPTION_OPERATORS",
     "check_model",
     "event_passes",
+    "narrow",
+    "owner_arguments",
     "subscription_filter",
 ]
 
@@ -130,6 +135,126 @@ def check_model(model: Model) -> None:
         )
 
 
+# -- subscription arguments: they only ever narrow ------------------------------------------------
+_Rules = list[dict[str, Any]]
+
+#: the operators of Amplify's ``ModelSubscription<Type>Input`` (AppSync enhanced filter operators)
+SUBSCRIPTION_OPERATORS = frozenset(
+    {"eq", "ne", "le", "lt", "ge", "gt", "contains", "notContains", "beginsWith", "between", "in", "notIn"}
+)
+
+
+def owner_arguments(model: Model) -> tuple[str, ...]:
+    """The owner arguments of the model's subscriptions (``onCreateTodo(owner: String)``), as
+    Amplify adds them: one per owner field of an owner rule that grants ``listen``.
+
+    >>> from modelauth.rules import allow
+    >>> owner_arguments(Model("Doc", rules=[allow.owner(), allow.owners_defined_in("editors")]))
+    ('owner', 'editors')
+    """
+    names = (r.owner_field for r in model.owner_rules if Operation.LISTEN in r.operations)
+    return tuple(dict.fromkeys(n for n in names if n is not None))
+
+
+def _leaf(model: Model, name: str, condition: Any) -> _Rules:
+    if name not in model.field_names:
+        raise BadRequest(f"subscription filter: {model.name} has no field {name!r}")
+    if not isinstance(condition, Mapping) or not condition:
+        raise BadRequest(f"subscription filter on {name} must be an object of operators")
+    rules: _Rules = []
+    for operator, value in condition.items():
+        if operator not in SUBSCRIPTION_OPERATORS:
+            raise BadRequest(f"subscription filter on {name}: unknown operator {operator!r}")
+        if operator in ("between", "in", "notIn") and not isinstance(value, list):
+            raise BadRequest(f"subscription filter on {name}: {operator} takes a list")
+        if operator == "between" and len(value) != 2:
+            raise BadRequest(f"subscription filter on {name}: between takes two values")
+        if operator in ("in", "notIn") and len(value) > MAX_IN_VALUES:
+            raise SubscriptionLimitError(
+                f"subscription filter on {name}: {operator} takes at most {MAX_IN_VALUES} values"
+            )
+        if value is None or (isinstance(value, (dict, list)) and operator not in ("between", "in", "notIn")):
+            raise BadRequest(f"subscription filter on {name}: {operator} takes a scalar value")
+        rules.append({"fieldName": name, "operator": operator, "value": value})
+    return rules
+
+
+def _product(left: list[_Rules], right: list[_Rules]) -> list[_Rules]:
+    """Both (AND): every filter of ``left`` with every filter of ``right``, within AppSync's limits."""
+    out = [a + b for a in left for b in right]
+    if len(out) > MAX_FILTERS:
+        raise SubscriptionLimitError(
+            f"subscription filter would need {len(out)} filters (AppSync allows {MAX_FILTERS})"
+        )
+    for group in out:
+        if len(group) > MAX_RULES_PER_FILTER:
+            raise SubscriptionLimitError(
+                f"subscription filter would need {len(group)} rules in one filter "
+                f"(AppSync allows {MAX_RULES_PER_FILTER})"
+            )
+    return out
+
+
+def _groups(model: Model, filter_input: Any) -> list[_Rules]:
+    """A ``ModelSubscription<Type>FilterInput`` as filters (OR) of rules (AND)."""
+    if not isinstance(filter_input, Mapping):
+        raise BadRequest("subscription filter must be an object")
+    result: list[_Rules] = [[]]
+    for key, value in filter_input.items():
+        if key in ("and", "or"):
+            if not isinstance(value, list) or not value:
+                raise BadRequest(f"subscription filter: {key} takes a non-empty list of filters")
+            parts = [_groups(model, part) for part in value]
+            if key == "and":
+                for part in parts:
+                    result = _product(result, part)
+            else:
+                result = _product(result, [g for part in parts for g in part])
+        elif key == "not":
+            raise BadRequest("subscription filter: 'not' is not supported (Amplify's input has none)")
+        else:
+            result = _product(result, [_leaf(model, key, value)])
+    return result
+
+
+def narrow(
+    model: Model, auth_filter: dict[str, Any] | None, arguments: Mapping[str, Any]
+) -> tuple[dict[str, Any] | None, frozenset[str]]:
+    """The subscription filter for the arguments ``filter`` and the owner arguments AND-ed with
+    the rules' filter, and the fields they name (to check the caller may read them).
+
+    Each of the rules' alternatives keeps all its rules and gains the arguments', so an
+    argument can only drop events: an ``owner`` naming someone else yields a filter no event
+    passes, never theirs. Beyond AppSync's limits the subscription is refused.
+
+    >>> from modelauth.rules import allow
+    >>> todo = Model("Todo", rules=[allow.owner()])
+    >>> rule = {"fieldName": "_storedOwner", "operator": "eq", "value": "s::a"}
+    >>> mine = {"filterGroup": [{"filters": [rule]}]}
+    >>> f, names = narrow(todo, mine, {"owner": "bob"})
+    >>> [r["fieldName"] for r in f["filterGroup"][0]["filters"]], sorted(names)
+    (['_storedOwner', 'owner'], ['owner'])
+    """
+    wanted: list[_Rules] = [[]]
+    if arguments.get("filter") is not None:
+        wanted = _groups(model, arguments["filter"])
+    for name in owner_arguments(model):
+        value = arguments.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise BadRequest(f"subscription argument {name} must be a string")
+        f = model.field(name)
+        operator = "contains" if f is not None and f.is_list else "eq"
+        wanted = _product(wanted, [[{"fieldName": name, "operator": operator, "value": value}]])
+    base: list[_Rules] = [[]] if auth_filter is None else [g["filters"] for g in auth_filter["filterGroup"]]
+    groups = _product(base, wanted)
+    names = frozenset(r["fieldName"] for g in wanted for r in g)
+    if groups == [[]]:
+        return None, names
+    return {"filterGroup": [{"filters": g} for g in groups]}, names
+
+
 def event_passes(filter_json: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
     """Would AppSync deliver ``payload`` (a mutation result) to a subscriber with this filter?
 
@@ -148,13 +273,32 @@ def event_passes(filter_json: dict[str, Any] | None, payload: dict[str, Any]) ->
     )
 
 
+_ORDERED: dict[str, Callable[[Any, Any], bool]] = {"le": _op.le, "lt": _op.lt, "ge": _op.ge, "gt": _op.gt}
+
+
 def _rule_passes(rule: dict[str, Any], payload: dict[str, Any]) -> bool:
     value, wanted = payload.get(rule["fieldName"]), rule["value"]
     operator = rule["operator"]
     if operator == "eq":
         return bool(value == wanted)
+    if operator == "ne":
+        return bool(value != wanted)
     if operator == "in":
         return value in wanted
+    if operator == "notIn":
+        return value not in wanted
     if operator == "containsAny":
         return isinstance(value, list) and any(v in wanted for v in value)
+    if operator in ("contains", "notContains"):
+        found = isinstance(value, (str, list)) and (wanted in value)
+        return found if operator == "contains" else value is not None and not found
+    if operator == "beginsWith":
+        return isinstance(value, str) and isinstance(wanted, str) and value.startswith(wanted)
+    try:
+        if operator in _ORDERED:
+            return value is not None and _ORDERED[operator](value, wanted)
+        if operator == "between":
+            return value is not None and bool(wanted[0] <= value <= wanted[1])
+    except TypeError:  # compared across types: AppSync drops the event
+        return False
     raise ValueError(f"operator {operator!r} is not emitted by modelauth")

@@ -155,3 +155,32 @@ def test_a_missing_key_parameter_denies_every_key_without_a_500(cognito: Cognito
     }
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorizer.handle(authorizer_event(CallerKind.REST_TOKEN, key))
+
+
+def test_the_default_ssm_provider_reads_the_parameter_on_the_first_api_key(
+    cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No client is built at the cold start (JWT requests never need one): the first API key
+    builds Powertools' SSMProvider in the function's region and reads the parameter."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    key, record = new_api_key("ci-default", datetime.now(UTC) + timedelta(days=1))
+    put_keys(cognito, "/modelauth/test/default-provider", record)
+    verifier = TokenVerifier([], api_keys=SsmApiKeys("/modelauth/test/default-provider"))
+
+    assert verifier.verify(key).principal_id == "apikey:ci-default"
+
+
+def test_no_region_for_the_default_ssm_provider_denies_every_key_without_a_500(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building the client on the first API key fails closed, as an unreadable parameter does."""
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    key, _ = new_api_key("ci", datetime.now(UTC) + timedelta(days=1))
+    authorizer = LambdaAuthorizer(TokenVerifier([], api_keys=SsmApiKeys("/modelauth/test/no-region")))
+
+    assert authorizer.handle(authorizer_event(CallerKind.APPSYNC, key)) == {
+        "isAuthorized": False,
+        "ttlOverride": 0,
+    }

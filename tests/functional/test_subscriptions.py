@@ -84,10 +84,20 @@ def test_subscribe_without_a_listen_rule_is_unauthorized(graphql_app: GraphQLApp
     }
 
 
-def test_subscription_arguments_are_rejected(graphql_app: GraphQLApp) -> None:
+def test_unknown_subscription_arguments_are_rejected(graphql_app: GraphQLApp) -> None:
+    event = load_event("onCreateTodo.alice")
+    event["arguments"] = {"editors": "bob"}  # Todo has no such owner field
+    assert graphql_app.resolve(event, None)["errors"][0]["errorType"] == "BadRequest"
+
+
+def test_an_owner_argument_naming_bob_only_narrows_alices_filter(graphql_app: GraphQLApp) -> None:
     event = load_event("onCreateTodo.alice")
     event["arguments"] = {"owner": "bob"}
-    assert graphql_app.resolve(event, None)["errors"][0]["errorType"] == "BadRequest"
+    narrowed = graphql_app.resolve(event, None)["subscriptionFilter"]
+    alice_rule = owner_filter(f"{ALICE_SUB}::alice", ALICE_SUB, "alice")["filterGroup"][0]["filters"][0]
+    assert narrowed == {
+        "filterGroup": [{"filters": [alice_rule, {"fieldName": "owner", "operator": "eq", "value": "bob"}]}]
+    }
 
 
 def test_alice_never_receives_bobs_todos(graphql_app: GraphQLApp) -> None:

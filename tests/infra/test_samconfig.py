@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml  # type: ignore[import-untyped]
 from samcli.cli.types import CfnParameterOverridesType  # type: ignore[import-untyped]
 from samcli.lib.config.samconfig import SamConfig  # type: ignore[import-untyped]
 
@@ -39,6 +40,12 @@ def test_ci_deploy_never_prompts_and_accepts_an_empty_change_set(project: Path) 
     assert deploy["region"] == "us-east-1"  # from [ci.global.parameters]: no AWS profile needed
     assert deploy["stack_name"].endswith("-prod")
     assert "Stage=prod" in deploy["parameter_overrides"].split()
+    # production keeps the template's default: no ALLOW_USER_PASSWORD_AUTH (SRP only)
+    assert not any(o.startswith("AllowPasswordAuth=") for o in deploy["parameter_overrides"].split())
+
+
+def test_the_dev_stack_is_a_test_stack_with_the_password_flow(project: Path) -> None:
+    assert "AllowPasswordAuth=true" in sam(project, "deploy", "default")["parameter_overrides"].split()
 
 
 def test_ci_is_complete_on_its_own_since_sam_cli_does_not_fall_back_to_default(project: Path) -> None:
@@ -74,9 +81,18 @@ def test_the_deploy_overrides_parse_as_sam_cli_parses_them(project: Path, env: s
     stage = "prod" if env == "ci" else "dev"
     assert parsed["Stage"] == stage
     assert parsed["ApiKeyExpiresOn"] == "1731535200"
-    assert set(parsed) <= {"Stage", "LogLevel", "ApiKeyExpiresOn"}
+    # every override names a parameter of the template (a typo would be ignored by SAM CLI)
+    declared = yaml.load((project / "template.yaml").read_text(), Loader=_CfnLoader)["Parameters"]  # noqa: S506 - SafeLoader subclass
+    assert set(parsed) <= set(declared)
 
 
 def test_the_scaffold_names_its_stacks_after_the_project() -> None:
     assert sam(SCAFFOLD.parent, "deploy", "ci")["stack_name"] == "__NAME__-prod"
     assert sam(PROJECT, "deploy", "ci")["stack_name"] == f"{PROJECT.name}-prod"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """CloudFormation short tags read as plain values (only Parameters are looked at)."""
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, _suffix, node: None)

@@ -82,10 +82,13 @@ def test_lambda_data_source_may_invoke_only_the_resolver_function(resources: Res
     assert data_source["Type"] == "AWS_LAMBDA"
     assert data_source["LambdaConfig"]["LambdaFunctionArn"] == {"Fn::GetAtt": ["GraphQLFunction", "Arn"]}
     (role_name,) = data_source["ServiceRoleArn"]["Fn::GetAtt"][:1]
-    policies = [
+    # the template's own role (SAM makes no connector when ServiceRoleArn is set), plus any
+    # managed policy naming it
+    policies = [p["PolicyDocument"] for p in resources[role_name]["Properties"].get("Policies", ())]
+    policies += [
         p["PolicyDocument"]
         for p in of_type(resources, "AWS::IAM::ManagedPolicy").values()
-        if {"Ref": role_name} in p.get("Roles", ())  # ModelTablesPolicy is attached by SAM instead
+        if {"Ref": role_name} in p.get("Roles", ())
     ]
 
     statements = [s for doc in policies for s in doc["Statement"]]
@@ -194,8 +197,14 @@ def test_identity_pool_roles_only_open_the_graphql_api_and_reach_the_resolver(re
         assert trust["Condition"]["StringEquals"] == {
             "cognito-identity.amazonaws.com:aud": {"Ref": "IdentityPool"}
         }
-    [statement] = resources["IdentityPoolGraphQLPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "appsync:GraphQL"
+    for policy, role in (
+        ("IdentityPoolGuestGraphQLPolicy", "IdentityPoolUnauthRole"),
+        ("IdentityPoolAuthGraphQLPolicy", "IdentityPoolAuthRole"),
+    ):
+        props = resources[policy]["Properties"]
+        assert props["Roles"] == [{"Ref": role}]
+        [statement] = props["PolicyDocument"]["Statement"]
+        assert statement["Action"] == "appsync:GraphQL"  # which fields: tests/infra/test_production.py
 
 
 @pytest.mark.parametrize("model", APP_SCHEMA.models, ids=lambda m: m.name)
@@ -220,11 +229,12 @@ def test_cognito_public_client_and_groups(resources: Resources) -> None:
     groups = of_type(resources, "AWS::Cognito::UserPoolGroup").values()
 
     assert client["GenerateSecret"] is False
-    assert set(client["ExplicitAuthFlows"]) == {
-        "ALLOW_USER_PASSWORD_AUTH",
+    # the password flow only with AllowPasswordAuth=true (tests/infra/test_production.py)
+    assert client["ExplicitAuthFlows"] == [
+        {"Fn::If": ["PasswordAuth", "ALLOW_USER_PASSWORD_AUTH", {"Ref": "AWS::NoValue"}]},
         "ALLOW_USER_SRP_AUTH",
         "ALLOW_REFRESH_TOKEN_AUTH",
-    }
+    ]
     assert {g["GroupName"] for g in groups} == {"Admin", "editors"}
 
 

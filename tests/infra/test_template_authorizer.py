@@ -65,7 +65,8 @@ def test_appsync_uses_it_as_its_lambda_mode(resources: Resources) -> None:
 
 def test_rest_api_routes_are_behind_the_token_authorizer(resources: Resources) -> None:
     body = resources["RestApi"]["Properties"]["Body"]
-    scheme = body["securityDefinitions"]["ModelAuthToken"]
+    # OpenAPI 3 (Globals.Api.OpenApiVersion): components.securitySchemes, not securityDefinitions
+    scheme = body["components"]["securitySchemes"]["ModelAuthToken"]
 
     assert scheme["name"] == "Authorization"
     assert scheme["x-amazon-apigateway-authorizer"] == {

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from modelauth.custom import query
 from modelauth.local.cli import main
 from modelauth.local.generate import region_lines
 from modelauth.rules import Field, Model, Schema, allow
@@ -312,3 +313,47 @@ def test_a_model_function_without_its_table_env_is_refused(
     )
     template.write_text(text)
     assert main(["generate", "--check"]) == 0
+
+
+def test_identity_pool_roles_get_appsync_only_on_the_fields_their_rules_reach() -> None:
+    """Guests get the fields of allow.guest() rules, signed-in identities those of
+    identityPool rules; a role whose rules reach nothing gets no appsync:GraphQL at all."""
+    schema = Schema(
+        [
+            Model("Post", fields=[Field("title")], rules=[allow.guest().to(["read"]), allow.owner()]),
+            Model("Note", fields=[Field("body")], rules=[allow.owner()]),
+        ]
+    )
+    resources = yaml.load("\n".join(region_lines(schema)["resources"]), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    [statement] = resources["IdentityPoolGuestGraphQLPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == [
+        f"Sub ${{GraphQLApi.Arn}}/types/{t}"
+        for t in (
+            "Query/fields/getPost",
+            "Query/fields/listPosts",
+            "Subscription/fields/onCreatePost",
+            "Subscription/fields/onUpdatePost",
+            "Subscription/fields/onDeletePost",
+            "Post/*",
+            "ModelPostConnection/*",
+        )
+    ]
+    assert "IdentityPoolAuthGraphQLPolicy" not in resources
+
+
+def test_identity_pool_roles_get_the_custom_operations_their_rules_reach() -> None:
+    """A custom query for guests is on the guest role with the model it returns; one for
+    signed-in identities only is on the authenticated role and not on the guest's."""
+    post = Model("Post", fields=[Field("title")], rules=[allow.guest().to(["read"]), allow.owner()])
+    featured = query("featuredPost").returns("Post").authorization([allow.guest()])
+    count = query("postCount").returns("Int").authorization([allow.authenticated("identityPool")])
+    lines = region_lines(Schema([post], operations=[featured, count]))["resources"]
+    resources = yaml.load("\n".join(lines), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+
+    def granted(policy: str) -> list[str]:
+        [statement] = resources[policy]["Properties"]["PolicyDocument"]["Statement"]
+        return [r.removeprefix("Sub ${GraphQLApi.Arn}/types/") for r in statement["Resource"]]
+
+    assert "Query/fields/featuredPost" in granted("IdentityPoolGuestGraphQLPolicy")
+    assert "Query/fields/postCount" not in granted("IdentityPoolGuestGraphQLPolicy")
+    assert granted("IdentityPoolAuthGraphQLPolicy") == ["Query/fields/postCount"]

@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import socket
+import ssl
 import struct
 import uuid
 from collections.abc import Iterator, Mapping
@@ -36,13 +37,17 @@ class RealtimeClient:
         connect_headers: Mapping[str, str] | None,
         via: str = "query",
         subprotocol_headers: Mapping[str, str] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         """``via``: where ``connect_headers`` (the connection's credentials) go, ``query``
         (``?header=``, standard base64) or ``subprotocol`` (``header-<base64url, unpadded>`` as
-        Amplify JS v6 sends them); ``subprotocol_headers`` adds such a subprotocol as well."""
+        Amplify JS v6 sends them); ``subprotocol_headers`` adds such a subprotocol as well;
+        ``tls``: a ``wss://`` URL's client context."""
         parts = urlsplit(url)
         self.host = parts.netloc
         self.sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=parts.hostname)
         key = base64.b64encode(os.urandom(16)).decode()
         if via == "subprotocol":
             connect_headers, subprotocol_headers = None, connect_headers
@@ -289,3 +294,21 @@ def test_iam_subscriptions_are_signed_and_filtered_to_the_identity(
         connection.receive(timeout=0.5)
     connection.send({"id": subscription_id, "type": "stop"})
     assert connection.receive() == {"type": "complete", "id": subscription_id}
+
+
+def test_a_client_filter_narrows_what_the_owner_receives(
+    realtime: list[RealtimeClient], server: Any, clients: dict[str, Client]
+) -> None:
+    # Amplify's client.models.Todo.onCreate({filter}) sends ModelSubscriptionTodoFilterInput
+    tag = uuid.uuid4().hex[:8]
+    alice, headers = open_as(realtime, server, clients["alice"])
+    query = f'subscription {{ onCreateTodo(filter: {{content: {{beginsWith: "{tag}"}}}}) {{ id content }} }}'
+    assert alice.start(query, headers)["type"] == "start_ack"
+    mutation = 'mutation { createTodo(input: {content: "%s"}) { id content owner _storedOwner } }'
+    clients["alice"].data(mutation % "other")
+    clients["bob"].data(mutation % f"{tag} bob's")  # matches the client's filter, not the rules'
+    created = clients["alice"].data(mutation % f"{tag} mine")["createTodo"]
+    message = alice.receive()
+    assert message["payload"]["data"] == {"onCreateTodo": {"id": created["id"], "content": f"{tag} mine"}}
+    with pytest.raises(TimeoutError):
+        alice.receive(timeout=0.5)

@@ -301,3 +301,22 @@ def test_appsync_denies_when_the_field_masks_cannot_be_computed(monkeypatch: pyt
         authorizer_event(CallerKind.APPSYNC, f"Bearer {access_token()}")
     )
     assert answer == {"isAuthorized": False, "ttlOverride": 0}
+
+
+@pytest.mark.parametrize("authorize", [True, False])
+@pytest.mark.parametrize("max_age", [None, 0, 60])
+@pytest.mark.parametrize("context", [None, {}, {"sub": "A1"}])
+@pytest.mark.parametrize("denied", [None, [], ["Query.getTodo"]])
+def test_appsync_answer_is_what_powertools_writes(
+    authorize: bool, max_age: int | None, context: dict[str, str] | None, denied: list[str] | None
+) -> None:
+    """The authorizer writes AppSync's answer itself (Powertools' data_classes are not imported
+    at the cold start); it must be exactly AppSyncAuthorizerResponse's."""
+    from aws_lambda_powertools.utilities.data_classes.appsync_authorizer_event import (
+        AppSyncAuthorizerResponse,
+    )
+
+    from modelauth.authorizer import _appsync_answer
+
+    expected = AppSyncAuthorizerResponse(authorize, max_age, context, denied).asdict()
+    assert _appsync_answer(authorize, max_age, context, denied) == expected

@@ -577,6 +577,8 @@ def test_appsync_errors_say_what_is_wrong() -> None:
         Principal.from_appsync(appsync_event(up_identity(sub=42)))
     with pytest.raises(IdentityError, match="'identity' key"):
         Principal.from_appsync(_without_identity())
+    with pytest.raises(IdentityError, match=r"identity\.groups holds an empty group name"):
+        Principal.from_appsync(appsync_event(up_identity(groups=["Admin", ""])))
 
 
 # --------------------------------------------------------------------------- IAM ARNs

@@ -28,8 +28,8 @@ def test_every_model_has_crud_and_subscription_fields() -> None:
             f"create{model.name}(",
             f"update{model.name}(",
             f"delete{model.name}(",
-            f"onCreate{model.name}:",
-            f"onUpdate{model.name}:",
-            f"onDelete{model.name}:",
+            f"onCreate{model.name}(filter: ",
+            f"onUpdate{model.name}(filter: ",
+            f"onDelete{model.name}(filter: ",
         ):
             assert field in sdl, field

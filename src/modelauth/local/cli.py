@@ -3,6 +3,7 @@
 ::
 
     modelauth serve [--port N] [--aws [--stack NAME]]     the local endpoint (see modelauth.local.server)
+                    [--tls-cert PEM --tls-key PEM]      ... over https/wss
     modelauth users add NAME [--group G ...]            a user in the local user pool
     modelauth token NAME [--id | --oidc | --lambda] [--group G ...]
     modelauth token --api-key | --lambda-key            the endpoint's keys
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--aws", action="store_true", help="use the tables and user pool of a deployed stack")
     serve.add_argument("--stack", default=None, help="stack name for --aws (default: samconfig.toml's)")
     serve.add_argument("--region", default=None, help="default: AWS_DEFAULT_REGION or us-east-1")
+    serve.add_argument(
+        "--tls-cert", type=Path, help="serve https/wss with this PEM certificate (and --tls-key)"
+    )
+    serve.add_argument("--tls-key", type=Path, help="the certificate's PEM private key")
     serve.add_argument(
         "--log-level",
         default="WARNING",
@@ -116,6 +122,28 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="the walkthrough: every auth mode and model through the local endpoint")
 
+    imp = sub.add_parser(
+        "import",
+        help="an Amplify schema (Gen 1 schema.graphql, Gen 2 resource.ts) as a modelauth schema module",
+        description="Writes readable Python (ruff-formatted when ruff is installed) using the allow DSL. "
+        "What has no modelauth equivalent is listed in the module's header and on stderr.",
+    )
+    imp.add_argument("source", choices=("amplify-gen1", "amplify-gen2"))
+    imp.add_argument("file", type=Path, help="schema.graphql (gen1) or amplify/data/resource.ts (gen2)")
+    imp.add_argument("--output", type=Path, default=None, help="write the module here (default: stdout)")
+    imp.add_argument(
+        "--default-auth-mode",
+        default=None,
+        choices=("apiKey", "userPools", "oidc", "iam", "lambda"),
+        help="the API's default mode, for models without @auth (gen1 default apiKey; gen2: the file's)",
+    )
+    imp.add_argument(
+        "--check",
+        action="store_true",
+        help="also compare every model x operation x caller decision with Amplify's rule semantics "
+        "(table on stderr; exit 1 when one differs)",
+    )
+
     generate = sub.add_parser(
         "generate",
         help="write the SDL, the APPSYNC_JS steps and the template's generated regions from the models",
@@ -126,6 +154,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--check", action="store_true", help="write nothing; exit 1 with a diff when stale")
     generate.add_argument("--force", action="store_true", help="overwrite hand edits inside the regions")
+
+    outputs = sub.add_parser(
+        "outputs",
+        help="write amplify_outputs.json (Amplify.configure) for the local endpoint or a deployed stack",
+        description="The Amplify Gen 2 client configuration: the models' introspection (as `modelauth "
+        "generate` writes it) with the URL, API key and pool ids of the running `modelauth serve` "
+        "(--local) or of a deployed stack's outputs (--stack).",
+    )
+    where = outputs.add_mutually_exclusive_group(required=True)
+    where.add_argument("--local", action="store_true", help="the running `modelauth serve` (its state file)")
+    where.add_argument("--stack", help="a deployed stack's name (its CloudFormation outputs)")
+    outputs.add_argument(
+        "--region", default=None, help="--stack's region (default: AWS_DEFAULT_REGION or us-east-1)"
+    )
+    outputs.add_argument(
+        "--out", type=Path, default=None, help="the file (default <project>/amplify_outputs.json)"
+    )
 
     init = sub.add_parser("init", help="a new SAM project using modelauth, ready for `make test`")
     init.add_argument("directory", type=Path, help="a new or empty directory")
@@ -219,6 +264,8 @@ def _port(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "import":  # needs no project
+        return _import(args)
     try:
         # the project of the template named, else of the working directory
         args.project = Project.find(args.template.resolve().parent if args.template else None)
@@ -262,8 +309,11 @@ def _describe(exc: Exception) -> str:
 def _serve(args: argparse.Namespace) -> int:
     import os
 
-    from modelauth.local.server import DEFAULT_PORT, serve
+    from modelauth.local.server import DEFAULT_PORT, serve, tls_context
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ProjectError("--tls-cert and --tls-key go together")
+    tls = tls_context(args.tls_cert, args.tls_key) if args.tls_cert and args.tls_key else None
     region = args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     stack = (args.stack or _samconfig_stack(args.project.root)) if args.aws else None
     return serve(
@@ -275,6 +325,7 @@ def _serve(args: argparse.Namespace) -> int:
         aws_stack=stack,
         region=region,
         log_level=args.log_level,
+        tls=tls,
     )
 
 
@@ -368,6 +419,50 @@ def _schema(args: argparse.Namespace) -> Schema:
     return project.load_schema(args.schema)
 
 
+def _import(args: argparse.Namespace) -> int:
+    """``modelauth import amplify-gen1|amplify-gen2 FILE``: one error line and exit 2 on bad input,
+    nothing written; the left-out features on stderr."""
+    try:
+        from modelauth.local import amplify_import as ai
+
+        if args.source == "amplify-gen1":
+            try:
+                text = args.file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ai.AmplifyImportError(f"{args.file}: cannot read: {exc}") from None
+            imported = ai.import_gen1(
+                text, file=str(args.file), default_auth_mode=args.default_auth_mode or "apiKey"
+            )
+        else:
+            imported = ai.import_gen2(args.file, default_auth_mode=args.default_auth_mode)
+        source = ai.format_source(imported.source, args.output)
+    except ModuleNotFoundError as exc:
+        print(
+            f"modelauth import: needs the local extras ({exc.name} is missing): "
+            "pip install 'modelauth[local]'",
+            file=sys.stderr,
+        )
+        return 2
+    except (ValueError, OSError, subprocess.SubprocessError) as exc:
+        print(f"modelauth import: {exc}", file=sys.stderr)
+        return 2
+    for line in imported.unsupported:
+        print(f"modelauth import: not imported: {line}", file=sys.stderr)
+    for line in imported.handlers:
+        print(f"modelauth import: needs a handler: {line}", file=sys.stderr)
+    status = 0
+    if args.check:
+        cells = ai.check(imported)
+        print(ai.check_table(cells), file=sys.stderr)
+        status = 1 if any(c.actual != c.expected for c in cells) else 0
+    if args.output is None:
+        sys.stdout.write(source)
+    else:
+        args.output.write_text(source, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return status
+
+
 def _explain(args: argparse.Namespace) -> int:
     schema = _schema(args)
 
@@ -377,7 +472,8 @@ def _explain(args: argparse.Namespace) -> int:
     if not models:
         raise ProjectError(f"no model {args.model!r}; models: {', '.join(m.name for m in schema.models)}")
     if args.caller is None:
-        matrix = access_matrix(type(schema)(models=tuple(models)))
+        # every model and custom operation, or the one model asked for
+        matrix = access_matrix(schema if args.model is None else type(schema)(models=tuple(models)))
         print(json.dumps(matrix, indent=2) if args.json else render_matrix(matrix))
         return 0
     if args.op is None or args.model is None:
@@ -498,6 +594,24 @@ def _generate(args: argparse.Namespace) -> int:
     return generate(
         args.project, schema, template=args.template, check=args.check, force=args.force, out=sys.stdout
     )
+
+
+def _outputs(args: argparse.Namespace) -> int:
+    import os
+
+    from modelauth.local import outputs
+
+    if args.stack is not None:
+        region = args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        env = outputs.stack_environment(args.stack, region)
+    else:
+        if args.region is not None:
+            raise outputs.OutputsError("--region goes with --stack (the local endpoint has its own)")
+        env = outputs.local_environment(args.state)
+    path = args.out or args.project.root / outputs.FILE_NAME
+    outputs.write(path, _schema(args), args.template, env)
+    print(f"wrote {path} ({env.url})")
+    return 0
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -664,8 +778,10 @@ def _rotate_api_key(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {
+    "import": _import,
     "serve": _serve,
     "generate": _generate,
+    "outputs": _outputs,
     "init": _init,
     "schema": _sdl,
     "users": _users,

@@ -13,6 +13,7 @@ the same configuration, so the function reads each caller as the mode the file n
   create, update, delete and onCreate of each model. A create makes the item
   ``<model>-<provider>-<caller>``; get/update/delete of a provider's callers all target the item
   its first user (alice) creates, so ``alice`` shows the owner and ``bob`` the other user.
+  Custom operations likewise, for every caller their rules mention (``publishPost.userPools.bob.json``).
 - API Gateway proxy events of the REST function's routes, as they arrive after the Lambda
   authorizer (for the models whose rules mention ``function``): ``rest.<field>.<user>.json``
   (REST, payload 1.0) and ``http.<field>.<user>.json``
@@ -208,12 +209,12 @@ def _flat(model: Model) -> list[Rule]:
 def _schema_groups(schema: Schema) -> dict[str, list[str]]:
     """Every static group the rules name, by the claim that carries it."""
     groups: dict[str, list[str]] = {}
-    for model in schema.models:
-        for rule in _flat(model):
-            for group in rule.groups:
-                names = groups.setdefault(rule.group_claim, [])
-                if group not in names:
-                    names.append(group)
+    operations = [sub for op in schema.operations for rule in op.rules for sub in rule.rules or (rule,)]
+    for rule in [*(r for model in schema.models for r in _flat(model)), *operations]:
+        for group in rule.groups:
+            names = groups.setdefault(rule.group_claim, [])
+            if group not in names:
+                names.append(group)
     return groups
 
 
@@ -530,6 +531,44 @@ def _appsync_events(model: Model, callers: list[_Caller]) -> dict[str, dict[str,
     return events
 
 
+def _operation_events(schema: Schema, callers: _Callers) -> dict[str, dict[str, Any]]:
+    """Each custom operation (:mod:`modelauth.custom`) for every caller its rules mention, its
+    required arguments filled; an item argument names the item of its model that the first
+    user of the caller's provider creates (alice's), so ``alice`` shows the owner, ``bob`` not."""
+    events: dict[str, dict[str, Any]] = {}
+    for bound in schema.bound_operations:
+        op = bound.op
+        found: dict[str, _Caller] = {}
+        for rule in op.rules:
+            for sub in rule.rules or (rule,):
+                for caller in callers._for_rule(sub):
+                    found.setdefault(caller.label, caller)
+        listed = list(found.values())
+        first_user = {c.provider: c for c in reversed(listed) if c.user is not None}
+        selection = _selection(bound.returns) if bound.returns is not None else []
+        for caller in listed:
+            who = caller.user.name if caller.user else caller.label
+            arguments: dict[str, Any] = {}
+            for a in op.args:
+                if bound.item_model is not None and a.name == op.item_argument:
+                    arguments[a.name] = _item_id(bound.item_model, first_user.get(caller.provider) or caller)
+                elif a.required:
+                    value = (
+                        f"{a.name} by {who}" if a.type == "String" else SAMPLE_VALUES.get(a.type, "sample")
+                    )
+                    arguments[a.name] = [value] if a.is_list else value
+            events[f"{op.name}.{caller.label}.json"] = appsync_event(
+                op.type_name,
+                op.name,
+                arguments,
+                caller.identity,
+                headers=caller.headers,
+                selection=selection,
+                auth_type=_AUTH_TYPE[caller.mode],
+            )
+    return events
+
+
 def _rest_events(model: Model, callers: _Callers, config: LocalConfig) -> dict[str, dict[str, Any]]:
     """REST (1.0) and HTTP API (2.0) proxy events of the model's routes, per user, as they reach
     the REST function after the Lambda authorizer (its context)."""
@@ -714,6 +753,7 @@ def sample_events(
         events.update(_appsync_events(model, callers.of(model)))
         if rest and any(r.provider is Provider.FUNCTION for r in _flat(model)):
             events.update(_rest_events(model, callers, config))
+    events.update(_operation_events(schema, callers))
     if authorizer and schema.models:
         events.update(_authorizer_events(schema, callers, config))
     return dict(sorted(events.items()))

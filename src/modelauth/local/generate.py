@@ -17,13 +17,22 @@ rather than overwritten. Regions:
 
 ===========  ===============================================================================
 resources    one table per model (owner GSIs), ``ModelIndexTable`` when a model needs index
-             items, ``ModelTablesPolicy``: item-level DynamoDB actions on those tables only, and
-             a Cognito group (of the template's ``UserPool``) per group a user-pool rule names
-resolvers    inside ``GraphQLApi.Properties.Resolvers``: every root field and subscription
+             items, ``ModelTablesPolicy``: item-level DynamoDB actions on those tables only,
+             a Cognito group (of the template's ``UserPool``) per group a user-pool rule names,
+             and ``appsync:GraphQL`` on ``GraphQLApi`` for the identity pool's roles
+             (``IdentityPoolUnauthRole``, ``IdentityPoolAuthRole``): only the root fields
+             (models' and custom operations', and the types they return) that guest resp.
+             signed-in identity-pool rules reach
+resolvers    inside ``GraphQLApi.Properties.Resolvers``: every root field and subscription,
+             the custom operations' too
 table-env    inside a function's ``Environment.Variables`` (once per function that reads the
              tables): ``TABLE_<MODEL>`` and ``INDEX_TABLE``
 outputs      optional, inside ``Outputs``: each table's name
 ===========  ===============================================================================
+
+It also writes ``amplify_outputs.json`` (Amplify Gen 2's client configuration, for
+``Amplify.configure``): the models' introspection and the API's auth modes, keeping the
+environment values that ``modelauth outputs`` wrote into it (:mod:`modelauth.local.outputs`).
 
 Example:
     >>> from modelauth.rules import Model, Schema, allow
@@ -47,6 +56,7 @@ from typing import Any, NamedTuple, TextIO
 from modelauth.local import table_definition
 from modelauth.project import Project, ProjectError
 from modelauth.rules import Model, Provider, Schema, root_fields
+from modelauth.sdl import identity_pool_fields
 from modelauth.sdl import render as render_sdl
 from modelauth.store import INDEX_TABLE, index_fields, index_table_definition
 
@@ -125,7 +135,8 @@ def _check_names(schema: Schema) -> None:
 
 
 def user_pool_groups(schema: Schema) -> tuple[str, ...]:
-    """The static groups user-pool rules name (``allow.group("Admin")``), on models and fields."""
+    """The static groups user-pool rules name (``allow.group("Admin")``), on models, fields and
+    custom operations."""
     found: set[str] = set()
 
     def visit(rules: Sequence[Any]) -> None:
@@ -138,6 +149,8 @@ def user_pool_groups(schema: Schema) -> tuple[str, ...]:
         visit(model.rules)
         for field in model.fields:
             visit(field.rules or ())
+    for op in schema.operations:
+        visit(op.rules)
     return tuple(sorted(found))
 
 
@@ -210,6 +223,41 @@ def _resources(schema: Schema) -> dict[str, Any]:
             },
         },
     }
+    out.update(_identity_pool_policies(schema))
+    return out
+
+
+#: the identity pool's roles, by whether guests (the unauthenticated role) assume them
+_POOL_ROLES = {
+    True: ("IdentityPoolGuestGraphQLPolicy", "IdentityPoolUnauthRole"),
+    False: ("IdentityPoolAuthGraphQLPolicy", "IdentityPoolAuthRole"),
+}
+
+
+def _identity_pool_policies(schema: Schema) -> dict[str, Any]:
+    """``appsync:GraphQL`` for each identity-pool role on the fields its rules reach, and none
+    when they reach none. A separate policy, not inline in the role: the roles' ARNs are in the
+    resolver function's environment and the function is the API's data source (a cycle)."""
+    out: dict[str, Any] = {}
+    for guest, (logical, role) in _POOL_ROLES.items():
+        fields = identity_pool_fields(schema, guest=guest)
+        if not fields:
+            continue
+        types = [f"{f.type_name}/fields/{f.field_name}" for f in fields]
+        # the types they return too, should AppSync check the fields below the root
+        types += [f"{name}/*" for name in dict.fromkeys(t for f in fields for t in f.types)]
+        arns = [Tag("!Sub", f"${{GraphQLApi.Arn}}/types/{t}") for t in types]
+        out[logical] = {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": "appsync-graphql",
+                "Roles": [Tag("!Ref", role)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "appsync:GraphQL", "Resource": arns}],
+                },
+            },
+        }
     return out
 
 
@@ -224,6 +272,10 @@ def _resolvers(schema: Schema, subscription_js: str) -> dict[str, Any]:
         for root in root_fields(model):
             step = subscribe if root.type_name == "Subscription" else {"Pipeline": ["InvokeModelAuth"]}
             out[root.type_name][root.field_name] = step
+    for op in schema.operations:  # custom operations: the same function decides them first
+        out[op.type_name][op.name] = (
+            subscribe if op.type_name == "Subscription" else {"Pipeline": ["InvokeModelAuth"]}
+        )
     return out
 
 
@@ -439,6 +491,7 @@ def plan(
     outputs.append(Output(sdl, render_sdl(schema)))
     js = resources.files("modelauth") / "js"
     outputs += [Output(sdl.parent / name, (js / name).read_text(encoding="utf-8")) for name in JS_FILES]
+    outputs.append(_amplify_outputs(project, schema, template, text))
     return outputs
 
 
@@ -466,6 +519,20 @@ def _check_model_functions(text: str, template: Path, schema: Schema) -> None:
                 f"put the lines '{_MARKER} begin table-env' and '{_MARKER} end table-env' back in "
                 "its Environment.Variables (or in Globals.Function)"
             )
+
+
+def _amplify_outputs(project: Project, schema: Schema, template: Path, text: str) -> Output:
+    """amplify_outputs.json: the models' introspection and the template's auth modes, keeping
+    the environment values (URL, keys, pool ids) the file already has (modelauth.local.outputs)."""
+    from modelauth.local.outputs import FILE_NAME, amplify_outputs, environment_of, render
+    from modelauth.local.samtemplate import TemplateError, auth_modes
+
+    path = project.root / FILE_NAME
+    try:
+        modes = auth_modes(text)
+    except TemplateError as exc:
+        raise GenerateError(f"{template}: {exc}") from None
+    return Output(path, render(amplify_outputs(schema, modes, environment_of(_current(path), path))))
 
 
 def _shown(path: Path, root: Path) -> str:

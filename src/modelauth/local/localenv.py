@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from modelauth.local import create_tables, moto_jwks
 from modelauth.local.events import LocalConfig
-from modelauth.local.samtemplate import SamTemplate, TemplateError, resolve
+from modelauth.local.samtemplate import SamTemplate, TemplateError
 from modelauth.project import ProjectError
 from modelauth.rules import Schema
 from modelauth.store import INDEX_TABLE, index_fields
@@ -159,7 +159,7 @@ def env_vars(
                 variables[key] = local[key]
                 continue
             try:
-                variables[key] = str(resolve(value, refs))
+                variables[key] = str(template.resolve(value, refs))
             except TemplateError:
                 continue  # SAM keeps the template's value
         result[name] = variables

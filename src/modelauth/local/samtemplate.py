@@ -12,6 +12,9 @@ Example::
     ('AMAZON_COGNITO_USER_POOLS', 'GraphQLFunction')
     >>> resolve({"Fn::Sub": "${Stage}-x"}, {"Stage": "dev"})
     'dev-x'
+    >>> on = {"On": {"Fn::Equals": [{"Ref": "Flag"}, "true"]}}
+    >>> resolve({"Flows": ["A", {"Fn::If": ["On", "B", {"Ref": "AWS::NoValue"}]}]}, {"Flag": "false"}, on)
+    {'Flows': ['A']}
 """
 
 from __future__ import annotations
@@ -22,10 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ApiSpec", "FunctionSpec", "SamTemplate", "TemplateError", "resolve"]
+__all__ = ["LOCAL_PARAMETERS", "ApiSpec", "FunctionSpec", "SamTemplate", "TemplateError", "resolve"]
 
 _SUB_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_:.]+)\}")
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:.+?\}\}")
+
+#: parameters the local endpoint sets whatever their template default: a local user pool is a
+#: test pool, so its client allows the password flow (``USER_PASSWORD_AUTH``) that scripts and
+#: ``modelauth token`` use; a deployed stack keeps the default ("false") unless asked
+LOCAL_PARAMETERS = {"AllowPasswordAuth": "true"}
+
+
+class _NoValue:
+    """``Ref: AWS::NoValue``: the property (or list item) it stands for is left out."""
+
+
+_NO_VALUE = _NoValue()
 
 
 class TemplateError(ValueError):
@@ -55,38 +70,84 @@ def _loader() -> Any:
     return CfnLoader
 
 
-def resolve(value: Any, refs: Mapping[str, str]) -> Any:
+def resolve(value: Any, refs: Mapping[str, str], conditions: Mapping[str, Any] | None = None) -> Any:
     """``value`` with ``Ref``, ``Fn::GetAtt`` (``refs["X.Attr"]``), ``Fn::Sub`` and ``Fn::Join``
     replaced from ``refs``; a dynamic reference (``{{resolve:...}}``) becomes ``refs["{{resolve}}"]``.
+    ``Fn::If`` picks a branch by evaluating the template's ``conditions`` (``Fn::Equals``,
+    ``Fn::Not``, ``Fn::And``, ``Fn::Or``, ``Condition``) with the parameters in ``refs``, and a
+    ``Ref`` to ``AWS::NoValue`` drops the property or list item it stands for.
 
     Fails (:class:`TemplateError`) on anything it cannot resolve: a half-resolved value is
     never passed on.
     """
+    resolved = _resolve(value, refs, conditions or {})
+    return None if resolved is _NO_VALUE else resolved
+
+
+def _resolve(value: Any, refs: Mapping[str, str], conditions: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
         if _DYNAMIC_REFERENCE.search(value):
             return _DYNAMIC_REFERENCE.sub(lambda _: _ref(refs, "{{resolve}}"), value)
         return value
     if isinstance(value, list):
-        return [resolve(item, refs) for item in value]
+        items = (_resolve(item, refs, conditions) for item in value)
+        return [item for item in items if item is not _NO_VALUE]
     if not isinstance(value, Mapping):
         return value
     if len(value) == 1:
         (key, argument), *_ = value.items()
         if key == "Ref":
-            return _ref(refs, str(argument))
+            return _NO_VALUE if argument == "AWS::NoValue" else _ref(refs, str(argument))
         if key == "Fn::GetAtt":
             return _ref(refs, ".".join(map(str, argument)))
         if key == "Fn::Sub":
             text, extra = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
-            local = {**refs, **{k: str(resolve(v, refs)) for k, v in extra.items()}}
-            text = resolve(str(text), refs)  # dynamic references first: they hold ${...} too
+            local = {**refs, **{k: str(_resolve(v, refs, conditions)) for k, v in extra.items()}}
+            text = _resolve(str(text), refs, conditions)  # dynamic references first: they hold ${...} too
             return _SUB_VARIABLE.sub(lambda m: _ref(local, m.group(1)), text)
         if key == "Fn::Join":
             separator, items = argument
-            return str(separator).join(str(resolve(item, refs)) for item in items)
+            return str(separator).join(str(_resolve(item, refs, conditions)) for item in items)
+        if key == "Fn::If":
+            if not (isinstance(argument, list) and len(argument) == 3):
+                raise TemplateError(f"Fn::If takes [condition, then, else], not {argument!r}")
+            name, then, otherwise = argument
+            chosen = then if _condition(str(name), refs, conditions, ()) else otherwise
+            return _resolve(chosen, refs, conditions)
         if key.startswith("Fn::"):
             raise TemplateError(f"{key} is not supported by the local endpoint")
-    return {k: resolve(v, refs) for k, v in value.items()}
+    resolved = {k: _resolve(v, refs, conditions) for k, v in value.items()}
+    return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
+
+
+def _condition(
+    name: str, refs: Mapping[str, str], conditions: Mapping[str, Any], seen: tuple[str, ...]
+) -> bool:
+    """The value of the template's condition ``name`` (a cycle or an unknown name fails)."""
+    if name in seen or name not in conditions:
+        raise TemplateError(f"condition {name!r} is {'circular' if name in seen else 'not declared'}")
+    return _truth(conditions[name], refs, conditions, (*seen, name))
+
+
+def _truth(
+    expression: Any, refs: Mapping[str, str], conditions: Mapping[str, Any], seen: tuple[str, ...]
+) -> bool:
+    if isinstance(expression, Mapping) and len(expression) == 1:
+        (key, argument), *_ = expression.items()
+        if key == "Condition":
+            return _condition(str(argument), refs, conditions, seen)
+        if key == "Fn::Equals" and isinstance(argument, list) and len(argument) == 2:
+            left, right = (str(_resolve(side, refs, conditions)) for side in argument)
+            return left == right
+        if isinstance(argument, list):
+            values = [_truth(item, refs, conditions, seen) for item in argument]
+            if key == "Fn::Not" and len(values) == 1:
+                return not values[0]
+            if key == "Fn::And":
+                return all(values)
+            if key == "Fn::Or":
+                return any(values)
+    raise TemplateError(f"cannot evaluate the condition {expression!r} locally")
 
 
 def _ref(refs: Mapping[str, str], name: str) -> str:
@@ -189,14 +250,26 @@ class SamTemplate:
             if isinstance(resource, Mapping) and resource.get("Type") == cfn_type
         }
 
+    @property
+    def conditions(self) -> Mapping[str, Any]:
+        """The template's ``Conditions`` (unevaluated), for :func:`resolve`."""
+        conditions: Mapping[str, Any] = self.raw.get("Conditions") or {}
+        return conditions
+
     def parameter_defaults(self) -> dict[str, str]:
-        """``Parameters`` with their defaults (what ``Ref`` to a parameter means locally)."""
+        """``Parameters`` with their defaults (what ``Ref`` to a parameter means locally), and
+        :data:`LOCAL_PARAMETERS` for the parameters the template declares."""
         parameters = self.raw.get("Parameters") or {}
-        return {name: str(p["Default"]) for name, p in parameters.items() if "Default" in p}
+        defaults = {name: str(p["Default"]) for name, p in parameters.items() if "Default" in p}
+        return {**defaults, **{k: v for k, v in LOCAL_PARAMETERS.items() if k in parameters}}
+
+    def resolve(self, value: Any, refs: Mapping[str, str]) -> Any:
+        """:func:`resolve` with this template's conditions."""
+        return resolve(value, refs, self.conditions)
 
     def environment(self, function: str, refs: Mapping[str, str]) -> dict[str, str]:
         """The function's environment (Globals merged with its own), resolved with ``refs``."""
-        resolved = resolve(dict(self.functions[function].environment), refs)
+        resolved = self.resolve(dict(self.functions[function].environment), refs)
         return {name: str(value) for name, value in resolved.items()}
 
 
@@ -225,13 +298,40 @@ def _functions(root: Path, raw: Mapping[str, Any]) -> dict[str, FunctionSpec]:
 _AUTH_TYPES = ("AMAZON_COGNITO_USER_POOLS", "OPENID_CONNECT", "AWS_IAM", "API_KEY", "AWS_LAMBDA")
 
 
-def _api_spec(root: Path, props: Mapping[str, Any], functions: Mapping[str, FunctionSpec]) -> ApiSpec:
+def _modes(props: Mapping[str, Any]) -> tuple[str, ...]:
     auth = props.get("Auth") or {}
     entries = [auth, *(auth.get("Additional") or [])]
     modes = tuple(str(entry.get("Type")) for entry in entries)
     unknown = [mode for mode in modes if mode not in _AUTH_TYPES]
     if unknown:
         raise TemplateError(f"unknown GraphQL auth type(s) {unknown}")
+    return modes
+
+
+def auth_modes(text: str) -> tuple[str, ...]:
+    r"""The GraphQL API's auth modes (default first) in a template's text, without the rest of
+    :meth:`SamTemplate.load`'s checks (``generate`` reads them before the template is complete).
+
+    >>> auth_modes("Resources:\n  Api:\n    Type: AWS::Serverless::GraphQLApi\n"
+    ...            "    Properties: {Auth: {Type: API_KEY, Additional: [{Type: AWS_IAM}]}}\n")
+    ('API_KEY', 'AWS_IAM')
+    """
+    import yaml
+
+    try:
+        raw = yaml.load(text, Loader=_loader())  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"not YAML: {exc}") from None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("Resources"), Mapping):
+        raise TemplateError("no Resources")
+    _id, api = _one(raw["Resources"], "AWS::Serverless::GraphQLApi")
+    return _modes(api.get("Properties") or {})
+
+
+def _api_spec(root: Path, props: Mapping[str, Any], functions: Mapping[str, FunctionSpec]) -> ApiSpec:
+    auth = props.get("Auth") or {}
+    entries = [auth, *(auth.get("Additional") or [])]
+    modes = _modes(props)
     authorizer, ttl = None, 300
     for entry in entries:
         lambda_config = entry.get("LambdaAuthorizer")

@@ -471,16 +471,15 @@ _CLIENT_PROPERTIES = (
 
 
 def _create_user_pool(cognito: Any, template: SamTemplate, refs: Mapping[str, str]) -> tuple[str, str]:
-    from modelauth.local.samtemplate import resolve
 
     pool_logical = _logical(template, "AWS::Cognito::UserPool")
-    pool_props = resolve(dict(template.of_type("AWS::Cognito::UserPool")[pool_logical]), refs)
+    pool_props = template.resolve(dict(template.of_type("AWS::Cognito::UserPool")[pool_logical]), refs)
     pool_id: str = cognito.create_user_pool(
         PoolName=pool_props.get("UserPoolName", "modelauth-local"),
         **{k: pool_props[k] for k in _POOL_PROPERTIES if k in pool_props},
     )["UserPool"]["Id"]
     client_logical = _logical(template, "AWS::Cognito::UserPoolClient")
-    client_props = resolve(
+    client_props = template.resolve(
         dict(template.of_type("AWS::Cognito::UserPoolClient")[client_logical]),
         {**refs, pool_logical: pool_id},
     )
@@ -535,7 +534,6 @@ def _role_refs(template: SamTemplate, refs: dict[str, str], roles: list[Role]) -
 
 def _create_identity_pool(cognito_identity: Any, template: SamTemplate, refs: dict[str, str]) -> str:
     """The template's identity pool (or a local one linked to the user pool) in moto."""
-    from modelauth.local.samtemplate import resolve
 
     pools = template.of_type("AWS::Cognito::IdentityPool")
     pool = _logical(template, "AWS::Cognito::UserPool")
@@ -550,7 +548,9 @@ def _create_identity_pool(cognito_identity: Any, template: SamTemplate, refs: di
         ],
     }
     if len(pools) == 1:
-        props = {k: v for k, v in resolve(dict(next(iter(pools.values()))), refs).items() if k in props}
+        props = {
+            k: v for k, v in template.resolve(dict(next(iter(pools.values()))), refs).items() if k in props
+        }
     pool_id: str = cognito_identity.create_identity_pool(**props)["IdentityPoolId"]
     if len(pools) == 1:
         refs[next(iter(pools))] = pool_id

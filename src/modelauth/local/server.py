@@ -37,6 +37,10 @@ Also served:
   other ``X-Amz-Target`` answers ``UnknownOperationException`` in JSON;
 - ``GET /health``.
 
+Over TLS with ``--tls-cert``/``--tls-key`` (:func:`tls_context`; e.g. a `mkcert` certificate
+for 127.0.0.1): the endpoint is then ``https://…/graphql`` and real-time ``wss://…``, which is
+what Amplify JS dials, so a browser's subscriptions need no proxy.
+
 A request with ``x-modelauth-explain: 1`` gets the decisions and their reasons in the
 ``x-modelauth-reasons`` response header (JSON); every decision is also logged, one line each.
 
@@ -56,6 +60,7 @@ import json
 import logging
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -91,6 +96,7 @@ from modelauth.local.samtemplate import FunctionSpec, SamTemplate
 from modelauth.local.sandbox import Backend
 from modelauth.local.sigv4 import SigV4Verifier, is_sigv4
 from modelauth.local.userpool import USER_POOL_TARGET, LocalUserPoolApi
+from modelauth.project import ProjectError
 from modelauth.rules import Schema
 
 __all__ = [
@@ -437,8 +443,47 @@ def _operation_of(body: bytes) -> tuple[str, str | None, dict[str, Any]]:
 # --------------------------------------------------------------------------- the server
 
 
+def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """A server TLS context from a PEM certificate (chain) and its private key; ProjectError
+    (one line, ``modelauth serve`` exits 2) when either can't be read or they don't match."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ProjectError(f"--tls-cert {cert} / --tls-key {key}: {exc.strerror or exc}") from None
+    return context
+
+
+class _HttpServer(ThreadingHTTPServer):
+    """``ThreadingHTTPServer``, over TLS when given a context: the handshake runs in the
+    request's thread, so a client that never finishes one holds up only itself."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any, tls: ssl.SSLContext | None) -> None:
+        self.tls = tls
+        super().__init__(address, handler)
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        if self.tls is None:
+            return sock, address
+        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if isinstance(request, ssl.SSLSocket):
+            request.settimeout(10)  # the handshake's bound; the handler sets its own afterwards
+            try:
+                request.do_handshake()
+            except (OSError, ssl.SSLError):  # plain HTTP, a refused certificate, a hang-up
+                return
+            request.settimeout(None)
+        super().finish_request(request, client_address)
+
+
 class LocalServer:
-    """The local endpoint for one template and backend; a context manager (start/stop)."""
+    """The local endpoint for one template and backend; a context manager (start/stop).
+    ``tls`` (:func:`tls_context`) serves https/wss instead of http/ws."""
 
     def __init__(
         self,
@@ -449,6 +494,7 @@ class LocalServer:
         port: int = DEFAULT_PORT,
         log: TextIO | None = sys.stderr,
         log_level: str = "WARNING",
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.template = template
         self.backend = backend
@@ -479,16 +525,16 @@ class LocalServer:
             log=self._log,
         )
         self.realtime = RealtimeHub(self.engine, self.authenticator.authenticate, log=self._log)
-        self._http = ThreadingHTTPServer((host, port), _handler_class(self))
-        self._http.daemon_threads = True
+        self._http = _HttpServer((host, port), _handler_class(self), tls)
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        """The GraphQL URL, e.g. ``http://127.0.0.1:20002/graphql``."""
+        """The GraphQL URL, e.g. ``http://127.0.0.1:20002/graphql`` (``https`` over TLS)."""
         host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}/graphql"
+        scheme = "http" if self._http.tls is None else "https"
+        return f"{scheme}://{host!s}:{port}/graphql"
 
     @property
     def root_url(self) -> str:
@@ -806,6 +852,7 @@ def serve(
     aws_stack: str | None = None,
     region: str = "us-east-1",
     log_level: str = "WARNING",
+    tls: ssl.SSLContext | None = None,
     out: TextIO = sys.stdout,
 ) -> int:
     """``modelauth serve``: start the backend and the endpoint, write the state file, serve."""
@@ -816,7 +863,7 @@ def serve(
         backend = Backend.embedded(template, schema, region=region)
     backend.schema_ref = schema_ref
     try:
-        server = LocalServer(template, backend, port=port, log_level=log_level)
+        server = LocalServer(template, backend, port=port, log_level=log_level, tls=tls)
         backend.endpoint = server.url
         backend.save(state_path)
         print(_banner(server, backend, state_path), file=out, flush=True)

@@ -1,0 +1,1162 @@
+"""``modelauth import amplify-gen1|amplify-gen2``: an Amplify schema as a modelauth schema module.
+
+Gen 1: the ``schema.graphql`` of an Amplify CLI project (GraphQL transformer v2), parsed with
+graphql-core. Every ``@model`` becomes a :class:`~modelauth.rules.Model` with its ``@auth`` rules
+written in the ``allow`` DSL, field ``@auth`` becomes field rules, ``@default`` a default, enums
+:class:`~modelauth.fieldtypes.Enum` and other object types
+:class:`~modelauth.fieldtypes.CustomType`; ``@model(queries: null, subscriptions: {level: off})``
+and the like become ``disable_operations`` and ``subscriptions=``. ``input AMPLIFY
+{ globalAuthRule: ... }`` becomes ``Schema(authorization=...)``.
+
+Gen 2: ``amplify/data/resource.ts`` is run by node with Amplify's own ``@aws-amplify/data-schema``
+(tools/amplify_gen2), whose ``schema.transform()`` gives the same SDL Amplify deploys; that SDL
+is then imported as Gen 1.
+
+Custom ``Query``/``Mutation`` fields become :mod:`modelauth.custom` operations (arguments, result,
+rules from ``@aws_api_key``/``@aws_cognito_user_pools``/``@aws_iam``/``@aws_oidc``/``@aws_lambda``
+or static ``@auth`` rules); their resolver is not imported, so each is marked as needing a handler
+(:attr:`Imported.handlers`, on stderr). What has no equivalent (``@searchable``, ``@function`` and
+``@http`` resolvers, ``@predictions``, relationships and indexes, custom subscriptions) is
+listed in the module's header comment and on stderr, never dropped silently. Rules Amplify
+rejects are refused with Amplify's message, and any problem is one :class:`AmplifyImportError`
+naming the file and line.
+
+Laptop side only (graphql-core): the Lambda runtime never imports this module.
+
+Example::
+
+    >>> result = import_gen1('type Todo @model @auth(rules: [{allow: owner}]) { content: String }')
+    >>> print(result.source.split("TODO = ")[1].split("SCHEMA")[0].strip())
+    Model(
+        "Todo",
+        fields=[Field("content")],
+        rules=[allow.owner()],
+    )
+    >>> result.schema.model("Todo").rules[0].owner_field
+    'owner'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graphql import GraphQLError, parse
+from graphql.language import (
+    ArgumentNode,
+    BooleanValueNode,
+    DefinitionNode,
+    DirectiveNode,
+    EnumTypeDefinitionNode,
+    EnumValueNode,
+    FieldDefinitionNode,
+    FloatValueNode,
+    InputObjectTypeDefinitionNode,
+    IntValueNode,
+    ListTypeNode,
+    ListValueNode,
+    NamedTypeNode,
+    Node,
+    NonNullTypeNode,
+    NullValueNode,
+    ObjectTypeDefinitionNode,
+    ObjectValueNode,
+    StringValueNode,
+    TypeNode,
+    ValueNode,
+)
+
+from modelauth.rules import DEFAULT_OWNER_CLAIM, Rule, Schema, SchemaError, allow
+from modelauth.scalars import SCALAR_TYPES
+
+__all__ = ["AmplifyImportError", "Imported", "import_gen1", "import_gen2", "GEN2_TOOL"]
+
+#: the node package that runs Amplify's @aws-amplify/data-schema (``make amplify-gen2``)
+GEN2_TOOL = Path(__file__).resolve().parents[3] / "tools" / "amplify_gen2"
+
+
+class AmplifyImportError(ValueError):
+    """The schema cannot be imported: ``<file>:<line>: <why>`` (the CLI prints it, exit 2)."""
+
+
+# directives with no modelauth equivalent: imported without them, listed (header and stderr)
+_UNSUPPORTED = {
+    "searchable": "@searchable (OpenSearch) has no modelauth equivalent",
+    "function": "@function (Lambda resolver) has no modelauth equivalent: use a custom operation",
+    "http": "@http has no modelauth equivalent",
+    "predictions": "@predictions has no modelauth equivalent",
+    "hasMany": "@hasMany: relationships are not in modelauth yet (field left out)",
+    "hasOne": "@hasOne: relationships are not in modelauth yet (field left out)",
+    "belongsTo": "@belongsTo: relationships are not in modelauth yet (field left out)",
+    "manyToMany": "@manyToMany: relationships are not in modelauth yet (field left out)",
+    "connection": "@connection (transformer v1): relationships are not in modelauth yet (field left out)",
+    "index": "@index: secondary indexes are not in modelauth yet (field kept, index dropped)",
+    "primaryKey": "@primaryKey: modelauth keys every model by id (field kept, key dropped)",
+    "key": "@key (transformer v1): modelauth keys every model by id (dropped)",
+    "mapsTo": "@mapsTo: table renames are not in modelauth (dropped)",
+    "refersTo": "@refersTo: table renames are not in modelauth (dropped)",
+    "versioned": "@versioned (transformer v1) is not in modelauth (dropped)",
+    "aws_subscribe": "@aws_subscribe on a custom subscription has no model equivalent",
+    "sql": "@sql has no modelauth equivalent",
+    "generation": "@generation (AI) has no modelauth equivalent",
+    "conversation": "@conversation (AI) has no modelauth equivalent",
+}
+# AppSync's own auth-mode directives: modelauth derives them from the rules
+_APPSYNC = {"aws_api_key", "aws_iam", "aws_cognito_user_pools", "aws_oidc", "aws_lambda"}
+_KNOWN = {"model", "auth", "default", *_UNSUPPORTED, *_APPSYNC}
+_RELATIONAL = {"hasMany", "hasOne", "belongsTo", "manyToMany", "connection"}
+_IMPLICIT = {"id", "createdAt", "updatedAt", "_version", "_deleted", "_lastChangedAt"}
+_ROOT_TYPES = {"Query", "Mutation", "Subscription"}
+_RULE_ARGUMENTS = {
+    "allow",
+    "provider",
+    "operations",
+    "ownerField",
+    "identityClaim",
+    "groupClaim",
+    "groups",
+    "groupsField",
+}
+_OPERATIONS = {"create", "update", "delete", "read", "get", "list", "sync", "listen", "search"}
+_DEFAULT_PROVIDER = {
+    "public": "apiKey",
+    "private": "userPools",
+    "owner": "userPools",
+    "owners": "userPools",
+    "groups": "userPools",
+    "custom": "function",
+}
+#: ``--default-auth-mode``: the rule a model without ``@auth`` gets (Amplify: the API's default mode)
+DEFAULT_MODE_RULES = {
+    "apiKey": "allow.public_api_key()",
+    "userPools": "allow.authenticated()",
+    "oidc": 'allow.authenticated("oidc")',
+    "iam": 'allow.authenticated("identityPool")',
+    "identityPool": 'allow.authenticated("identityPool")',
+    "lambda": "allow.custom()",
+}
+# Gen 2's authorizationModes.defaultAuthorizationMode names
+_GEN2_MODES = {
+    "apiKey": "apiKey",
+    "userPool": "userPools",
+    "oidc": "oidc",
+    "iam": "iam",
+    "identityPool": "identityPool",
+    "lambda": "lambda",
+}
+
+
+@dataclass(frozen=True)
+class RawRule:
+    """An ``@auth`` rule as the SDL spells it (Amplify's defaults filled in), for ``--check``."""
+
+    allow: str
+    provider: str
+    operations: tuple[str, ...] | None
+    owner_field: str | None = None
+    multi: bool = False
+    identity_claim: str | None = None
+    groups: tuple[str, ...] = ()
+    groups_field: str | None = None
+    group_claim: str | None = None
+
+
+@dataclass
+class ImportedModel:
+    """One ``@model`` as imported: its Python name and the SDL rules it came from."""
+
+    name: str
+    variable: str
+    rules: list[RawRule]
+    field_rules: dict[str, list[RawRule]]
+    disabled: set[str] = field(default_factory=set)
+    subscriptions: str = "on"
+
+
+@dataclass
+class Imported:
+    """The result of an import: the module's text, what was left out, and the schema it builds;
+    ``handlers``: the custom operations imported whose handler the user must write."""
+
+    source: str
+    unsupported: list[str]
+    schema: Schema
+    models: list[ImportedModel]
+    handlers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    file: str
+    enums: dict[str, list[str]]
+    objects: dict[str, ObjectTypeDefinitionNode]
+    models: set[str]
+    unsupported: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    handlers: list[str] = field(default_factory=list)
+
+    def line(self, node: Node | None) -> int:
+        loc = node.loc if node is not None else None
+        return loc.source.get_location(loc.start).line if loc is not None and loc.source else 0
+
+    def error(self, node: Node | None, message: str) -> AmplifyImportError:
+        return AmplifyImportError(f"{self.file}:{self.line(node)}: {message}")
+
+    def note(self, node: Node | None, what: str) -> None:
+        self.unsupported.append(f"{self.file}:{self.line(node)}: {what}")
+
+
+def import_gen1(text: str, *, file: str = "schema.graphql", default_auth_mode: str = "apiKey") -> Imported:
+    """Import an Amplify Gen 1 ``schema.graphql``: the module text and the schema it builds.
+
+    ``default_auth_mode`` is the API's default authorization mode, which Amplify applies to a
+    model without ``@auth`` (one of :data:`DEFAULT_MODE_RULES`).
+
+    >>> import_gen1("type T @model { a: Int }", file="s.graphql").schema.model("T").rules[0].describe()
+    'public via apiKey'
+    >>> import_gen1("type T @model @auth(rules: [{allow: owner, provider: apiKey}]) { a: Int }")
+    Traceback (most recent call last):
+    ...
+    modelauth.local.amplify_import.AmplifyImportError: schema.graphql:1: @auth directive with 'owner' \
+strategy only supports 'userPools' (default) and 'oidc' providers, but found 'apiKey' assigned.
+    """
+    if default_auth_mode not in DEFAULT_MODE_RULES:
+        raise AmplifyImportError(
+            f"unknown default auth mode {default_auth_mode!r} (use {', '.join(DEFAULT_MODE_RULES)})"
+        )
+    try:
+        document = parse(text)
+    except GraphQLError as exc:
+        line = exc.locations[0].line if exc.locations else 0
+        raise AmplifyImportError(f"{file}:{line}: {exc.message}") from None
+    objects: dict[str, ObjectTypeDefinitionNode] = {}
+    enums: dict[str, list[str]] = {}
+    order: list[DefinitionNode] = []
+    for definition in document.definitions:
+        if isinstance(definition, ObjectTypeDefinitionNode):
+            objects[definition.name.value] = definition
+        elif isinstance(definition, EnumTypeDefinitionNode):
+            enums[definition.name.value] = [v.name.value for v in definition.values or ()]
+        order.append(definition)
+    models = {name for name, node in objects.items() if _directive(node, "model") is not None}
+    ctx = _Context(file, enums, objects, models)
+    global_rules: list[str] | None = None
+    for definition in order:
+        if isinstance(definition, InputObjectTypeDefinitionNode) and definition.name.value == "AMPLIFY":
+            global_rules = _global_rules(ctx, definition)
+        elif isinstance(definition, ObjectTypeDefinitionNode) and definition.name.value == "Subscription":
+            for f in definition.fields or ():
+                ctx.note(
+                    f,
+                    f"Subscription.{f.name.value}: custom subscriptions are not imported "
+                    "(write them with modelauth.custom.subscription(...).for_(...))",
+                )
+        elif not isinstance(definition, (ObjectTypeDefinitionNode, EnumTypeDefinitionNode)):
+            kind = type(definition).__name__.removesuffix("Node")
+            ctx.note(
+                definition, f"{kind} {getattr(getattr(definition, 'name', None), 'value', '')}: not imported"
+            )
+        for directive in _directives_of(definition):
+            if directive.name.value not in _KNOWN:
+                raise ctx.error(directive, f"unknown directive @{directive.name.value}")
+    return _build(ctx, order, global_rules, default_auth_mode)
+
+
+def _directives_of(node: Node) -> Iterable[DirectiveNode]:
+    yield from getattr(node, "directives", None) or ()
+    for f in getattr(node, "fields", None) or ():
+        yield from f.directives or ()
+
+
+def _directive(node: Node, name: str) -> DirectiveNode | None:
+    return next((d for d in getattr(node, "directives", None) or () if d.name.value == name), None)
+
+
+def _value(node: ValueNode) -> Any:
+    """A GraphQL literal as Python (enum values as their names)."""
+    if isinstance(node, (StringValueNode, EnumValueNode)):
+        return node.value
+    if isinstance(node, BooleanValueNode):
+        return node.value
+    if isinstance(node, IntValueNode):
+        return int(node.value)
+    if isinstance(node, FloatValueNode):
+        return float(node.value)
+    if isinstance(node, NullValueNode):
+        return None
+    if isinstance(node, ListValueNode):
+        return [_value(v) for v in node.values]
+    if isinstance(node, ObjectValueNode):
+        return {f.name.value: _value(f.value) for f in node.fields}
+    raise ValueError(f"unsupported value {type(node).__name__}")
+
+
+def _arguments(directive: DirectiveNode) -> dict[str, tuple[Any, ArgumentNode]]:
+    return {a.name.value: (_value(a.value), a) for a in directive.arguments or ()}
+
+
+def _global_rules(ctx: _Context, node: InputObjectTypeDefinitionNode) -> list[str]:
+    for f in node.fields or ():
+        if f.name.value == "globalAuthRule" and f.default_value is not None:
+            rule = _value(f.default_value)
+            _, code = _rule(ctx, f, rule, fields={}, field_level=False)
+            return [code]
+    raise ctx.error(node, "input AMPLIFY needs globalAuthRule: AuthRule = { allow: ... }")
+
+
+def _check_amplify(ctx: _Context, node: Node, rule: Mapping[str, Any]) -> None:
+    """Amplify's own rule checks, with its messages (amplify-graphql-auth-transformer validations.ts)."""
+    strategy, provider = rule.get("allow"), rule.get("provider")
+    allowed = {
+        "groups": ("userPools", "oidc"),
+        "owner": ("userPools", "oidc"),
+        "owners": ("userPools", "oidc"),
+        "public": ("apiKey", "iam", "identityPool"),
+        "private": ("userPools", "iam", "oidc", "identityPool"),
+        "custom": ("function",),
+    }
+    if strategy not in allowed:
+        raise ctx.error(node, f"@auth rule: unknown strategy allow: {strategy}")
+    if provider not in allowed[strategy]:
+        texts = {
+            "groups": "@auth directive with 'groups' strategy only supports 'userPools' and 'oidc' providers",
+            "owner": "@auth directive with 'owner' strategy only supports 'userPools' (default) and 'oidc' "
+            "providers",
+            "public": "@auth directive with 'public' strategy only supports 'apiKey' (default) and 'iam' "
+            "providers",
+            "private": "@auth directive with 'private' strategy only supports 'userPools' (default) and "
+            "'iam' providers",
+            "custom": "@auth directive with 'custom' strategy only supports 'function' (default) provider",
+        }
+        text = texts["owner" if strategy == "owners" else str(strategy)]
+        raise ctx.error(node, f"{text}, but found '{provider}' assigned.")
+    if strategy == "groups" and not rule.get("groups") and not rule.get("groupsField"):
+        raise ctx.error(
+            node, "@auth directive with 'groups' should have a defined groups list or a groupsField."
+        )
+    if strategy == "groups" and rule.get("identityClaim"):
+        raise ctx.error(node, "@auth identityClaim can only be used for 'allow: owner'")
+    if strategy in ("owner", "owners") and rule.get("groupClaim"):
+        raise ctx.error(node, "@auth groupClaim can only be used 'allow: groups'")
+    if rule.get("groupsField") and rule.get("groups"):
+        raise ctx.error(node, "This rule has groupsField and groups, please use one or the other")
+    if strategy == "groups" and rule.get("groups") is not None and len(rule["groups"]) < 1:
+        raise ctx.error(node, "@auth rules using groups cannot have an empty list")
+
+
+def _rule(
+    ctx: _Context, node: Node, rule: Any, *, fields: Mapping[str, bool], field_level: bool
+) -> tuple[RawRule, str]:
+    """One ``@auth`` rule: the SDL's rule with defaults, and its ``allow`` DSL code (checked by
+    building it). ``fields``: the model's declared fields, name → is a list."""
+    if not isinstance(rule, dict):
+        raise ctx.error(node, "@auth rules must be objects like {allow: owner}")
+    unknown = sorted(set(rule) - _RULE_ARGUMENTS)
+    if unknown:
+        raise ctx.error(
+            node,
+            f"@auth rule: unknown argument {unknown[0]} (queries/mutations are transformer v1: "
+            "use operations)",
+        )
+    strategy = rule.get("allow")
+    provider = rule.get("provider") or _DEFAULT_PROVIDER.get(str(strategy), "")
+    rule = {**rule, "provider": provider}
+    _check_amplify(ctx, node, rule)
+    operations = rule.get("operations")
+    if operations is not None:
+        bad = [op for op in operations if op not in _OPERATIONS]
+        if bad:
+            raise ctx.error(node, f"@auth rule: unknown operation {bad[0]}")
+    args = "" if provider in ("userPools", "apiKey", "function") else f'"{_provider_name(provider)}"'
+    raw: RawRule
+    if strategy == "public":
+        code = "allow.public_api_key()" if provider == "apiKey" else "allow.guest()"
+        raw = RawRule("public", provider, _ops(operations))
+    elif strategy == "private":
+        code = f"allow.authenticated({args})"
+        raw = RawRule("private", provider, _ops(operations))
+    elif strategy in ("owner", "owners"):
+        name = rule.get("ownerField") or "owner"
+        multi = fields.get(name, strategy == "owners")
+        claim = rule.get("identityClaim")
+        if name == "owner" and not multi:
+            code = f"allow.owner({args})"
+        else:
+            builder = "owners_defined_in" if multi else "owner_defined_in"
+            code = f"allow.{builder}({_join(json.dumps(name), args)})"
+        if claim and claim != DEFAULT_OWNER_CLAIM:
+            code += f".identity_claim({json.dumps(claim)})"
+        raw = RawRule(
+            "owner", provider, _ops(operations), owner_field=name, multi=multi, identity_claim=claim
+        )
+    elif strategy == "groups":
+        claim = rule.get("groupClaim")
+        if rule.get("groups"):
+            groups = tuple(rule["groups"])
+            listed = json.dumps(groups[0]) if len(groups) == 1 else json.dumps(list(groups))
+            code = f"allow.{'group' if len(groups) == 1 else 'groups'}({_join(listed, args)})"
+            raw = RawRule("groups", provider, _ops(operations), groups=groups, group_claim=claim)
+        else:
+            name = rule["groupsField"]
+            multi = fields.get(name, True)
+            builder = "groups_defined_in" if multi else "group_defined_in"
+            code = f"allow.{builder}({_join(json.dumps(name), args)})"
+            raw = RawRule(
+                "groups", provider, _ops(operations), groups_field=name, multi=multi, group_claim=claim
+            )
+        if claim and claim != "cognito:groups":
+            code += f".with_claim_in({json.dumps(claim)})"
+    else:
+        code = "allow.custom()"
+        raw = RawRule("custom", provider, _ops(operations))
+    if operations is not None:
+        code += f".to({json.dumps(list(operations))})"
+    try:
+        built = eval(code, {"allow": allow})  # noqa: S307 - our own generated code, names json-quoted
+    except SchemaError as exc:
+        raise ctx.error(node, str(exc).split("\n")[0]) from None
+    assert isinstance(built, Rule)
+    if field_level and operations is not None:
+        bad = [op for op in operations if op not in ("create", "update", "delete", "read")]
+        if bad:
+            raise ctx.error(node, f"'{bad[0]}' operation is not allowed at the field level.")
+    return raw, code
+
+
+def _provider_name(provider: str) -> str:
+    return "identityPool" if provider == "iam" else provider
+
+
+def _join(*parts: str) -> str:
+    return ", ".join(p for p in parts if p)
+
+
+def _ops(operations: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if operations is None else tuple(operations)
+
+
+def _auth_rules(
+    ctx: _Context, node: Node, fields: Mapping[str, bool], *, field_level: bool
+) -> tuple[list[RawRule], list[str]] | None:
+    directive = _directive(node, "auth")
+    if directive is None:
+        return None
+    args = _arguments(directive)
+    if "rules" not in args:
+        raise ctx.error(directive, "@auth needs rules: [...]")
+    rules = args["rules"][0]
+    if not isinstance(rules, list) or not rules:
+        raise ctx.error(directive, "@auth does not have any auth rules.")
+    raws, codes = [], []
+    for rule in rules:
+        raw, code = _rule(ctx, directive, rule, fields=fields, field_level=field_level)
+        raws.append(raw)
+        codes.append(code)
+    return raws, codes
+
+
+@dataclass
+class _FieldType:
+    name: str
+    required: bool
+    is_list: bool
+    items_required: bool
+
+
+def _field_type(ctx: _Context, node: TypeNode) -> _FieldType | None:
+    required = isinstance(node, NonNullTypeNode)
+    inner = node.type if isinstance(node, NonNullTypeNode) else node
+    if isinstance(inner, ListTypeNode):
+        item = inner.type
+        items_required = isinstance(item, NonNullTypeNode)
+        item = item.type if isinstance(item, NonNullTypeNode) else item
+        if not isinstance(item, NamedTypeNode):
+            return None
+        return _FieldType(item.name.value, required, True, items_required)
+    assert isinstance(inner, NamedTypeNode)
+    return _FieldType(inner.name.value, required, False, False)
+
+
+def _constant(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+
+
+def _plural(name: str) -> str:
+    """Amplify's list name (the ``plural`` npm package, regular English forms only)."""
+    if re.search(r"[^aeiou]y$", name):
+        return name[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", name):
+        return name + "es"
+    return name + "s"
+
+
+def _default(ctx: _Context, node: FieldDefinitionNode, ftype: _FieldType) -> str | None:
+    directive = _directive(node, "default")
+    if directive is None:
+        return None
+    value = _arguments(directive).get("value", (None, None))[0]
+    if not isinstance(value, str):
+        raise ctx.error(directive, '@default needs value: "..."')
+    if ftype.name in ("Int", "AWSTimestamp"):
+        try:
+            return str(int(value))
+        except ValueError:
+            raise ctx.error(directive, f'Default value "{value}" is not a valid {ftype.name}.') from None
+    if ftype.name == "Float":
+        try:
+            return repr(float(value))
+        except ValueError:
+            raise ctx.error(directive, f'Default value "{value}" is not a valid Float.') from None
+    if ftype.name == "Boolean":
+        if value not in ("true", "false"):
+            raise ctx.error(directive, f'Default value "{value}" is not a valid Boolean.')
+        return "True" if value == "true" else "False"
+    return json.dumps(value)
+
+
+class _Writer:
+    """The module's Python text, one definition at a time."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.blocks: list[str] = []
+        self.names: list[str] = []
+        self.defined: set[str] = set()
+
+    def type_ref(self, name: str) -> str:
+        if name in SCALAR_TYPES:
+            return json.dumps(name)
+        return _constant(name)
+
+    def field(self, ftype: _FieldType, name: str, extra: Sequence[str] = ()) -> str:
+        args = [json.dumps(name)]
+        if ftype.name != "String":
+            args.append(self.type_ref(ftype.name))
+        if ftype.required:
+            args.append("required=True")
+        if ftype.is_list:
+            args.append("is_list=True")
+        if ftype.items_required:
+            args.append("items_required=True")
+        return f"Field({', '.join([*args, *extra])})"
+
+    def fields_of(
+        self, node: ObjectTypeDefinitionNode, *, model: bool
+    ) -> tuple[list[str], dict[str, list[RawRule]]]:
+        ctx, out, field_rules = self.ctx, [], {}
+        declared = {f.name.value: isinstance(_strip(f.type), ListTypeNode) for f in node.fields or ()}
+        for f in node.fields or ():
+            name = f"{node.name.value}.{f.name.value}"
+            for d in f.directives or ():
+                if d.name.value in _UNSUPPORTED:
+                    ctx.note(d, f"{name}: {_UNSUPPORTED[d.name.value]}")
+            if model and f.name.value in _IMPLICIT:
+                continue
+            ftype = _field_type(ctx, f.type)
+            if ftype is None:
+                ctx.note(f, f"{name}: nested lists are not supported (field left out)")
+                continue
+            if ftype.name in ctx.models or any(_directive(f, r) for r in _RELATIONAL):
+                if not any(_directive(f, r) for r in _RELATIONAL):
+                    ctx.note(
+                        f, f"{name}: a field of model type {ftype.name} is a relationship (field left out)"
+                    )
+                continue
+            if (
+                ftype.name not in SCALAR_TYPES
+                and ftype.name not in ctx.enums
+                and ftype.name not in ctx.objects
+            ):
+                raise ctx.error(f.type, f"{name}: unknown type {ftype.name}")
+            if f.arguments:
+                ctx.note(f, f"{name}: field arguments are not supported (field kept without them)")
+            self.define(ftype.name)
+            extra = []
+            default = _default(ctx, f, ftype)
+            if default is not None:
+                extra.append(f"default={default}")
+            auth = _auth_rules(ctx, f, declared, field_level=True)
+            if auth is not None:
+                if not model:
+                    ctx.note(f, f"{name}: @auth on a non-model field (fields of a custom type take no rules)")
+                else:
+                    field_rules[f.name.value] = auth[0]
+                    extra.append(f"rules=[{', '.join(auth[1])}]")
+            out.append(self.field(ftype, f.name.value, extra))
+        return out, field_rules
+
+    def define(self, name: str) -> None:
+        """Emit the enum or custom type ``name`` (and what it uses) once, before its first use."""
+        if name in self.defined or name in SCALAR_TYPES:
+            return
+        self.defined.add(name)
+        const = _constant(name)
+        if name in self.ctx.enums:
+            values = json.dumps(self.ctx.enums[name])
+            self.blocks.append(f"{const} = Enum({json.dumps(name)}, {values})")
+        else:
+            node = self.ctx.objects[name]
+            if _directive(node, "auth"):
+                self.ctx.note(node, f"{name}: @auth on a non-model type (its rules are its model fields')")
+            fields, _ = self.fields_of(node, model=False)
+            self.blocks.append(
+                f"{const} = CustomType(\n    {json.dumps(name)},\n    fields=[{_items(fields, 8)}],\n)"
+            )
+        self.names.append(const)
+
+
+def _strip(node: TypeNode) -> TypeNode:
+    return node.type if isinstance(node, NonNullTypeNode) else node
+
+
+def _items(items: Sequence[str], indent: int) -> str:
+    """A list's items, on one line when short, else one per line (as ruff formats them)."""
+    one = ", ".join(items)
+    if len(one) + indent + 12 <= 100 and not any("\n" in i for i in items):
+        return one
+    pad = " " * indent
+    return "\n" + "".join(f"{pad}{i},\n" for i in items) + " " * (indent - 4)
+
+
+def _model_options(ctx: _Context, node: ObjectTypeDefinitionNode) -> tuple[set[str], str]:
+    """``@model(queries:, mutations:, subscriptions:)`` → disabled operations and the level."""
+    directive = _directive(node, "model")
+    assert directive is not None
+    disabled: set[str] = set()
+    level = "on"
+    name = node.name.value
+    for key, (value, arg) in _arguments(directive).items():
+        if key in ("queries", "mutations"):
+            if value is None:
+                disabled.add(key)
+                continue
+            defaults = {
+                "get": f"get{name}",
+                "list": f"list{_plural(name)}",
+                "create": f"create{name}",
+                "update": f"update{name}",
+                "delete": f"delete{name}",
+            }
+            for op, root in value.items():
+                if root is None:
+                    disabled.add(op)
+                elif op == "sync":
+                    ctx.note(arg, f"{name}: @model({key}: {{sync: ...}}): DataStore sync is not in modelauth")
+                elif root != defaults.get(op):
+                    ctx.note(
+                        arg, f"{name}: @model {op} renamed to {root}: modelauth keeps Amplify's default name"
+                    )
+        elif key == "subscriptions":
+            if value is None:
+                level = "off"
+                continue
+            for sub, setting in value.items():
+                if sub == "level":
+                    level = str(setting)
+                    if level not in ("on", "off", "public"):
+                        raise ctx.error(
+                            arg, f"{name}: subscriptions level must be on, off or public, not {level}"
+                        )
+                elif setting is None or setting == []:
+                    disabled.add(sub)
+                else:
+                    ctx.note(
+                        arg, f"{name}: @model subscriptions {sub} renamed: modelauth keeps Amplify's default"
+                    )
+        elif key == "timestamps":
+            ctx.note(arg, f"{name}: @model(timestamps: ...): modelauth always keeps createdAt and updatedAt")
+        else:
+            raise ctx.error(arg, f"{name}: unknown @model argument {key}")
+    return disabled, level
+
+
+#: AppSync's auth-mode directives on a custom field → the ``allow`` rule of that mode
+_APPSYNC_RULES = {
+    "aws_api_key": ["allow.public_api_key()"],
+    "aws_cognito_user_pools": ["allow.authenticated()"],
+    # AWS_IAM: any signed identity-pool caller, signed in or guest
+    "aws_iam": ['allow.authenticated("identityPool")', "allow.guest()"],
+    "aws_oidc": ['allow.authenticated("oidc")'],
+    "aws_lambda": ["allow.custom()"],
+}
+
+
+def _operation_rules(ctx: _Context, f: FieldDefinitionNode, where: str, default_mode: str) -> list[str]:
+    """A custom field's rules: its ``@auth`` (Gen 2's transform, Gen 1 v2) and AppSync's
+    ``@aws_*`` directives; none: the API's default mode, as AppSync applies it."""
+    codes: list[str] = []
+    directive = _directive(f, "auth")
+    for rule in (_arguments(directive).get("rules", ([], None))[0] or []) if directive else []:
+        if isinstance(rule, dict) and rule.get("operations"):
+            ctx.note(
+                directive, f"{where}: @auth rule {rule.get('allow')} with operations (rule not imported)"
+            )
+            continue
+        if isinstance(rule, dict) and (
+            rule.get("ownerField") or rule.get("groupsField") or rule.get("allow") in ("owner", "owners")
+        ):
+            ctx.note(
+                directive,
+                f"{where}: @auth rule {rule.get('allow')} needs an item (rule not imported: add it "
+                "with .item('Model', 'id') by hand)",
+            )
+            continue
+        codes.append(_rule(ctx, directive or f, rule, fields={}, field_level=False)[1])
+    for d in f.directives or ():
+        name = d.name.value
+        if name == "aws_cognito_user_pools" and "cognito_groups" in _arguments(d):
+            groups = _arguments(d)["cognito_groups"][0] or []
+            codes.append(f"allow.groups({json.dumps(list(groups))})")
+        elif name in _APPSYNC_RULES:
+            codes += _APPSYNC_RULES[name]
+    if directive is None and not any(d.name.value in _APPSYNC for d in f.directives or ()):
+        codes.append(DEFAULT_MODE_RULES[default_mode])
+        ctx.notes.append(f"{where} has no auth directive: it gets the API's default mode ({default_mode})")
+    return list(dict.fromkeys(codes))
+
+
+def _operation(
+    ctx: _Context, writer: _Writer, type_name: str, f: FieldDefinitionNode, default_mode: str
+) -> tuple[str, str, str] | None:
+    """A custom ``Query``/``Mutation`` field as ``query(...)``/``mutation(...)`` code (kind,
+    ``Query.name``, code),
+    or None with the reason noted. The resolver (``@function``, ``@http``) is not imported: the
+    operation is listed in :attr:`Imported.handlers`."""
+    where = f"{type_name}.{f.name.value}"
+    for d in f.directives or ():
+        if d.name.value in ("function", "http"):
+            ctx.note(
+                d, f"{where}: its @{d.name.value} resolver has no modelauth equivalent (write the handler)"
+            )
+        elif d.name.value in _UNSUPPORTED:
+            ctx.note(d, f"{where}: {_UNSUPPORTED[d.name.value]}")
+    args: list[str] = []
+    for arg in f.arguments or ():
+        ftype = _field_type(ctx, arg.type)
+        if ftype is None or not (ftype.name in SCALAR_TYPES or ftype.name in ctx.enums):
+            shown = ftype.name if ftype else "a nested list"
+            ctx.note(
+                arg,
+                f"{where}: argument {arg.name.value} of type {shown}: modelauth operations take "
+                "scalar and enum arguments (operation not imported)",
+            )
+            return None
+        writer.define(ftype.name)
+        args.append(f"{json.dumps(arg.name.value)}: {writer.field(ftype, arg.name.value)}")
+    ret = _field_type(ctx, f.type)
+    if ret is None or not (ret.name in SCALAR_TYPES or ret.name in ctx.models):
+        shown = ret.name if ret else "a nested list"
+        ctx.note(
+            f,
+            f"{where}: returns {shown}: modelauth operations return a scalar or a model "
+            "(operation not imported)",
+        )
+        return None
+    rendered = ret.name + ("!" if ret.items_required else "")
+    rendered = (f"[{rendered}]" if ret.is_list else rendered) + ("!" if ret.required else "")
+    rules = _operation_rules(ctx, f, where, default_mode)
+    if not rules:
+        ctx.note(f, f"{where}: no rule could be imported (operation not imported)")
+        return None
+    kind = type_name.lower()
+    code = f"{kind}({json.dumps(f.name.value)})"
+    if args:
+        code += f".arguments({{{', '.join(args)}}})"
+    code += f".returns({json.dumps(rendered)}).authorization([{', '.join(rules)}])"
+    ctx.handlers.append(f'{where}: register @app.operation("{f.name.value}") in functions/graphql/app.py')
+    return kind, where, f"# needs a handler: @app.operation({json.dumps(f.name.value)})\n    {code}"
+
+
+def _build(
+    ctx: _Context, order: Sequence[Node], global_rules: list[str] | None, default_mode: str
+) -> Imported:
+    writer = _Writer(ctx)
+    models: list[ImportedModel] = []
+    model_vars: list[str] = []
+    operations: list[tuple[str, str, str]] = []
+    needs_default = False
+    for definition in order:
+        if not isinstance(definition, (ObjectTypeDefinitionNode, EnumTypeDefinitionNode)):
+            continue
+        name = definition.name.value
+        if name in ("Query", "Mutation") and isinstance(definition, ObjectTypeDefinitionNode):
+            for f in definition.fields or ():
+                op = _operation(ctx, writer, name, f, default_mode)
+                if op is not None:
+                    operations.append(op)
+            continue
+        if isinstance(definition, EnumTypeDefinitionNode) or name not in ctx.models:
+            if name not in _ROOT_TYPES:
+                writer.define(name)
+            continue
+        for d in definition.directives or ():
+            if d.name.value in _UNSUPPORTED:
+                ctx.note(d, f"{name}: {_UNSUPPORTED[d.name.value]}")
+        declared = {f.name.value: isinstance(_strip(f.type), ListTypeNode) for f in definition.fields or ()}
+        auth = _auth_rules(ctx, definition, declared, field_level=False)
+        fields, field_rules = writer.fields_of(definition, model=True)
+        disabled, level = _model_options(ctx, definition)
+        args = [json.dumps(name)]
+        if fields:
+            args.append(f"fields=[{_items(fields, 8)}]")
+        if auth is not None:
+            args.append(f"rules=[{_items(auth[1], 8)}]")
+        elif global_rules is None:
+            needs_default = True
+        if _plural(name) != name + "s":
+            args.append(f"plural={json.dumps(_plural(name))}")
+        if level != "on":
+            args.append(f"subscriptions={json.dumps(level)}")
+        text = "Model(\n" + "".join(f"    {a},\n" for a in args) + ")"
+        if disabled:
+            ordered = [
+                k
+                for k in (
+                    "queries",
+                    "mutations",
+                    "get",
+                    "list",
+                    "create",
+                    "update",
+                    "delete",
+                    "onCreate",
+                    "onUpdate",
+                    "onDelete",
+                )
+                if k in disabled
+            ]
+            text += f".disable_operations({json.dumps(ordered)})"
+        const = _constant(name)
+        writer.blocks.append(f"{const} = {text}")
+        writer.names.append(const)
+        model_vars.append(const)
+        raw_rules = auth[0] if auth is not None else []
+        models.append(ImportedModel(name, const, raw_rules, field_rules, disabled, level))
+    authorization = global_rules
+    if needs_default:
+        authorization = [DEFAULT_MODE_RULES[default_mode]]
+        ctx.notes.append(
+            f"models without @auth get the API's default mode ({default_mode}), as in Amplify: "
+            f"Schema(authorization=[{authorization[0]}])"
+        )
+    for m in models:
+        if not m.rules:
+            source_rule = (authorization or [DEFAULT_MODE_RULES[default_mode]])[0]
+            m.rules = [_raw_of(source_rule)]
+    while True:
+        source = _module(ctx, writer, model_vars, authorization, operations)
+        namespace: dict[str, Any] = {}
+        try:
+            exec(compile(source, ctx.file + ".py", "exec"), namespace)  # noqa: S102 - the module we wrote
+            break
+        except SchemaError as exc:
+            message = str(exc).splitlines()[0]
+            # an operation modelauth refuses (e.g. callers that could not read the model it
+            # returns): listed and left out, the rest imported
+            bad = next((op for op in operations if message.startswith(f"{op[1]}:")), None)
+            if bad is None:
+                raise AmplifyImportError(f"{ctx.file}:0: {message}") from None
+            operations.remove(bad)
+            ctx.unsupported.append(f"{ctx.file}:0: {message} (operation not imported)")
+            ctx.handlers = [h for h in ctx.handlers if not h.startswith(f"{bad[1]}:")]
+    return Imported(source, ctx.unsupported, namespace["SCHEMA"], models, ctx.handlers)
+
+
+def _raw_of(code: str) -> RawRule:
+    """The :class:`RawRule` of a default-mode rule (for ``--check``)."""
+    table = {
+        "allow.public_api_key()": RawRule("public", "apiKey", None),
+        "allow.authenticated()": RawRule("private", "userPools", None),
+        'allow.authenticated("oidc")': RawRule("private", "oidc", None),
+        'allow.authenticated("identityPool")': RawRule("private", "iam", None),
+        "allow.custom()": RawRule("custom", "function", None),
+        "allow.guest()": RawRule("public", "iam", None),
+    }
+    return table.get(code, RawRule("custom", "function", None))
+
+
+def _module(
+    ctx: _Context,
+    writer: _Writer,
+    model_vars: Sequence[str],
+    authorization: list[str] | None,
+    operations: Sequence[tuple[str, str, str]] = (),
+) -> str:
+    header = [f"# Imported from {ctx.file} by `modelauth import` (Amplify schema -> modelauth models)."]
+    header.append("# Owner rules: Amplify lets an owner hand a record to another owner by updating its")
+    header.append("# owner field; modelauth refuses that unless the rule says .allow_transfer().")
+    header += [f"# {line}" for line in ctx.notes]
+    if ctx.unsupported:
+        header.append("#")
+        header.append("# Not imported (no modelauth equivalent yet):")
+        header += [f"# - {line}" for line in ctx.unsupported]
+    uses = {"Field", "Model", "Schema", "allow"}
+    if any(b.split(" = ")[1].startswith("Enum(") for b in writer.blocks):
+        uses.add("Enum")
+    if any(b.split(" = ")[1].startswith("CustomType(") for b in writer.blocks):
+        uses.add("CustomType")
+    names = sorted(uses, key=lambda n: (n[0].islower(), n))
+    exports = sorted([*writer.names, "SCHEMA", *(["OPERATIONS"] if operations else [])])
+    lines = [
+        *header,
+        '"""The models imported from Amplify: edit them here from now on."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        *(
+            [f"from modelauth.custom import {', '.join(sorted({k for k, _, _ in operations}))}"]
+            if operations
+            else []
+        ),
+        f"from modelauth.rules import {', '.join(names)}",
+        "",
+        f"__all__ = [{_items([json.dumps(n) for n in exports], 4)}]",
+        "",
+    ]
+    for block in writer.blocks:
+        lines += ["", block]
+    schema_args = [f"[{_items(model_vars, 8)}]"]
+    if authorization:
+        schema_args.append(f"authorization=[{', '.join(authorization)}]")
+    if operations:
+        lines += ["", "# Custom operations: the resolver is not imported; each needs a handler,"]
+        lines += ["# registered with @app.operation(name) in functions/graphql/app.py (modelauth.custom)."]
+        lines += ["OPERATIONS = [", *(f"    {code}," for _, _, code in operations), "]"]
+        schema_args.append("operations=OPERATIONS")
+    lines += ["", "SCHEMA = Schema(\n" + "".join(f"    {a},\n" for a in schema_args) + ")", ""]
+    return "\n".join(lines)
+
+
+def format_source(source: str, target: Path | None = None) -> str:
+    """``source`` as ``ruff format`` writes it (with the target project's settings), when ruff is
+    installed; else as written (already in ruff's style for the usual line length)."""
+    ruff = shutil.which("ruff") or _sibling("ruff")
+    if ruff is None:
+        return source
+    name = str(target) if target is not None else "models.py"
+    done = subprocess.run(  # noqa: S603 - ruff found on PATH or beside this Python, fixed arguments
+        [ruff, "format", "--stdin-filename", name, "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout if done.returncode == 0 and done.stdout else source
+
+
+def _sibling(name: str) -> str | None:
+    import sys
+
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else None
+
+
+def import_gen2(path: Path, *, default_auth_mode: str | None = None, node: str | None = None) -> Imported:
+    """Import a Gen 2 ``amplify/data/resource.ts``: Amplify's ``@aws-amplify/data-schema`` (run by
+    node from :data:`GEN2_TOOL`) turns its ``a.schema(...)`` into SDL, imported as Gen 1."""
+    node = node or shutil.which("node")
+    if node is None:
+        raise AmplifyImportError(f"{path}: amplify-gen2 needs node (20 or later) on PATH")
+    if not (GEN2_TOOL / "node_modules" / "@aws-amplify" / "data-schema").is_dir():
+        raise AmplifyImportError(
+            f"{path}: @aws-amplify/data-schema is not installed: run `make amplify-gen2` "
+            f"(npm ci in {GEN2_TOOL})"
+        )
+    done = subprocess.run(  # noqa: S603 - node with our own script and the user's file as data
+        [node, "--enable-source-maps", str(GEN2_TOOL / "transform.mjs"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        message = (done.stderr.strip().splitlines() or ["node failed"])[0]
+        line = re.match(r"^(\d+): (.*)$", message)
+        where = f"{path}:{line.group(1)}" if line else f"{path}:0"
+        raise AmplifyImportError(f"{where}: {line.group(2) if line else message}")
+    result = json.loads(done.stdout)
+    mode = default_auth_mode or _GEN2_MODES.get(result.get("defaultAuthorizationMode") or "", "apiKey")
+    return import_gen1(result["sdl"], file=f"{path} (as SDL)", default_auth_mode=mode)
+
+
+# -- the semantics check: modelauth's decisions against Amplify's rule table --------------------
+
+_CHECK_OPERATIONS = ("create", "get", "list", "update", "delete", "listen")
+_READS = {"get", "list", "listen", "sync", "search"}
+#: the caller kinds of the check; the item is owned by "owner" and shared with group "Editors"
+CALLERS = ("owner", "other user", "group member", "guest", "iam user", "iam role", "api key", "lambda")
+_MEMBER_GROUP = "Editors"
+_AUTH_ROLE = "arn:aws:iam::111122223333:role/amplify-authRole"
+_UNAUTH_ROLE = "arn:aws:iam::111122223333:role/amplify-unauthRole"
+
+
+def _amplify_grants(rule: RawRule, caller: str, op: str, groups_in_item: bool) -> bool:
+    """Amplify's semantics of one rule, written from its docs, independently of modelauth's
+    policy: may ``caller`` perform ``op`` on the check's item?"""
+    ops = set(rule.operations) if rule.operations is not None else {"create", "update", "delete", "read"}
+    if "read" in ops:
+        ops |= _READS
+    if op not in ops:
+        return False
+    user = caller in ("owner", "other user", "group member")
+    if rule.allow == "public":
+        return caller == ("api key" if rule.provider == "apiKey" else "guest")
+    if rule.allow == "private":
+        if rule.provider in ("iam", "identityPool"):
+            return caller == "iam user"
+        return user and rule.provider == "userPools"
+    if rule.allow == "owner":  # any user creates their own record; otherwise only the owner
+        return rule.provider == "userPools" and (caller == "owner" or (op == "create" and user))
+    if rule.allow == "groups":
+        if rule.provider != "userPools" or caller != "group member":
+            return False
+        return bool(rule.groups) or groups_in_item
+    return caller == "lambda"
+
+
+def _principals(identity_claims: Iterable[str]) -> dict[str, Any]:
+    """The check's callers; user-pool users carry every claim an owner rule names."""
+    from modelauth.identity import AuthMode, IamIdentity, Principal
+
+    def user(name: str, groups: tuple[str, ...] = ()) -> Principal:
+        claims = {
+            "sub": f"{name}-sub",
+            "cognito:username": name,
+            "username": name,
+            "email": f"{name}@example.com",
+        }
+        claims.update({c: f"{name}-{c}" for c in identity_claims if c not in claims})
+        return Principal(AuthMode.USER_POOLS, sub=f"{name}-sub", username=name, claims=claims, groups=groups)
+
+    def iam(role: str, auth_type: str | None) -> Principal:
+        arn = f"arn:aws:sts::111122223333:assumed-role/{role}/CognitoIdentityCredentials"
+        identity = IamIdentity.parse(arn)
+        if auth_type is not None:
+            from dataclasses import replace
+
+            identity = replace(identity, auth_type=auth_type, identity_pool_id="us-east-1:pool")
+        return Principal(AuthMode.IAM, iam=identity)
+
+    return {
+        "owner": user("owner"),
+        "other user": user("other"),
+        "group member": user("member"),
+        "guest": iam("amplify-unauthRole", "unauthenticated"),
+        "iam user": iam("amplify-authRole", "authenticated"),
+        "iam role": iam("backend-fn-role", None),
+        "api key": Principal(AuthMode.API_KEY, api_key="da2-check"),
+        "lambda": Principal(AuthMode.LAMBDA, resolver_context={"sub": "lambda-user"}),
+    }
+
+
+@dataclass(frozen=True)
+class CheckCell:
+    model: str
+    caller: str
+    operation: str
+    expected: bool
+    actual: bool
+
+
+def check(imported: Imported) -> list[CheckCell]:
+    """Every model x operation x caller: the imported schema's decision next to Amplify's.
+
+    >>> cells = check(import_gen1("type T @model @auth(rules: [{allow: owner}]) { a: Int }"))
+    >>> [c.caller for c in cells if c.operation == "get" and c.actual]
+    ['owner']
+    >>> all(c.expected == c.actual for c in cells)
+    True
+    """
+    from modelauth.policy import AuthConfig, caller_owner_values, decide
+
+    config = AuthConfig(auth_role_arns=frozenset({_AUTH_ROLE}), unauth_role_arns=frozenset({_UNAUTH_ROLE}))
+    claims_named = {
+        part
+        for m in imported.models
+        for r in _all_rules(m)
+        for part in (r.identity_claim or "").split("::")
+        if part
+    }
+    principals = _principals(claims_named)
+    static = {g for m in imported.models for r in _all_rules(m) for g in r.groups}
+    member = principals["group member"]
+    from dataclasses import replace
+
+    groups = tuple(sorted({*static, _MEMBER_GROUP}))
+    claims = {**member.claims, "cognito:groups": list(groups)}
+    for rule in (r for m in imported.models for r in _all_rules(m)):
+        if rule.group_claim:
+            claims[rule.group_claim] = list(groups)
+    principals["group member"] = replace(member, claims=claims, groups=groups)
+    cells: list[CheckCell] = []
+    for m in imported.models:
+        model = imported.schema.model(m.name)
+        item: dict[str, Any] = {"id": "item-1"}
+        for rule in _all_rules(m):
+            if rule.owner_field:
+                claim = rule.identity_claim or DEFAULT_OWNER_CLAIM
+                value = (caller_owner_values(principals["owner"], claim) or ("",))[0]
+                item[rule.owner_field] = [value] if rule.multi else value
+            if rule.groups_field:
+                item[rule.groups_field] = [_MEMBER_GROUP] if rule.multi else _MEMBER_GROUP
+        group_fields = {r.groups_field for r in _all_rules(m) if r.groups_field}
+        create_input = {k: v for k, v in item.items() if k in group_fields}
+        for op in _CHECK_OPERATIONS:
+            kinds = ("onCreate", "onUpdate", "onDelete") if op == "listen" else (op,)
+            if (op == "listen" and m.subscriptions != "on") or not any(model.is_enabled(k) for k in kinds):
+                continue
+            for caller in CALLERS:
+                expected = _amplify_expects(m, caller, op)
+                if op == "create":
+                    decision = decide(principals[caller], model, op, input=create_input, config=config)
+                    actual = decision.allowed and decision.constraint is None
+                else:
+                    decision = decide(principals[caller], model, op, item=item, config=config)
+                    actual = decision.permits(item)
+                cells.append(CheckCell(m.name, caller, op, expected, actual))
+    return cells
+
+
+def _all_rules(m: ImportedModel) -> list[RawRule]:
+    return [*m.rules, *(r for rules in m.field_rules.values() for r in rules)]
+
+
+def _amplify_expects(m: ImportedModel, caller: str, op: str) -> bool:
+    """Amplify's answer: a model rule grants; a read is also granted by a field rule (the
+    caller then sees only those fields); a delete also needs every field rule set to allow it."""
+
+    def grants(rules: Iterable[RawRule]) -> bool:
+        return any(_amplify_grants(r, caller, op, True) for r in rules)
+
+    field_sets = list(m.field_rules.values())
+    if op == "delete":
+        return grants(m.rules) and all(grants(rules) for rules in field_sets)
+    if op in _READS:
+        return grants(m.rules) or any(grants(rules) for rules in field_sets)
+    return grants(m.rules)
+
+
+def check_table(cells: Sequence[CheckCell]) -> str:
+    """The check as text: per model, one row per caller, ``Y``/``-`` per operation, ``!`` where
+    modelauth's decision differs from Amplify's (the cell then shows modelauth's)."""
+    lines: list[str] = []
+    for model in dict.fromkeys(c.model for c in cells):
+        mine = [c for c in cells if c.model == model]
+        ops = list(dict.fromkeys(c.operation for c in mine))
+        lines.append(f"{model:<14}" + "".join(f"{op:>8}" for op in ops))
+        for caller in CALLERS:
+            row = {c.operation: c for c in mine if c.caller == caller}
+            text = "".join(
+                f"{('Y' if row[op].actual else '-') + ('!' if row[op].actual != row[op].expected else ''):>8}"
+                for op in ops
+            )
+            lines.append(f"  {caller:<12}{text}")
+    differ = sum(c.actual != c.expected for c in cells)
+    lines.append(f"{len(cells)} decisions, {len(cells) - differ} as Amplify decides, {differ} differ (!)")
+    return "\n".join(lines)
