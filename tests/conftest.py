@@ -21,9 +21,9 @@ FIXTURE_SCHEMA = "tests.fixtures.schema:SCHEMA"
 os.environ["MODELAUTH_SCHEMA"] = FIXTURE_SCHEMA
 
 
-def _fixture_project() -> Path:
+def fixture_project(schema_ref: str = FIXTURE_SCHEMA) -> Path:
     """The SAM project the library's tests run (template, functions, SDL): made by `modelauth
-    init`, generated from the fixture schema, plus the one hand-written resource a user of these
+    init`, generated from a fixture schema, plus the one hand-written resource a user of these
     models would add (the ``editors`` group that Post's ``groups`` field names)."""
     import atexit
     import io
@@ -39,7 +39,7 @@ def _fixture_project() -> Path:
     project = root / "fixture"
     init(project, modelauth=str(ROOT), out=io.StringIO())
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('"appschema:SCHEMA"', f'"{FIXTURE_SCHEMA}"'))
+    pyproject.write_text(pyproject.read_text().replace('"appschema:SCHEMA"', f'"{schema_ref}"'))
     template = project / "template.yaml"
     template.write_text(
         template.read_text().replace(
@@ -49,11 +49,11 @@ def _fixture_project() -> Path:
             1,
         )
     )
-    generate(Project.find(project), SchemaRef.parse(FIXTURE_SCHEMA).load(), out=io.StringIO())
+    generate(Project.find(project), SchemaRef.parse(schema_ref).load(), out=io.StringIO())
     return project
 
 
-PROJECT = _fixture_project()
+PROJECT = fixture_project()
 
 # never reach real AWS from tests
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

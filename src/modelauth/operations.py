@@ -40,9 +40,9 @@ from modelauth.policy import (
     present,
     unreadable_fields,
 )
-from modelauth.rules import WRITE_OPERATIONS, Model, Operation
-from modelauth.store import Store
-from modelauth.validation import apply_defaults, check_id, check_input, check_required
+from modelauth.rules import WRITE_OPERATIONS, Model, Operation, SecondaryIndex
+from modelauth.store import Store, check_key
+from modelauth.validation import apply_defaults, check_input, check_required
 
 __all__ = ["DecisionListener", "ListOutput", "Operations", "Output", "caller_key"]
 
@@ -163,8 +163,10 @@ class Operations:
 
     # -- operations -----------------------------------------------------------------------------
     def get(self, principal: Principal, model: Model, item_id: Any) -> Output | None:
+        """``item_id``: the ``id``, or for a model with an ``identifier`` a mapping of its key
+        fields to their values (as for :meth:`update` and :meth:`delete`)."""
         self.check_enabled(model, "get")
-        item_id = check_id(item_id, f"get{model.name}")
+        item_id = check_key(model, item_id, f"get{model.name}")
         decision = self.decide(principal, model, Operation.GET)  # no rule: never touch the table
         item = self.store.get(model, item_id)
         if item is None:
@@ -183,12 +185,7 @@ class Operations:
         next_token: Any = None,
     ) -> ListOutput:
         self.check_enabled(model, "list")
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
-            raise BadRequest("limit must be an integer")
-        if next_token is not None and not isinstance(next_token, str):
-            raise BadRequest("nextToken must be a string")
-        if filter is not None and not isinstance(filter, dict):
-            raise BadRequest("filter must be an object")
+        self._check_page_arguments(filter, limit, next_token)
         decision = self.decide(principal, model, Operation.LIST)
         if filter:
             self.check_filter(principal, model, decision, filter)
@@ -197,6 +194,57 @@ class Operations:
         )
         items = [self.output(principal, model, Operation.LIST, item) for item in page.items]
         return ListOutput(items, page.next_token)
+
+    def query_index(
+        self,
+        principal: Principal,
+        model: Model,
+        secondary: SecondaryIndex,
+        partition: Any,
+        *,
+        sort: Any = None,
+        sort_direction: Any = None,
+        filter: Any = None,
+        limit: Any = None,
+        next_token: Any = None,
+    ) -> ListOutput:
+        """A secondary index's query field (``todosByStatus(status: "open", createdAt: {gt: …})``),
+        with the model's ``list`` rules: the caller's constraint filters the partition (see
+        :meth:`Store.query_index`). The key values act as a filter on the key fields, so they are
+        refused like one (:meth:`check_filter`) where this caller may not read those fields."""
+        self._check_page_arguments(filter, limit, next_token)
+        if partition is None:
+            raise BadRequest(f"{secondary.partition_key}: the partition key value is required")
+        if sort_direction not in (None, "ASC", "DESC"):
+            raise BadRequest("sortDirection must be ASC or DESC")
+        decision = self.decide(principal, model, Operation.LIST)
+        keys: dict[str, Any] = {secondary.partition_key: {"eq": partition}}
+        if sort is not None and secondary.sort_key is not None:
+            keys[secondary.sort_key] = {"attributeExists": True}
+        self.check_filter(principal, model, decision, {"and": [filter, keys]} if filter else keys)
+        page = self.store.query_index(
+            model,
+            secondary,
+            decision,
+            partition,
+            sort=sort,
+            descending=sort_direction == "DESC",
+            filter=filter,
+            limit=limit,
+            next_token=next_token,
+            caller=caller_key(principal),
+        )
+        items = [self.output(principal, model, Operation.LIST, item) for item in page.items]
+        return ListOutput(items, page.next_token)
+
+    @staticmethod
+    def _check_page_arguments(filter: Any, limit: Any, next_token: Any) -> None:
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+            raise BadRequest("limit must be an integer")
+        if next_token is not None and not isinstance(next_token, str):
+            raise BadRequest("nextToken must be a string")
+        if filter is not None and not isinstance(filter, dict):
+            raise BadRequest("filter must be an object")
 
     def create(
         self, principal: Principal, model: Model, data: Any, condition: Mapping[str, Any] | None = None
@@ -228,8 +276,12 @@ class Operations:
         """``data``: the fields to change, plus ``_version`` for optimistic concurrency;
         ``condition`` as for :meth:`create`, against the stored item."""
         self.check_enabled(model, "update")
-        item_id = check_id(item_id, f"Update{model.name}Input")
+        item_id = check_key(model, item_id, f"Update{model.name}Input")
         values = check_input(model, data, f"Update{model.name}Input", allow_keys={"_version"})
+        if isinstance(item_id, Mapping):  # the key is not a change: DynamoDB cannot update it
+            for name, value in item_id.items():
+                if values.pop(name, value) != value:
+                    raise BadRequest(f"Update{model.name}Input: {name} is part of the key and cannot change")
         expected = values.pop("_version", None)
         decision = self.decide(principal, model, Operation.UPDATE, input=values)
         self._check_write_condition(principal, model, decision, condition)
@@ -246,7 +298,7 @@ class Operations:
         condition: Mapping[str, Any] | None = None,
     ) -> Output:
         self.check_enabled(model, "delete")
-        item_id = check_id(item_id, f"Delete{model.name}Input")
+        item_id = check_key(model, item_id, f"Delete{model.name}Input")
         if expected_version is not None and (
             not isinstance(expected_version, int) or isinstance(expected_version, bool)
         ):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from aws_lambda_powertools import Logger
@@ -37,9 +38,18 @@ from aws_lambda_powertools import Logger
 from modelauth.custom import CustomResolver, Subscribed
 from modelauth.errors import BadRequest, ModelAuthError, Unauthorized, UnauthorizedFields
 from modelauth.identity import IdentityConfig, Principal, PrincipalCache
-from modelauth.operations import Operations, Output
+from modelauth.operations import ListOutput, Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.rules import WRITE_OPERATIONS, Model, Operation, Schema, mode_of, operation_kind, root_fields
+from modelauth.rules import (
+    WRITE_OPERATIONS,
+    Model,
+    Operation,
+    Schema,
+    SecondaryIndex,
+    mode_of,
+    operation_kind,
+    root_fields,
+)
 from modelauth.startup import build_from_env
 from modelauth.store import Store
 from modelauth.subscriptions import check_model, narrow, owner_arguments, subscription_filter
@@ -206,7 +216,13 @@ class GraphQLApp:
         }
         for root in root_fields(model, include_disabled=True):
             kind = operation_kind(model, root)
-            handler = handlers[root.operation] if model.is_enabled(kind) else _disabled(kind)
+            secondary = root.secondary
+            if not model.is_enabled(kind):
+                handler = _disabled(kind)
+            elif secondary is None:
+                handler = handlers[root.operation]
+            else:
+                handler = partial(self._query, secondary)
             self.routes[(root.type_name, root.field_name)] = _Route(model, root.operation, handler)
 
     # -- entry point ----------------------------------------------------------------------------
@@ -351,13 +367,28 @@ class GraphQLApp:
 
     # -- operations -----------------------------------------------------------------------------
     def _get(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any] | None:
-        args = check_arguments(arguments, req.field_name, _GET_ARGUMENTS, ("id",))
-        output = self.operations.get(req.principal, model, args["id"])
+        keys = model.key_fields
+        args = check_arguments(
+            arguments, req.field_name, _GET_ARGUMENTS if keys == ("id",) else set(keys), keys
+        )
+        output = self.operations.get(req.principal, model, _key(model, args))
         # not found is not an auth failure (spec §12 #8)
         return None if output is None else self._output(model, Operation.GET, output, req)
 
     def _list(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
-        args = check_arguments(arguments, req.field_name, _LIST_ARGUMENTS, ())
+        primary = model.primary_index
+        if primary is not None and any(
+            arguments.get(n) is not None for n in (*model.key_fields, "sortDirection")
+        ):
+            # listOrders(customerEmail: ..., orderId: {beginsWith: ...}): a Query of the table's key
+            if arguments.get(primary.partition_key) is None:
+                raise BadRequest(
+                    f"{req.field_name}: a sort key condition or sortDirection needs the partition key "
+                    f"value ({primary.partition_key})"
+                )
+            return self._query(primary, model, arguments, req)
+        names = _LIST_ARGUMENTS if primary is None else _LIST_ARGUMENTS | {*model.key_fields, "sortDirection"}
+        args = check_arguments(arguments, req.field_name, names, ())
         page = self.operations.list(
             req.principal,
             model,
@@ -365,6 +396,30 @@ class GraphQLApp:
             limit=args.get("limit"),
             next_token=args.get("nextToken"),
         )
+        return self._connection(model, page, req)
+
+    def _query(
+        self, secondary: SecondaryIndex, model: Model, arguments: Mapping[str, Any], req: _Request
+    ) -> dict[str, Any]:
+        """A secondary index's query field: the partition key value (required), a condition on
+        the sort key, ``sortDirection``, ``filter``, ``limit``, ``nextToken``."""
+        pk, sk = secondary.partition_key, secondary.sort_key
+        names = _LIST_ARGUMENTS | {pk, "sortDirection"} | ({sk} if sk else set())
+        args = check_arguments(arguments, req.field_name, names, (pk,))
+        page = self.operations.query_index(
+            req.principal,
+            model,
+            secondary,
+            args[pk],
+            sort=args.get(sk) if sk else None,
+            sort_direction=args.get("sortDirection"),
+            filter=args.get("filter"),
+            limit=args.get("limit"),
+            next_token=args.get("nextToken"),
+        )
+        return self._connection(model, page, req)
+
+    def _connection(self, model: Model, page: ListOutput, req: _Request) -> dict[str, Any]:
         items = [self._output(model, Operation.LIST, out, req) for out in page.items]
         return {"items": items, "nextToken": page.next_token, "__typename": f"Model{model.name}Connection"}
 
@@ -376,16 +431,19 @@ class GraphQLApp:
     def _update(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         args = self._mutation_arguments(arguments, req)
         data = self._input_with_id(model, args["input"], "Update")
-        output = self.operations.update(req.principal, model, data.pop("id"), data, args.get("condition"))
+        key = _key(model, data)
+        for name in model.key_fields:
+            data.pop(name)
+        output = self.operations.update(req.principal, model, key, data, args.get("condition"))
         return self._output(model, Operation.UPDATE, output, req)
 
     def _delete(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         args = self._mutation_arguments(arguments, req)
         data = self._input_with_id(model, args["input"], "Delete")
-        if set(data) - {"id", "_version"}:
-            raise BadRequest(f"Delete{model.name}Input takes only id and _version")
+        if set(data) - {*model.key_fields, "_version"}:
+            raise BadRequest(f"Delete{model.name}Input takes only {', '.join(model.key_fields)} and _version")
         output = self.operations.delete(
-            req.principal, model, data["id"], data.get("_version"), args.get("condition")
+            req.principal, model, _key(model, data), data.get("_version"), args.get("condition")
         )
         return self._output(model, Operation.DELETE, output, req)
 
@@ -396,11 +454,20 @@ class GraphQLApp:
 
     @staticmethod
     def _input_with_id(model: Model, data: Any, verb: str) -> dict[str, Any]:
+        """The input, with its key (``id`` or the identifier fields) present."""
         if not isinstance(data, Mapping):
             raise BadRequest(f"{verb}{model.name}Input must be an object")
-        if data.get("id") is None:
-            raise BadRequest(f"{verb}{model.name}Input: 'id' is required")
+        for name in model.key_fields:
+            if data.get(name) is None:
+                raise BadRequest(f"{verb}{model.name}Input: '{name}' is required")
         return dict(data)
+
+
+def _key(model: Model, values: Mapping[str, Any]) -> Any:
+    """The item's key from arguments or input: its ``id``, or the identifier fields' values."""
+    if model.key_fields == ("id",):
+        return values["id"]
+    return {name: values[name] for name in model.key_fields}
 
 
 def _disabled(kind: str) -> _Handler:

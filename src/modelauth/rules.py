@@ -45,9 +45,13 @@ __all__ = [
     "Rule",
     "Schema",
     "SchemaError",
+    "SecondaryIndex",
     "Strategy",
     "allow",
     "check_type_name",
+    "index",
+    "key_attribute_type",
+    "key_scalar",
     "mode_of",
     "mutation_masked_fields",
     "parse_operations",
@@ -487,6 +491,11 @@ class Model:
     #: Amplify's ``populateOwnerFieldForStaticGroupAuth``: fill owner fields on create when a
     #: static rule (a group, ``authenticated()``) already allows it; None: the schema's (True)
     populate_owner_field_for_static_group_auth: bool | None = None
+    #: Gen 2's ``a.model(...).secondaryIndexes(...)``: a GSI and a query field each (:func:`index`)
+    secondary_indexes: Sequence[SecondaryIndex] = ()
+    #: Gen 2's ``.identifier([...])``: the table's key, a partition key field and optionally a
+    #: sort key field (required scalars); empty: ``id``
+    identifier: Sequence[str] = ()
     # derived once here, read on every request (plain attributes: no call on the warm path)
     #: owner rules on the model and its fields (their fields are filled on create)
     owner_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -504,6 +513,11 @@ class Model:
     filter_fields: Mapping[str, FilterField] = field(init=False, repr=False, compare=False)
     #: fields named by owner or group rules (their values are names: never null in a list)
     rule_fields: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: the table's key fields: ``("id",)`` or the identifier
+    key_fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    #: a custom identifier as an index of the table itself (partition key, sort key), for
+    #: ``listX``'s key condition arguments; None for ``id``-keyed models
+    primary_index: SecondaryIndex | None = field(init=False, repr=False, compare=False)
     #: root fields turned off (Gen 2 ``.disableOperations``), normalized to ``get`` … ``onDelete``
     disabled_operations: frozenset[str] = frozenset()
     #: Gen 1 ``@model(subscriptions: {level: ...})``: ``on`` (the rules decide and filter),
@@ -556,6 +570,9 @@ class Model:
             _check_field_kind(self, rule)
         object.__setattr__(self, "mutation_masked_fields", mutation_masked_fields(self))
         _check_required_fields_readable(self)
+        object.__setattr__(self, "secondary_indexes", tuple(self.secondary_indexes))
+        _check_indexes(self)
+        _set_identifier(self)
         _normalize_options(self)
 
     def disable_operations(self, operations: Iterable[str]) -> Model:
@@ -606,6 +623,161 @@ def _filter_fields(fields: Iterable[Field]) -> dict[str, FilterField]:
         elif not isinstance(f.type, CustomType):
             found[f.name] = FilterField()
     return found
+
+
+#: scalar types a key (partition or sort) may have, and DynamoDB's attribute type for each
+_NUMBER_KEYS = frozenset({"Int", "Float", "AWSTimestamp"})
+_KEY_TYPES = frozenset(SCALAR_TYPES) - {"Boolean", "AWSJSON"}
+
+
+@dataclass(frozen=True, slots=True)
+class SecondaryIndex:
+    """A secondary index of a model (Gen 2's ``a.index("status").sortKeys([...])``): a GSI keyed
+    on ``partition_key`` (and the first sort key), queried by its own query field. Build it with
+    :func:`index`.
+
+    >>> index("status").sort_keys(["createdAt"]).query_field("todosByStatus").sort_key
+    'createdAt'
+    """
+
+    partition_key: str
+    sort_key_fields: tuple[str, ...] = ()
+    index_name: str | None = None
+    query_field_name: str | None = None
+
+    def sort_keys(self, fields: Sequence[str]) -> SecondaryIndex:
+        """The sort key (Gen 2 ``.sortKeys``); DynamoDB keys a GSI on one sort attribute, so
+        modelauth takes one field."""
+        names = tuple(fields) if not isinstance(fields, str) else (fields,)
+        if len(names) > 1:
+            raise SchemaError(
+                f"index {self.partition_key!r}: one sort key field (composite sort keys are not supported)"
+            )
+        return replace(self, sort_key_fields=names)
+
+    def name(self, name: str) -> SecondaryIndex:
+        """The GSI's name (Gen 2 ``.name``); the default is :meth:`gsi_name`'s."""
+        return replace(self, index_name=name)
+
+    def query_field(self, name: str) -> SecondaryIndex:
+        """The Query field that reads the index (Gen 2 ``.queryField``)."""
+        return replace(self, query_field_name=name)
+
+    @property
+    def sort_key(self) -> str | None:
+        return self.sort_key_fields[0] if self.sort_key_fields else None
+
+    def gsi_name(self, model: Model) -> str:
+        """``<model>sBy<Field>[And<SortKey>]`` unless named: never an owner index's ``by<Field>``."""
+        if self.index_name:
+            return self.index_name
+        return _lower_first(model.name) + "sBy" + _key_words(self)
+
+    def field_name(self, model: Model) -> str:
+        """The query field: Gen 2's default ``list<Model>By<Field>[And<SortKey>]``."""
+        return self.query_field_name or f"list{model.name}By{_key_words(self)}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _key_words(idx: SecondaryIndex) -> str:
+    return "And".join(_upper_first(n) for n in (idx.partition_key, *idx.sort_key_fields))
+
+
+def index(partition_key: str) -> SecondaryIndex:
+    """A secondary index on ``partition_key`` (Gen 2 ``a.index``), for ``Model(secondary_indexes=)``.
+
+    >>> index("status").field_name(Model("Todo", fields=[Field("status")], rules=[allow.owner()],
+    ...                                   secondary_indexes=[index("status")]))
+    'listTodoByStatus'
+    """
+    if not isinstance(partition_key, str) or not partition_key.isidentifier():
+        raise SchemaError(f"index: invalid field name {partition_key!r}")
+    return SecondaryIndex(partition_key)
+
+
+def key_attribute_type(model: Model, name: str) -> str:
+    """DynamoDB's attribute type of a key field: ``N`` for numbers, else ``S``."""
+    f = model.field(name)
+    return "N" if f is not None and f.type in _NUMBER_KEYS else "S"
+
+
+def key_scalar(model: Model, name: str) -> str:
+    """The GraphQL scalar of a key field (the implicit ``id`` and timestamps included)."""
+    f = model.field(name)
+    if f is not None:
+        return f.type_name
+    return "ID" if name == "id" else "AWSDateTime"
+
+
+def _check_indexes(model: Model) -> None:
+    """Amplify's @index checks: the fields exist and are scalars (not lists), names are unique."""
+    names: set[str] = set()
+    owner_indexes = {"by" + _upper_first(r.owner_field) for r in model.owner_rules if r.owner_field}
+    for idx in model.secondary_indexes:
+        if not isinstance(idx, SecondaryIndex):
+            raise SchemaError(f"{model.name}: secondary_indexes takes index(...) values")
+        for name in (idx.partition_key, *idx.sort_key_fields):
+            f = model.field(name)
+            if f is None and name not in _IMPLICIT:
+                raise SchemaError(
+                    f"Can't find field '{name}' in {model.name}, but it was specified in index "
+                    f"'{idx.gsi_name(model)}'."
+                )
+            if name == "_version" or (f is not None and (f.is_list or f.type_name not in _KEY_TYPES)):
+                raise SchemaError(
+                    f"Index '{idx.gsi_name(model)}' on type '{model.name}': field '{name}' cannot be a "
+                    "key: a key is a scalar (not a list, Boolean or AWSJSON)"
+                )
+        if idx.sort_key == idx.partition_key:
+            raise SchemaError(f"Index '{idx.gsi_name(model)}': the sort key repeats the partition key")
+        for label, value in (("index", idx.gsi_name(model)), ("query field", idx.field_name(model))):
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{2,254}", value) or f"{label} {value}" in names:
+                raise SchemaError(f"{model.name}: {label} {value!r} is invalid or defined twice")
+            if label == "index" and value in owner_indexes:
+                raise SchemaError(f"{model.name}: index {value!r} is the owner index of that field")
+            names.add(f"{label} {value}")
+
+
+def _set_identifier(model: Model) -> None:
+    """Check ``identifier`` (Amplify's primary key rules) and derive the key fields."""
+    names = (model.identifier,) if isinstance(model.identifier, str) else tuple(model.identifier)
+    object.__setattr__(model, "identifier", names)
+    if not names or names == ("id",):
+        object.__setattr__(model, "key_fields", ("id",))
+        object.__setattr__(model, "primary_index", None)
+        return
+    if len(names) > 2 or len(set(names)) != len(names):
+        raise SchemaError(
+            f"{model.name}: identifier takes a partition key field and at most one sort key field "
+            "(composite sort keys are not supported)"
+        )
+    for name in names:
+        f = model.field(name)
+        if f is None:
+            raise SchemaError(
+                f"Can't find field '{name}' in {model.name}, but it was specified in identifier."
+            )
+        if f.is_list or f.type_name not in _KEY_TYPES:
+            raise SchemaError(
+                f"The primary key on type '{model.name}': field '{name}' cannot be a key: a key is a "
+                "scalar (not a list, Boolean or AWSJSON)"
+            )
+        if not f.required:
+            raise SchemaError(f"The primary key on type '{model.name}' must reference non-null fields.")
+        if name in model.rule_fields:
+            raise SchemaError(
+                f"{model.name}: '{name}' is named by an owner or group rule and cannot be a key "
+                "(a key is never changed; an owner may be)"
+            )
+    object.__setattr__(model, "key_fields", names)
+    object.__setattr__(model, "primary_index", SecondaryIndex(names[0], names[1:]))
 
 
 #: what ``disable_operations`` accepts (Gen 2's names): categories, then single root fields
@@ -829,7 +1001,13 @@ def _type_names(t: Enum | CustomType) -> tuple[str, ...]:
     return (t.name, t.input_name)
 
 
-_SHARED_TYPES = frozenset(f"Model{s}Input" for s in ("ID", "String", "Int", "Float", "Boolean"))
+_SHARED_TYPES = frozenset(
+    (
+        *(f"Model{s}Input" for s in ("ID", "String", "Int", "Float", "Boolean")),
+        *(f"Model{s}KeyConditionInput" for s in ("ID", "String", "Int", "Float")),
+        "ModelSortDirection",
+    )
+)
 
 
 def _collect_types(models: Sequence[Model]) -> tuple[Enum | CustomType, ...]:
@@ -938,11 +1116,13 @@ SUBSCRIPTION_PREFIXES = {"onCreate": "create", "onUpdate": "update", "onDelete":
 
 
 class RootField(NamedTuple):
-    """A Query/Mutation/Subscription field of a model and the operation it performs."""
+    """A Query/Mutation/Subscription field of a model and the operation it performs (a
+    secondary index's query field lists, with its ``secondary``)."""
 
     type_name: str
     field_name: str
     operation: Operation
+    secondary: SecondaryIndex | None = None
 
 
 def operation_kind(model: Model, root: RootField) -> str:
@@ -979,4 +1159,5 @@ def _all_root_fields(model: Model) -> tuple[RootField, ...]:
         RootField("Mutation", f"update{name}", Operation.UPDATE),
         RootField("Mutation", f"delete{name}", Operation.DELETE),
         *(RootField("Subscription", f"{prefix}{name}", Operation.LISTEN) for prefix in SUBSCRIPTION_PREFIXES),
+        *(RootField("Query", idx.field_name(model), Operation.LIST, idx) for idx in model.secondary_indexes),
     )

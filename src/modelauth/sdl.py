@@ -29,7 +29,9 @@ from modelauth.rules import (
     RootField,
     Rule,
     Schema,
+    SecondaryIndex,
     Strategy,
+    key_scalar,
     root_fields,
 )
 from modelauth.subscriptions import SUBSCRIPTION_OPERATORS, check_model, owner_arguments
@@ -224,11 +226,12 @@ def _inputs(model: Model) -> list[str]:
     keeps every field optional, and the resolver refuses an explicit ``null`` for a required one."""
     required = set(required_create_fields(model))
     name = model.name
+    keys = [f"  {k}: {key_scalar(model, k)}!" for k in model.key_fields]
     creates = [_input_field(f, f.name in required) for f in model.fields]
-    updates = [_input_field(f, False) for f in model.fields]
+    updates = [_input_field(f, False) for f in model.fields if f.name not in model.key_fields]
     lines = [f"input Create{name}Input {{", "  id: ID", *creates, "}", ""]
-    lines += [f"input Update{name}Input {{", "  id: ID!", *updates, "  _version: Int", "}", ""]
-    lines += [f"input Delete{name}Input {{", "  id: ID!", "  _version: Int", "}", ""]
+    lines += [f"input Update{name}Input {{", *keys, *updates, "  _version: Int", "}", ""]
+    lines += [f"input Delete{name}Input {{", *keys, "  _version: Int", "}", ""]
     # the list filter, and the mutations' condition (Amplify's: the same, without id)
     for kind, first in (("Filter", ["  id: ModelIDInput"]), ("Condition", [])):
         lines += [f"input Model{name}{kind}Input {{", *first]
@@ -252,6 +255,31 @@ def _shared_inputs() -> list[str]:
         lines.append(f"input {name} {{")
         lines += [f"  {op}: [{scalar}]" if op == "between" else f"  {op}: {scalar}" for op in ops]
         lines += ["  attributeExists: Boolean", "}", ""]
+    return lines
+
+
+_KEY_CONDITION = {"ID": "ID", "Int": "Int", "AWSTimestamp": "Int", "Float": "Float"}
+_KEY_OPERATORS = ("eq", "le", "lt", "ge", "gt", "between", "beginsWith")
+
+
+def _key_condition_input(model: Model, name: str) -> str:
+    """Amplify's ``Model<T>KeyConditionInput`` of a sort key field (String for every other scalar)."""
+    return f"Model{_KEY_CONDITION.get(key_scalar(model, name), 'String')}KeyConditionInput"
+
+
+def _key_inputs(schema: Schema) -> list[str]:
+    """``ModelSortDirection`` and the key condition inputs the index query fields use."""
+    sorts = [(m, i.sort_key) for m in schema.models for i in _key_indexes(m) if i.sort_key]
+    used = sorted({_key_condition_input(m, sort) for m, sort in sorts})
+    if not any(_key_indexes(m) for m in schema.models):
+        return []
+    lines = ["enum ModelSortDirection {", "  ASC", "  DESC", "}", ""]
+    for name in used:
+        scalar = name.removeprefix("Model").removesuffix("KeyConditionInput")
+        ops = [op for op in _KEY_OPERATORS if op != "beginsWith" or scalar in ("String", "ID")]
+        lines.append(f"input {name} {{")
+        lines += [f"  {op}: [{scalar}]" if op == "between" else f"  {op}: {scalar}" for op in ops]
+        lines += ["}", ""]
     return lines
 
 
@@ -294,6 +322,23 @@ def _shared_subscription_inputs() -> list[str]:
     return lines
 
 
+def _key_indexes(model: Model) -> tuple[SecondaryIndex, ...]:
+    """The indexes whose query takes key conditions: the custom identifier's, the secondary ones."""
+    primary = (model.primary_index,) if model.primary_index is not None else ()
+    return (*primary, *model.secondary_indexes)
+
+
+def _index_signature(model: Model, secondary: SecondaryIndex) -> str:
+    """``(status: String!, createdAt: ModelStringKeyConditionInput, sortDirection: ..., filter: ...,
+    limit: Int, nextToken: String): ModelTodoConnection``, as Amplify's @index generates it."""
+    pk, sk = secondary.partition_key, secondary.sort_key
+    args = [f"{pk}: {key_scalar(model, pk)}!"]
+    if sk is not None:
+        args.append(f"{sk}: {_key_condition_input(model, sk)}")
+    args += ["sortDirection: ModelSortDirection", f"filter: Model{model.name}FilterInput"]
+    return f"({', '.join([*args, 'limit: Int', 'nextToken: String'])}): Model{model.name}Connection"
+
+
 def _has_subscriptions(model: Model) -> bool:
     return any(root.operation is Operation.LISTEN for root in root_fields(model))
 
@@ -301,8 +346,19 @@ def _has_subscriptions(model: Model) -> bool:
 def _signature(model: Model, field_name: str, op: Operation) -> str:
     """Arguments and type of a root field, as Amplify generates them."""
     name = model.name
+    secondary = next((i for i in model.secondary_indexes if i.field_name(model) == field_name), None)
+    if secondary is not None:
+        return _index_signature(model, secondary)
     if op is Operation.GET:
-        return f"(id: ID!): {name}"
+        return "(" + ", ".join(f"{k}: {key_scalar(model, k)}!" for k in model.key_fields) + f"): {name}"
+    primary = model.primary_index
+    if op is Operation.LIST and primary is not None:  # Amplify's order for a custom primary key
+        pk, sk = primary.partition_key, primary.sort_key
+        keys = [f"{pk}: {key_scalar(model, pk)}"] + (
+            [f"{sk}: {_key_condition_input(model, sk)}"] if sk else []
+        )
+        rest = f"filter: Model{name}FilterInput, limit: Int, nextToken: String"
+        return f"({', '.join(keys)}, {rest}, sortDirection: ModelSortDirection): Model{name}Connection"
     if op is Operation.LIST:
         return f"(filter: Model{name}FilterInput, limit: Int, nextToken: String): Model{name}Connection"
     if op is Operation.LISTEN:
@@ -331,7 +387,7 @@ def render(schema: Schema) -> str:
     for bound in schema.bound_operations:  # custom queries, mutations, subscriptions (modelauth.custom)
         op = bound.op
         sections[op.type_name].append(_with(f"  {op.name}{op.signature()}", _directives(op.rules)))
-    lines += _types(schema) + _shared_inputs()
+    lines += _types(schema) + _shared_inputs() + _key_inputs(schema)
     if subscriptions:
         lines += _shared_subscription_inputs()
     # a root type without fields is not GraphQL: models may disable every mutation or subscription

@@ -48,7 +48,8 @@ from modelauth.errors import (
 )
 from modelauth.filters import Placeholders, build_filter
 from modelauth.policy import Condition, Constraint, Decision
-from modelauth.rules import Model
+from modelauth.rules import Model, SecondaryIndex, key_attribute_type
+from modelauth.validation import check_id
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_LIST_MAX_CALLS",
     "DEFAULT_LIST_MAX_READ_ITEMS",
     "INDEX_TABLE",
+    "ItemKey",
     "MAX_LIST_LIMIT",
     "Page",
     "Store",
@@ -65,6 +67,8 @@ __all__ = [
     "index_fields",
     "index_name",
     "index_table_definition",
+    "check_key",
+    "key_of",
     "max_index_values",
 ]
 
@@ -105,6 +109,10 @@ def dynamodb_client() -> DynamoDBClient:
 def index_name(field: str) -> str:
     """The GSI serving lists constrained on a single-valued owner ``field``: ``byOwner``."""
     return "by" + field[:1].upper() + field[1:]
+
+
+#: an item's key: its ``id``, or a mapping of the model's identifier fields to their values
+ItemKey = str | Mapping[str, Any]
 
 
 class Page(NamedTuple):
@@ -280,9 +288,17 @@ class Store:
         return exc
 
     # -- reads ----------------------------------------------------------------------------------
-    def get(self, model: Model, item_id: str) -> dict[str, Any] | None:
+    def key(self, model: Model, key: ItemKey) -> dict[str, Any]:
+        """The DynamoDB ``Key`` of an item: its ``id``, or the values of the model's identifier
+        fields (``{"customerEmail": ..., "orderId": ...}``)."""
+        values = {"id": key} if isinstance(key, str) else dict(key)
+        if set(values) != set(model.key_fields) or any(v is None for v in values.values()):
+            raise BadRequest(f"{model.name}: the key is {', '.join(model.key_fields)}", reason=repr(key))
+        return self._dump(values)
+
+    def get(self, model: Model, item_id: ItemKey) -> dict[str, Any] | None:
         table = self._tables[model.name]
-        out = self._call("get_item", TableName=table, Key={"id": {"S": item_id}}, ConsistentRead=True)
+        out = self._call("get_item", TableName=table, Key=self.key(model, item_id), ConsistentRead=True)
         raw = out.get("Item")
         return self._load(raw) if raw else None
 
@@ -340,7 +356,7 @@ class Store:
             else:
                 self._call("put_item", **put)
         except _ConditionFailed as exc:
-            if condition is not None and self.get(model, str(item["id"])) is None:
+            if condition is not None and self.get(model, key_of(model, item)) is None:
                 raise ConditionNotMet(reason=f"{model.name} {item['id']}: condition not met") from exc
             raise ConditionFailed(reason=f"{model.name} {item['id']} already exists") from exc
         return item
@@ -348,7 +364,7 @@ class Store:
     def update(
         self,
         model: Model,
-        item_id: str,
+        item_id: ItemKey,
         changes: Mapping[str, Any],
         decision: Decision,
         expected_version: int | None = None,
@@ -378,7 +394,7 @@ class Store:
     def delete(
         self,
         model: Model,
-        item_id: str,
+        item_id: ItemKey,
         decision: Decision,
         expected_version: int | None = None,
         condition: Mapping[str, Any] | None = None,
@@ -397,7 +413,7 @@ class Store:
     def _conditional_write(
         self,
         model: Model,
-        item_id: str,
+        item_id: ItemKey,
         decision: Decision,
         expected_version: int | None,
         kind: str,
@@ -429,7 +445,7 @@ class Store:
                 conditions.append(f"({build_filter(condition, model.field_names, ph)})")
             write = {
                 "TableName": self.table(model),
-                "Key": {"id": {"S": item_id}},
+                "Key": self.key(model, item_id),
                 "ConditionExpression": " AND ".join(conditions),
                 **build(ph),
             }
@@ -460,7 +476,7 @@ class Store:
                     model, item_id, decision, expected_version, latest, conditioned=condition is not None
                 ) from exc
         raise RetryableError(
-            "The item is being changed concurrently; retry", reason=f"{model.name} {item_id}"
+            "The item is being changed concurrently; retry", reason=f"{model.name} {_label(item_id)}"
         )
 
     # -- index items (list-valued owner and group fields) ----------------------------------------
@@ -538,12 +554,116 @@ class Store:
         reads no more than that), and the request stops after ``list_max_read_items`` items read
         or ``list_max_calls`` calls. It then returns the items found so far (maybe none) and a
         ``nextToken`` at the last key read: following it lists every matching item once."""
+        scope = _query_scope(model, decision, filter, caller)
+        plan = self._cached_plan(model, decision) if not filter else self._plan(model, decision, filter)
+        return self._read(plan, scope, limit, next_token)
+
+    def query_index(
+        self,
+        model: Model,
+        secondary: SecondaryIndex,
+        decision: Decision,
+        partition: Any,
+        *,
+        sort: Mapping[str, Any] | None = None,
+        descending: bool = False,
+        filter: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+        caller: str = "",
+    ) -> Page:
+        """One page of a secondary index's query: the items of one partition key value (and a
+        key condition on the sort key: ``eq``, ``le``, ``lt``, ``ge``, ``gt``, ``between``,
+        ``beginsWith``), in sort key order (``descending``: newest first).
+
+        The decision's constraint (e.g. an owner) is not a key of the index: it is a filter of
+        the Query, so reads are not items and the request is bounded as a Scan is
+        (``list_max_read_items`` / ``list_max_calls``, a partial page and a nextToken that
+        resumes there). Without a constraint or filter every item read is listed."""
+        primary = secondary is model.primary_index  # the table's own key (a custom identifier)
+        name = "" if primary else secondary.gsi_name(model)
+        where = {"index": name, "pk": partition, "sk": sort, "desc": descending}
+        scope = _query_scope(model, decision, {"filter": filter or {}, "key": where}, caller)
+        pk, sk = secondary.partition_key, secondary.sort_key
+        if sort is not None and sk is None:
+            raise BadRequest(f"index {name or model.name} has no sort key")
+        value = _key_value(model, pk, partition)
+        by_owner = (
+            None
+            if primary
+            else self._owner_index_plan(model, secondary, decision, value, sort, descending, filter)
+        )
+        if by_owner is not None:
+            return self._read(by_owner, scope, limit, next_token)
+        ph = Placeholders()
+        expression = f"{ph.name(pk)} = {ph.value(value)}"
+        if sort is not None and sk is not None:
+            expression += " AND " + _key_condition(model, sk, sort, ph)
+        parts = [_constraint_expression(decision.constraint, ph)] if decision.constraint else []
+        if filter:
+            parts.append(build_filter(filter, model.filter_fields, ph))
+        request: dict[str, Any] = {
+            "TableName": self.table(model),
+            "KeyConditionExpression": expression,
+            "ScanIndexForward": not descending,
+        }
+        if not primary:
+            request["IndexName"] = name
+        if parts:
+            request["FilterExpression"] = " AND ".join(parts)
+        keys = tuple(dict.fromkeys(k for k in (*model.key_fields, pk, sk) if k is not None))
+        plan = [_Partition(self._with_placeholders(request, ph), keys, None, exact=not parts)]
+        return self._read(plan, scope, limit, next_token)
+
+    def _owner_index_plan(
+        self,
+        model: Model,
+        secondary: SecondaryIndex,
+        decision: Decision,
+        partition: Any,
+        sort: Mapping[str, Any] | None,
+        descending: bool,
+        filter: Mapping[str, Any] | None,
+    ) -> list[_Partition] | None:
+        """For an owner-constrained caller of an index sorted by ``createdAt`` (or not sorted):
+        Query the owner index (owner, createdAt) of each owner value the caller matches, with
+        the index's partition key as a filter. Reads are then this owner's items, not every
+        owner's items of the partition, in the same order. None when the constraint is not
+        served by owner indexes alone (e.g. groups fields, all_of): the partition is read."""
+        constraint = decision.constraint
+        if constraint is None or secondary.sort_key not in (None, "createdAt"):
+            return None
+        plan: list[_Partition] = []
+        for alternative in constraint.alternatives:
+            condition = alternative[0]
+            if len(alternative) != 1 or condition.list_field or not _has_owner_index(model, condition.field):
+                return None
+            for owner in condition.values:
+                ph = Placeholders()
+                expression = f"{ph.name(condition.field)} = {ph.value(owner)}"
+                if sort is not None:
+                    expression += " AND " + _key_condition(model, "createdAt", sort, ph)
+                filters = [f"{ph.name(secondary.partition_key)} = {ph.value(partition)}"]
+                if filter:
+                    filters.append(build_filter(filter, model.filter_fields, ph))
+                request = {
+                    "TableName": self.table(model),
+                    "IndexName": index_name(condition.field),
+                    "KeyConditionExpression": expression,
+                    "FilterExpression": " AND ".join(filters),
+                    "ScanIndexForward": not descending,
+                }
+                one = Condition(condition.field, (owner,))
+                keys = tuple(dict.fromkeys((*model.key_fields, condition.field, "createdAt")))
+                plan.append(_Partition(self._with_placeholders(request, ph), keys, one, exact=False))
+        return plan
+
+    def _read(self, plan: list[_Partition], scope: str, limit: int | None, next_token: str | None) -> Page:
+        """Run a list plan from ``next_token``: one page (see :meth:`list_items`)."""
         limit = DEFAULT_LIST_LIMIT if limit is None else limit
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise BadRequest(f"limit must be between 1 and {MAX_LIST_LIMIT}")
-        scope = _query_scope(model, decision, filter, caller)
         state: dict[str, Any] = self._open_token(next_token, scope) if next_token else {"p": 0, "k": None}
-        plan = self._cached_plan(model, decision) if not filter else self._plan(model, decision, filter)
         items: list[dict[str, Any]] = []
         scanned = calls = 0  # calls: those of partitions whose reads are not their items
         reads_left = self._max_read_items
@@ -623,7 +743,7 @@ class Store:
         scan: dict[str, Any] = {"TableName": self.table(model)}
         if parts:
             scan["FilterExpression"] = " AND ".join(parts)
-        return [_Partition(self._with_placeholders(scan, ph), ("id",), None, exact=False)]
+        return [_Partition(self._with_placeholders(scan, ph), model.key_fields, None, exact=False)]
 
     def _index_partition(
         self,
@@ -640,7 +760,7 @@ class Store:
         request: dict[str, Any]
         if not condition.list_field and _has_owner_index(model, condition.field):
             request = {"TableName": self.table(model), "IndexName": index_name(condition.field)}
-            keys: tuple[str, ...] = ("id", condition.field, "createdAt")
+            keys: tuple[str, ...] = tuple(dict.fromkeys((*model.key_fields, condition.field, "createdAt")))
             request["KeyConditionExpression"] = f"{ph.name(condition.field)} = {ph.value(value)}"
         elif condition.field in self._index_fields(model) and self._index_table is not None:
             request = {"TableName": self._index_table}
@@ -847,6 +967,79 @@ def _constraint_expression(constraint: Constraint, ph: Placeholders) -> str:
     return _any_of(alternatives)
 
 
+_KEY_OPERATORS = {"eq": "=", "le": "<=", "lt": "<", "ge": ">=", "gt": ">"}
+
+
+def _key_value(model: Model, name: str, value: Any) -> Any:
+    """A key value of the field's DynamoDB type (``S`` or ``N``), or a :class:`BadRequest`."""
+    number = key_attribute_type(model, name) == "N"
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = numeric if number else isinstance(value, str)
+    if not ok or value == "":
+        kind = "a number" if number else "a non-empty string"
+        raise BadRequest(f"{name}: a key value must be {kind}", reason=f"{name}={value!r}")
+    return value
+
+
+def _key_condition(model: Model, name: str, condition: Any, ph: Placeholders) -> str:
+    """A sort key condition (Amplify's ``Model<T>KeyConditionInput``: one of ``eq``, ``le``,
+    ``lt``, ``ge``, ``gt``, ``between: [a, b]``, ``beginsWith``) as a KeyConditionExpression.
+
+    >>> from modelauth.rules import Field, Model
+    >>> _key_condition(Model("T", fields=[Field("day")]), "day", {"beginsWith": "2026"}, Placeholders())
+    'begins_with(#f0, :v0)'
+    """
+    where = f"{name}: a key condition"
+    if not isinstance(condition, Mapping) or len(condition) != 1:
+        raise BadRequest(f"{where} takes exactly one of eq, le, lt, ge, gt, between, beginsWith")
+    [(op, value)] = condition.items()
+    attribute = ph.name(name)
+    if op in _KEY_OPERATORS:
+        return f"{attribute} {_KEY_OPERATORS[op]} {ph.value(_key_value(model, name, value))}"
+    if op == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise BadRequest(f"{where}: between takes a list of two values")
+        low, high = (ph.value(_key_value(model, name, v)) for v in value)
+        return f"{attribute} BETWEEN {low} AND {high}"
+    if op == "beginsWith":
+        if key_attribute_type(model, name) == "N":
+            raise BadRequest(f"{where}: beginsWith is for string keys")
+        return f"begins_with({attribute}, {ph.value(_key_value(model, name, value))})"
+    raise BadRequest(f"{where}: unknown operator {op!r} (eq, le, lt, ge, gt, between, beginsWith)")
+
+
+def key_of(model: Model, item: Mapping[str, Any]) -> ItemKey:
+    """The key of a stored item: its ``id``, or its identifier fields' values."""
+    if model.key_fields == ("id",):
+        return str(item["id"])
+    return {name: item[name] for name in model.key_fields}
+
+
+def check_key(model: Model, key: Any, where: str) -> ItemKey:
+    """A client's key of ``model``: ``id`` (a non-empty string of at most 1024 characters), or
+    the identifier fields' values, each of its type; anything else is a :class:`BadRequest`.
+
+    >>> from modelauth.rules import Field, Model
+    >>> order = Model("Order", fields=[Field("email", required=True), Field("n", "Int", required=True)],
+    ...               identifier=["email", "n"])
+    >>> check_key(order, {"email": "a@b.c", "n": 1}, "getOrder")
+    {'email': 'a@b.c', 'n': 1}
+    >>> check_key(order, {"email": "a@b.c"}, "getOrder")
+    Traceback (most recent call last):
+    modelauth.errors.BadRequest: getOrder: the key of Order is email, n
+    """
+    if model.key_fields == ("id",):
+        return check_id(key, where)
+    if not isinstance(key, Mapping) or set(key) != set(model.key_fields):
+        raise BadRequest(f"{where}: the key of {model.name} is {', '.join(model.key_fields)}")
+    return {name: _key_value(model, name, key[name]) for name in model.key_fields}
+
+
+def _label(key: ItemKey) -> str:
+    """A key for messages: ``todo-1``, ``a@example.com/o-1``."""
+    return key if isinstance(key, str) else "/".join(str(v) for v in key.values())
+
+
 def _any_of(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
@@ -857,7 +1050,7 @@ def _is_condition_failure(exc: ClientError) -> bool:
 
 def _explain_failure(
     model: Model,
-    item_id: str,
+    key: ItemKey,
     decision: Decision,
     expected_version: int | None,
     current: Mapping[str, Any] | None,
@@ -867,6 +1060,7 @@ def _explain_failure(
     """Tell a failed condition apart: missing item, not the caller's (said first, so a caller
     never learns whether its ``condition`` held on an item it may not write), a stale version,
     or the caller's ``condition``."""
+    item_id = _label(key)
     if current is None:
         if decision.constraint is not None:
             # an owner/group rule met no stored owner: Amplify answers Unauthorized (spec §3.4)
@@ -882,7 +1076,7 @@ def _explain_failure(
     return Conflict(
         f"Conflict: {model.name} {item_id} is at version {version}, not {expected_version}",
         reason="version conflict",
-        data={"_version": version, "id": item_id},
+        data={"_version": version, **({"id": key} if isinstance(key, str) else dict(key))},
     )
 
 

@@ -40,6 +40,9 @@ ROWS = [
     "list attack: DynamoDB calls per request",
     "list attack: requests to the end (nextToken)",
     "1 MB Scan page: parse + load",
+    "index query by owner (createdAt): read / returned",
+    "index query by owner (priority): read / returned",
+    "index query by owner (priority): requests",
 ]
 
 

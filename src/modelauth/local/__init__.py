@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from modelauth.rules import CustomType, Enum, Field, Model, Schema
+from modelauth.rules import CustomType, Enum, Field, Model, Schema, key_attribute_type
 from modelauth.store import INDEX_TABLE, index_fields, index_name, index_table_definition
 
 if TYPE_CHECKING:
@@ -38,29 +38,32 @@ __all__ = [
 
 
 def table_definition(model: Model, table_name: str) -> dict[str, Any]:
-    """The CreateTable request for a model: ``id`` key plus one ``by<Field>`` index per
-    single-valued owner field (HASH owner, RANGE createdAt), as template.yaml declares."""
+    """The CreateTable request for a model: ``id`` key (or the identifier's partition and sort
+    key), one ``by<Field>`` index per
+    single-valued owner field (HASH owner, RANGE createdAt) and one GSI per secondary index
+    (:attr:`Model.secondary_indexes`), as template.yaml declares."""
     owner_fields = sorted({r.owner_field for r in model.owner_rules if r.owner_field and not r.multi})
-    attributes = [{"AttributeName": "id", "AttributeType": "S"}]
+    keys: list[tuple[str, str, str | None]] = [(index_name(n), n, "createdAt") for n in owner_fields]
+    keys += [(i.gsi_name(model), i.partition_key, i.sort_key) for i in model.secondary_indexes]
+    attributes = {name: key_attribute_type(model, name) for name in model.key_fields}
+    if owner_fields:  # the order template.yaml has always had: id, createdAt, owner fields
+        attributes.update({"createdAt": "S", **dict.fromkeys(owner_fields, "S")})
     indexes = []
-    if owner_fields:
-        attributes.append({"AttributeName": "createdAt", "AttributeType": "S"})
-    for name in owner_fields:
-        attributes.append({"AttributeName": name, "AttributeType": "S"})
-        indexes.append(
-            {
-                "IndexName": index_name(name),
-                "KeySchema": [
-                    {"AttributeName": name, "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        )
+    for name, partition, sort in keys:
+        schema = [{"AttributeName": partition, "KeyType": "HASH"}]
+        if sort is not None:
+            schema.append({"AttributeName": sort, "KeyType": "RANGE"})
+        for attribute in (partition, sort):
+            if attribute is not None:
+                attributes.setdefault(attribute, key_attribute_type(model, attribute))
+        indexes.append({"IndexName": name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}})
     request: dict[str, Any] = {
         "TableName": table_name,
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        "AttributeDefinitions": attributes,
+        "KeySchema": [
+            {"AttributeName": name, "KeyType": kind}
+            for name, kind in zip(model.key_fields, ("HASH", "RANGE"), strict=False)
+        ],
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
         "BillingMode": "PAY_PER_REQUEST",
     }
     if indexes:

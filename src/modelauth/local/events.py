@@ -513,10 +513,15 @@ def _appsync_events(model: Model, callers: list[_Caller]) -> dict[str, dict[str,
             fields_ = selection
             if root.operation.value == "list":
                 fields_ = ["items", *(f"items/{f}" for f in selection), "nextToken"]
+            args = arguments[root.operation.value]
+            if root.secondary is not None:  # a secondary index's query: its partition key value
+                pk = root.secondary.partition_key
+                f = model.field(pk)
+                args = {**args, pk: sample_value(f) if f is not None else SAMPLE_VALUES["AWSDateTime"]}
             event = appsync_event(
                 root.type_name,
                 root.field_name,
-                arguments[root.operation.value],
+                args,
                 caller.identity,
                 headers=caller.headers,
                 selection=fields_,

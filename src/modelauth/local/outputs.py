@@ -199,17 +199,38 @@ def _model(model: Model) -> dict[str, Any]:
         "pluralName": model.list_name,
         "attributes": [
             {"type": "model", "properties": {}},
+            *_key_attributes(model),
             {"type": "auth", "properties": {"rules": _rules(model.rules)}},
         ],
-        "primaryKeyInfo": {"isCustomPrimaryKey": False, "primaryKeyFieldName": "id", "sortKeyFieldNames": []},
+        "primaryKeyInfo": {
+            "isCustomPrimaryKey": model.key_fields != ("id",),
+            "primaryKeyFieldName": model.key_fields[0],
+            "sortKeyFieldNames": list(model.key_fields[1:]),
+        },
     }
+
+
+def _key_attributes(model: Model) -> list[dict[str, Any]]:
+    """Amplify's ``key`` attributes: the custom identifier's (no name), then one per secondary
+    index (its GSI name, query field and key fields)."""
+    out: list[dict[str, Any]] = []
+    if model.key_fields != ("id",):
+        out.append({"type": "key", "properties": {"fields": list(model.key_fields)}})
+    for idx in model.secondary_indexes:
+        properties = {
+            "name": idx.gsi_name(model),
+            "queryField": idx.field_name(model),
+            "fields": [idx.partition_key, *idx.sort_key_fields],
+        }
+        out.append({"type": "key", "properties": properties})
+    return out
 
 
 def model_introspection(schema: Schema) -> dict[str, Any]:
     """``data.model_introspection`` (version 1): every model with its fields and rules, the
     enums, the custom types (``nonModels``) and the custom operations (``queries``,
-    ``mutations``, ``subscriptions``, which Gen 2's ``client.queries.<name>()`` calls). There
-    are no relations or secondary indexes to describe yet."""
+    ``mutations``, ``subscriptions``, which Gen 2's ``client.queries.<name>()`` calls), a custom
+    identifier and secondary indexes as ``key`` attributes. There are no relations to describe yet."""
     out: dict[str, Any] = {
         "version": 1,
         "models": {model.name: _model(model) for model in schema.models},
