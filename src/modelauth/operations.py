@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from modelauth.errors import BadRequest, OperationDisabled, Unauthorized, UnauthorizedFields
@@ -162,13 +163,32 @@ class Operations:
             )
 
     # -- operations -----------------------------------------------------------------------------
-    def get(self, principal: Principal, model: Model, item_id: Any) -> Output | None:
+    def get(
+        self, principal: Principal, model: Model, item_id: Any, *, related: bool = False
+    ) -> Output | None:
         """``item_id``: the ``id``, or for a model with an ``identifier`` a mapping of its key
-        fields to their values (as for :meth:`update` and :meth:`delete`)."""
-        self.check_enabled(model, "get")
+        fields to their values (as for :meth:`update` and :meth:`delete`). ``related``: a
+        ``belongs_to`` field's read, which ``disable_operations(["get"])`` does not remove."""
+        if not related:
+            self.check_enabled(model, "get")
         item_id = check_key(model, item_id, f"get{model.name}")
         decision = self.decide(principal, model, Operation.GET)  # no rule: never touch the table
-        item = self.store.get(model, item_id)
+        return self._judged(principal, model, decision, self.store.get(model, item_id))
+
+    def get_one(
+        self, principal: Principal, model: Model, secondary: SecondaryIndex, partition: Any, sort: Any = None
+    ) -> Output | None:
+        """The item of an index partition (a ``has_one`` relationship), judged as :meth:`get`
+        judges one: an item the caller may not read is ``Unauthorized``, not ``None``."""
+        decision = self.decide(principal, model, Operation.GET)
+        page = self.store.query_index(
+            model, secondary, replace(decision, constraint=None), partition, sort=sort, limit=1
+        )
+        return self._judged(principal, model, decision, page.items[0] if page.items else None)
+
+    def _judged(
+        self, principal: Principal, model: Model, decision: Decision, item: dict[str, Any] | None
+    ) -> Output | None:
         if item is None:
             return None
         if not decision.permits(item):
