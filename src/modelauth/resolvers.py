@@ -455,39 +455,22 @@ class GraphQLApp:
             if rel.is_list and arguments:
                 check_arguments(arguments, req.field_name, _RELATION_ARGUMENTS, ())
             return None
-        if rel.holds_reference:
-            check_arguments(arguments, req.field_name, frozenset(), ())
-            values = [source.get(name) for name in rel.references]
-            if any(v is None for v in values):
-                return None
-            key = (
-                values[0] if model.key_fields == ("id",) else dict(zip(model.key_fields, values, strict=True))
-            )
-            output = self.operations.get(req.principal, model, key, related=True)
-            return None if output is None else self._output(model, Operation.GET, output, req)
-        args = check_arguments(
-            arguments, req.field_name, _RELATION_ARGUMENTS if rel.is_list else frozenset(), ()
-        )
-        values = [source.get(name) for name in parent.key_fields]
-        if any(v is None for v in values):
-            return self._connection(model, ListOutput([], None), req) if rel.is_list else None
-        secondary = next(i for i in model.secondary_indexes if i.relation == f"{parent.name}.{rel.name}")
-        sort = {"eq": values[1]} if len(values) > 1 else None
-        if not rel.is_list:
-            one = self.operations.get_one(req.principal, model, secondary, values[0], sort)
-            return None if one is None else self._output(model, Operation.GET, one, req)
-        page = self.operations.query_index(
+        allowed = _RELATION_ARGUMENTS if rel.is_list else frozenset()
+        args = check_arguments(arguments, req.field_name, allowed, ())
+        found = self.operations.related(
             req.principal,
+            parent,
+            rel,
             model,
-            secondary,
-            values[0],
-            sort=sort,
+            source,
             sort_direction=args.get("sortDirection"),
             filter=args.get("filter"),
             limit=args.get("limit"),
             next_token=args.get("nextToken"),
         )
-        return self._connection(model, page, req)
+        if isinstance(found, ListOutput):
+            return self._connection(model, found, req)
+        return None if found is None else self._output(model, Operation.GET, found, req)
 
     def _create(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         args = self._mutation_arguments(arguments, req)

@@ -53,6 +53,7 @@ __all__ = [
     "check_type_name",
     "has_many",
     "has_one",
+    "relation_index_of",
     "index",
     "key_attribute_type",
     "key_scalar",
@@ -1229,6 +1230,15 @@ def relation_index(parent: Model, rel: Relation) -> SecondaryIndex:
     partition key the first reference, sort key the second (a parent with a composite key)."""
     where = f"{parent.name}.{rel.name}"
     return SecondaryIndex(rel.references[0], rel.references[1:], f"gsi-{where}", relation=where)
+
+
+def relation_index_of(child: Model, parent: Model, rel: Relation) -> SecondaryIndex:
+    """The index of ``child`` (as the schema holds it) that ``parent.rel`` reads."""
+    where = f"{parent.name}.{rel.name}"
+    found = next((i for i in child.secondary_indexes if i.relation == where), None)
+    if found is None:
+        raise SchemaError(f"{where}: {child.name} has no index for it (use the models of the Schema)")
+    return found
 
 
 def counterpart(models: Sequence[Model], model: Model, rel: Relation) -> Relation:

@@ -113,8 +113,10 @@ def test_has_many_of_another_parent_and_its_arguments(app: GraphQLApp) -> None:
     assert ids(filtered) == ["c3"]
     first = data(carol.nested("Post", "comments", post, limit=3))
     rest = data(carol.nested("Post", "comments", post, limit=3, nextToken=first["nextToken"]))
-    assert len(first["items"]) == 3 and first["nextToken"]
-    assert sorted(ids(first) + ids(rest)) == P1_COMMENTS["carol"] and rest["nextToken"] is None
+    assert len(first["items"]) == 3
+    assert first["nextToken"]
+    assert sorted(ids(first) + ids(rest)) == P1_COMMENTS["carol"]
+    assert rest["nextToken"] is None
 
 
 def test_belongs_to_parent_the_caller_may_not_read_is_null_with_amplifys_error(app: GraphQLApp) -> None:
@@ -128,7 +130,8 @@ def test_belongs_to_parent_the_caller_may_not_read_is_null_with_amplifys_error(a
     ]
     alice = c["alice"]
     parent = data(alice.nested("Comment", "post", alice.query("getComment", id="c2")))
-    assert parent["id"] == "p1" and parent["title"] == "Hello"
+    assert parent["id"] == "p1"
+    assert parent["title"] == "Hello"
 
 
 def test_a_reader_of_the_comment_reads_the_blog_through_two_levels(app: GraphQLApp) -> None:
@@ -170,9 +173,8 @@ def test_many_to_many_through_the_join_model(app: GraphQLApp) -> None:
     by_id = {item["id"]: item for item in tagged["items"]}
     assert data(alice.nested("PostTag", "post", by_id["pt1"]))["id"] == "p1"
     denied = alice.nested("PostTag", "post", by_id["pt2"])
-    assert denied["data"] is None and denied["errors"][0]["message"] == (
-        "Not Authorized to access post on type PostTag"
-    )
+    assert denied["data"] is None
+    assert denied["errors"][0]["message"] == ("Not Authorized to access post on type PostTag")
     dave = c["dave"]
     assert ids(data(dave.nested("Tag", "posts", dave.query("getTag", id="t1")))) == ["pt1", "pt2"]
 
@@ -231,3 +233,18 @@ def test_an_unreadable_parent_key_lists_nothing(app: GraphQLApp) -> None:
     carol = seed(app)["carol"]
     assert data(carol.nested("Post", "comments", {"id": None}))["items"] == []
     assert data(carol.nested("Comment", "post", {"id": "c1", "postId": None})) is None
+
+
+def test_a_parent_with_a_composite_key(app: GraphQLApp) -> None:
+    c = callers(app)
+    alice, bob = c["alice"], c["bob"]
+    for email, number in (("a@example.com", "o1"), ("a@example.com", "o2")):
+        alice.mutate("createOrder", customerEmail=email, orderId=number)
+    for sku, number in (("pen", "o1"), ("ink", "o1"), ("cap", "o2")):
+        alice.mutate("createLineItem", id=sku, sku=sku, orderEmail="a@example.com", orderNumber=number)
+    bob.mutate("createLineItem", id="bob-line", sku="x", orderEmail="a@example.com", orderNumber="o1")
+    order = alice.query("getOrder", customerEmail="a@example.com", orderId="o1")
+    assert ids(data(alice.nested("Order", "lines", order))) == ["ink", "pen"]  # not o2's, not bob's
+    assert ids(data(c["carol"].nested("Order", "lines", order))) == ["bob-line", "ink", "pen"]
+    line = alice.query("getLineItem", id="pen")
+    assert data(alice.nested("LineItem", "order", line))["orderId"] == "o1"

@@ -84,7 +84,8 @@ def test_a_parent_the_caller_may_not_read_is_null_with_its_error(clients: dict[s
     assert body["data"] == {"getComment": {"id": "c2", "post": None}}
     [error] = body["errors"]
     assert error["message"] == "Not Authorized to access post on type Comment"
-    assert error["errorType"] == "Unauthorized" and error["path"] == ["getComment", "post"]
+    assert error["errorType"] == "Unauthorized"
+    assert error["path"] == ["getComment", "post"]
 
 
 def test_nested_connection_arguments(clients: dict[str, Client]) -> None:
@@ -93,9 +94,11 @@ def test_nested_connection_arguments(clients: dict[str, Client]) -> None:
         "{ items { id } nextToken } } }"
     )
     first = clients["carol"].data(query)["getPost"]["comments"]
-    assert len(first["items"]) == 2 and first["nextToken"]
+    assert len(first["items"]) == 2
+    assert first["nextToken"]
     bad = clients["carol"].post('query { getPost(id: "p1") { comments(limit: "x") { items { id } } } }')
-    assert bad.status_code == 400 and bad.json()["errors"][0]["errorType"] == "ValidationError"
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["errorType"] == "ValidationError"
 
 
 def test_a_mutation_result_carries_no_related_items(clients: dict[str, Client]) -> None:
