@@ -6,11 +6,12 @@ level with its own model's rules, and what a mutation result (a subscription's e
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import fixture_project
+from tests.conftest import EVENTS, fixture_project
 from tests.functional.test_relations import P1_COMMENTS
 from tests.local.conftest import Client
 
@@ -108,3 +109,34 @@ def test_a_mutation_result_carries_no_related_items(clients: dict[str, Client]) 
         "{ id blog { id } comments { items { id } } } }"
     )
     assert created["createPost"] == {"id": "p9", "blog": None, "comments": None}
+
+
+def test_explain_a_request_through_a_relationship_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``modelauth explain --via Post.comments``: AppSync's check of the nested field's modes,
+    then the related model's rules; a --via that is not a relationship is a usage error."""
+    from modelauth.local.cli import main
+
+    template = fixture_project(SCHEMA_REF) / "template.yaml"
+    base = ["--schema", SCHEMA_REF, "--template", str(template), "--state", str(tmp_path / "none.json")]
+    guest = EVENTS / "getTodo.iam-guest.json"
+    alice = EVENTS / "getTodo.alice.json"
+
+    def explain(event: Path, *args: str) -> tuple[int, str]:
+        code = main([*base, "explain", "--as", str(event), *args])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    code, out = explain(guest, "--model", "Comment", "--op", "list", "--via", "Post.comments")
+    assert code == 3
+    assert "Post.comments is reachable only with AMAZON_COGNITO_USER_POOLS, API_KEY" in out
+    code, out = explain(alice, "--model", "Comment", "--op", "list", "--via", "Post.comments")
+    assert code == 0
+    assert "only:   items where" in out  # the Comment rules: her own or those she views
+    code, out = explain(alice, "--model", "Post", "--op", "list", "--via", "Post.comments")
+    assert code == 2
+    assert "use --model Comment --op list" in out
+    code, out = explain(alice, "--model", "Comment", "--op", "list", "--via", "Post.title")
+    assert code == 2
+    assert "not a relationship field" in out
