@@ -140,3 +140,33 @@ def test_explain_a_request_through_a_relationship_field(
     code, out = explain(alice, "--model", "Comment", "--op", "list", "--via", "Post.title")
     assert code == 2
     assert "not a relationship field" in out
+
+
+def test_a_comment_subscriber_hears_only_readable_comments_and_no_related_items(
+    clients: dict[str, Client],
+) -> None:
+    """onCreateComment: the Comment rules filter (alice views c9, bob neither owns nor views it),
+    and the event's ``post`` is null: the mutation's result redacts relationship fields."""
+    from urllib.parse import urlsplit
+
+    from tests.local.test_subscriptions_ws import connect
+
+    opened = []
+    try:
+        for who in ("alice", "bob"):
+            headers = {"host": urlsplit(clients[who].url).netloc, **clients[who].headers}
+            connection = connect(clients[who].url, headers)
+            opened.append(connection)
+            ack = connection.start("subscription { onCreateComment { id post { id } } }", headers)
+            assert ack["type"] == "start_ack", ack
+        alice, bob = opened
+        clients["carol"].data(
+            'mutation { createComment(input: {id: "c9", postId: "p1", viewers: ["alice"]}) '
+            "{ id post { id } owner _storedOwner viewers _storedViewers } }"
+        )
+        assert alice.receive()["payload"]["data"] == {"onCreateComment": {"id": "c9", "post": None}}
+        with pytest.raises(TimeoutError):
+            bob.receive(timeout=0.5)
+    finally:
+        for connection in opened:
+            connection.close()
