@@ -68,12 +68,11 @@ def schema_relation_fields() -> set[tuple[str, str]]:
     from modelauth.local.appsync import APPSYNC_PRELUDE
 
     built = build_schema(APPSYNC_PRELUDE + SCHEMA.read_text())
-    models = {
-        name for name, t in built.type_map.items() if getattr(t, "fields", None) and "_version" in t.fields
-    }
+    objects = {name: t for name, t in built.type_map.items() if isinstance(t, GraphQLObjectType)}
+    models = {name for name, t in objects.items() if "_version" in t.fields}
     found = set()
     for name in models:
-        for field_name, definition in built.type_map[name].fields.items():  # type: ignore[attr-defined]
+        for field_name, definition in objects[name].fields.items():
             target = get_named_type(definition.type).name
             if target in models or target.removeprefix("Model").removesuffix("Connection") in models:
                 found.add((name, field_name))
