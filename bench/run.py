@@ -17,11 +17,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: import bench.* from the repository root
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench import authorizer, bounds, capacity, cold, indexes, instructions, listing, warm
+from bench import authorizer, bounds, capacity, cold, indexes, instructions, listing, relations, warm
 from bench.common import ROOT, Config, Section, render_table
 
 RESULTS = ROOT / "bench" / "results.md"
-BENCHMARKS = (cold, warm, instructions, capacity, authorizer, listing, bounds, indexes)
+BENCHMARKS = (cold, warm, instructions, capacity, authorizer, listing, bounds, indexes, relations)
 
 
 def machine() -> str:

@@ -85,6 +85,42 @@ def sections() -> list[Section]:
             ),
         ),
         Section(
+            "Comment - a Post's comments, each level read with its own model's rules",
+            (
+                Call(
+                    "bob",
+                    'mutation { createComment(input: {id: "comment-1", postId: "post-1", text: "Nice"}) '
+                    "{ id owner } }",
+                    ALLOW,
+                    "any signed-in user comments (owner rule)",
+                ),
+                Call(
+                    "alice",
+                    'query { getPost(id: "post-1") { title comments { items { text owner } } } }',
+                    ALLOW,
+                    "Post.comments: the Comment rules (signed-in users read)",
+                ),
+                Call(
+                    "guest",
+                    'query { getPost(id: "post-1") { title comments { items { text } } } }',
+                    ALLOW,
+                    "the post, but comments is null: Comment has no guest rule",
+                ),
+                Call(
+                    "bob",
+                    'query { getComment(id: "comment-1") { text post { title } } }',
+                    ALLOW,
+                    "post is null for bob: Post's rules (not an editor)",
+                ),
+                Call(
+                    "alice",
+                    'mutation { updateComment(input: {id: "comment-1", text: "mine now"}) { id } }',
+                    DENY,
+                    "only its owner edits it",
+                ),
+            ),
+        ),
+        Section(
             "CatalogItem - public catalogue: API key, guests and signed-in users read; Admin writes",
             (
                 Call(

@@ -6,7 +6,9 @@ Edit this file to change who may do what; ``make schema`` regenerates graphql/sc
 ============  ================================================================================
 Todo          owner; anyone with the API key may read; ``priority`` an enum, NORMAL by default
 Post          co-owners listed in ``editors``; readers by the ``groups`` field; Admin group;
-              identity-pool guests may read
+              identity-pool guests may read; ``comments``: a has_many of Comment
+Comment       owner; signed-in users read (guests reading a Post do not see its comments);
+              ``post``: the belongs_to back, read with Post's rules
 CatalogItem   public catalogue: API key, guests and signed-in users read; Admin writes
 Profile       signed-in users read; owners write; ``ssn`` readable by its owner only;
               ``address`` a custom type (a map in the item)
@@ -25,11 +27,12 @@ follows ``completeTodo`` with Todo's own subscription filter (an owner hears of 
 from __future__ import annotations
 
 from modelauth.custom import mutation, query, subscription
-from modelauth.rules import CustomType, Enum, Field, Model, Schema, allow
+from modelauth.rules import CustomType, Enum, Field, Model, Schema, allow, belongs_to, has_many
 
 __all__ = [
     "ADDRESS",
     "CATALOG_ITEM",
+    "COMMENT",
     "ITEM",
     "NOTE",
     "OPERATIONS",
@@ -54,13 +57,27 @@ TODO = Model(
 
 POST = Model(
     "Post",
-    fields=[Field("title", required=True), Field("body")],
+    fields=[
+        Field("title", required=True),
+        Field("body"),
+        has_many("comments", "Comment", references="postId"),
+    ],
     rules=[
         allow.owners_defined_in("editors"),
         allow.groups_defined_in("groups").to(READ),
         allow.group("Admin"),
         allow.guest().to(READ),
     ],
+)
+
+COMMENT = Model(
+    "Comment",
+    fields=[
+        Field("postId", "ID", required=True),
+        Field("text", required=True),
+        belongs_to("post", "Post", references="postId"),
+    ],
+    rules=[allow.owner(), allow.authenticated().to(READ)],
 )
 
 CATALOG_ITEM = Model(
@@ -122,4 +139,6 @@ OPERATIONS = (
     subscription("onCompleteTodo").for_("completeTodo").authorization([allow.authenticated()]),
 )
 
-SCHEMA = Schema(models=(TODO, POST, CATALOG_ITEM, PROFILE, NOTE, TICKET, ITEM), operations=OPERATIONS)
+SCHEMA = Schema(
+    models=(TODO, POST, COMMENT, CATALOG_ITEM, PROFILE, NOTE, TICKET, ITEM), operations=OPERATIONS
+)

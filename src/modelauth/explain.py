@@ -152,14 +152,18 @@ def explain_request(
     config: AuthConfig | None = None,
     field_modes: Mapping[tuple[str, str], frozenset[str]] | None = None,
     denied_fields: frozenset[str] = frozenset(),
+    via: tuple[str, str] | None = None,
 ) -> RequestExplanation:
-    """Judge one request: AppSync's directive / ``deniedFields`` check, then the rules."""
+    """Judge one request: AppSync's directive / ``deniedFields`` check, then the rules.
+
+    ``via``: the relationship field the request comes through (``("Post", "comments")``: a
+    ``list`` of Comment below a Post), whose directives AppSync checks instead of a root field's."""
     base = {"model": model.name, "operation": operation.value, "mode": principal.mode.value}
     base["caller"] = _caller(principal)
     disabled = _disabled_reason(model, operation)
     if disabled is not None:
         return RequestExplanation(**base, allowed=False, stage="schema (disabled operation)", reason=disabled)
-    target = graphql_field(model, operation)
+    target = via or graphql_field(model, operation)
     if target is not None:
         where = ".".join(target)
         modes = (field_modes or {}).get(target)

@@ -67,14 +67,22 @@ class Placeholders:
         return key
 
 
-def build_filter(filter_input: Mapping[str, Any], fields: Fields, ph: Placeholders) -> str:
+def build_filter(
+    filter_input: Mapping[str, Any], fields: Fields, ph: Placeholders, *, conjunct: bool = False
+) -> str:
     """Translate an Amplify filter into a FilterExpression using ``ph`` for placeholders.
     ``fields``: the names a filter may test, or a mapping of them to their :class:`FilterField`
-    (``Model.filter_fields``: enum fields checked, custom-type fields absent).
+    (``Model.filter_fields``: enum fields checked, custom-type fields absent). ``conjunct``: the
+    expression will be joined to others with ``AND`` (a caller's constraint), so a top-level
+    ``or`` is parenthesised: ``owner = :o AND (a OR b)``, never ``owner = :o AND a OR b``.
 
     Unknown fields or operators, wrong shapes, too deep or too large filters → :class:`BadRequest`.
+
+    >>> ph = Placeholders()
+    >>> build_filter({"or": [{"a": {"eq": 1}}, {"b": {"eq": 2}}]}, {"a", "b"}, ph, conjunct=True)
+    '(#f0 = :v0 OR #f1 = :v1)'
     """
-    return _render(_build(filter_input, fields, ph, 0, [0]), None)
+    return _render(_build(filter_input, fields, ph, 0, [0]), "and" if conjunct else None)
 
 
 def referenced_fields(filter_input: Mapping[str, Any], fields: Fields) -> frozenset[str]:

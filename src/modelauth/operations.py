@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from modelauth.errors import BadRequest, OperationDisabled, Unauthorized, UnauthorizedFields
@@ -40,7 +41,7 @@ from modelauth.policy import (
     present,
     unreadable_fields,
 )
-from modelauth.rules import WRITE_OPERATIONS, Model, Operation, SecondaryIndex
+from modelauth.rules import WRITE_OPERATIONS, Model, Operation, Relation, SecondaryIndex, relation_index_of
 from modelauth.store import Store, check_key
 from modelauth.validation import apply_defaults, check_input, check_required
 
@@ -162,13 +163,76 @@ class Operations:
             )
 
     # -- operations -----------------------------------------------------------------------------
-    def get(self, principal: Principal, model: Model, item_id: Any) -> Output | None:
+    def get(
+        self, principal: Principal, model: Model, item_id: Any, *, related: bool = False
+    ) -> Output | None:
         """``item_id``: the ``id``, or for a model with an ``identifier`` a mapping of its key
-        fields to their values (as for :meth:`update` and :meth:`delete`)."""
-        self.check_enabled(model, "get")
+        fields to their values (as for :meth:`update` and :meth:`delete`). ``related``: a
+        ``belongs_to`` field's read, which ``disable_operations(["get"])`` does not remove."""
+        if not related:
+            self.check_enabled(model, "get")
         item_id = check_key(model, item_id, f"get{model.name}")
         decision = self.decide(principal, model, Operation.GET)  # no rule: never touch the table
-        item = self.store.get(model, item_id)
+        return self._judged(principal, model, decision, self.store.get(model, item_id))
+
+    def get_one(
+        self, principal: Principal, model: Model, secondary: SecondaryIndex, partition: Any, sort: Any = None
+    ) -> Output | None:
+        """The item of an index partition (a ``has_one`` relationship), judged as :meth:`get`
+        judges one: an item the caller may not read is ``Unauthorized``, not ``None``."""
+        decision = self.decide(principal, model, Operation.GET)
+        page = self.store.query_index(
+            model, secondary, replace(decision, constraint=None), partition, sort=sort, limit=1
+        )
+        return self._judged(principal, model, decision, page.items[0] if page.items else None)
+
+    def related(
+        self,
+        principal: Principal,
+        parent: Model,
+        rel: Relation,
+        model: Model,
+        source: Mapping[str, Any],
+        *,
+        sort_direction: Any = None,
+        filter: Any = None,
+        limit: Any = None,
+        next_token: Any = None,
+    ) -> ListOutput | Output | None:
+        """A relationship field of the item ``source`` (a ``parent`` as its reader got it),
+        answered with the rules of ``model`` (the related one, as the schema holds it):
+        ``has_many`` a page of the child's reference index (:meth:`query_index`), ``has_one``
+        its item (:meth:`get_one`), ``belongs_to`` the parent (:meth:`get`). A reference or key
+        the source lacks (null) relates nothing."""
+        if rel.holds_reference:
+            values = [source.get(name) for name in rel.references]
+            if any(v is None for v in values):
+                return None
+            keys = model.key_fields
+            key = values[0] if keys == ("id",) else dict(zip(keys, values, strict=True))
+            return self.get(principal, model, key, related=True)
+        values = [source.get(name) for name in parent.key_fields]
+        if any(v is None for v in values):
+            return ListOutput([], None) if rel.is_list else None
+        secondary = relation_index_of(model, parent, rel)
+        sort = {"eq": values[1]} if len(values) > 1 else None
+        if not rel.is_list:
+            return self.get_one(principal, model, secondary, values[0], sort)
+        return self.query_index(
+            principal,
+            model,
+            secondary,
+            values[0],
+            sort=sort,
+            sort_direction=sort_direction,
+            filter=filter,
+            limit=limit,
+            next_token=next_token,
+        )
+
+    def _judged(
+        self, principal: Principal, model: Model, decision: Decision, item: dict[str, Any] | None
+    ) -> Output | None:
         if item is None:
             return None
         if not decision.permits(item):

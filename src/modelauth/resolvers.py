@@ -44,6 +44,7 @@ from modelauth.rules import (
     WRITE_OPERATIONS,
     Model,
     Operation,
+    Relation,
     Schema,
     SecondaryIndex,
     mode_of,
@@ -66,6 +67,9 @@ logger = Logger(service="modelauth")
 _GET_ARGUMENTS = frozenset({"id"})
 _LIST_ARGUMENTS = frozenset({"filter", "limit", "nextToken"})
 _MUTATION_ARGUMENTS = frozenset({"input", "condition"})
+_RELATION_ARGUMENTS = frozenset({"filter", "limit", "nextToken", "sortDirection"})
+#: the key of a mutation's result that marks it as one for its relationship fields (Amplify's)
+MUTATION_MARK = "__operation"
 
 
 class Outcome(NamedTuple):
@@ -88,7 +92,7 @@ class _Request:
     """Per-invocation state: the caller, the item fields the client selected (None: unknown)
     and the non-fatal errors (denied fields) to report."""
 
-    __slots__ = ("decision", "errors", "field_name", "principal", "selected", "type_name")
+    __slots__ = ("decision", "errors", "field_name", "principal", "selected", "source", "type_name")
 
     def __init__(
         self, principal: Principal, type_name: str, field_name: str, selected: frozenset[str] | None = None
@@ -99,6 +103,8 @@ class _Request:
         self.selected = selected
         self.errors: list[dict[str, Any]] = []
         self.decision: Decision | None = None
+        #: a nested field's parent (AppSync's ``source``): the item a relationship starts from
+        self.source: Any = None
 
 
 class _Subscription(NamedTuple):
@@ -224,6 +230,10 @@ class GraphQLApp:
             else:
                 handler = partial(self._query, secondary)
             self.routes[(root.type_name, root.field_name)] = _Route(model, root.operation, handler)
+        for rel in model.relations:  # nested fields: the related model's rules answer them
+            related = self.schema.model(rel.related)
+            op = Operation.LIST if rel.is_list else Operation.GET
+            self.routes[(model.name, rel.name)] = _Route(related, op, partial(self._related, model, rel))
 
     # -- entry point ----------------------------------------------------------------------------
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
@@ -244,6 +254,7 @@ class GraphQLApp:
                 None if route is None and custom is None else _selected_fields(event["info"], operation)
             )
             self._request = req = _Request(principal, type_name, field_name, selected)
+            req.source = event.get("source")
             arguments = event.get("arguments")
             if arguments is not None and not isinstance(arguments, dict):
                 raise BadRequest(f"{field_name}: arguments must be an object")
@@ -329,6 +340,10 @@ class GraphQLApp:
             if error not in req.errors:
                 req.errors.append(error)
         out["__typename"] = model.name
+        if op in WRITE_OPERATIONS and model.relations:
+            # what subscribers receive: relationship fields below it are redacted (null), as
+            # Amplify does, since the mutation's caller resolved them (see _related)
+            out[MUTATION_MARK] = "Mutation"
         return out
 
     def _subscribe(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> _Subscription:
@@ -422,6 +437,40 @@ class GraphQLApp:
     def _connection(self, model: Model, page: ListOutput, req: _Request) -> dict[str, Any]:
         items = [self._output(model, Operation.LIST, out, req) for out in page.items]
         return {"items": items, "nextToken": page.next_token, "__typename": f"Model{model.name}Connection"}
+
+    def _related(
+        self, parent: Model, rel: Relation, model: Model, arguments: Mapping[str, Any], req: _Request
+    ) -> dict[str, Any] | None:
+        """A relationship field below an item (``source``), answered by ``model`` (the related
+        one)'s rules: ``has_many`` a Query on the child's reference index (the caller's
+        constraint a filter of it, bounded as every list is), ``has_one`` its first item,
+        ``belongs_to`` the parent as ``get`` reads it. Below a mutation's result it is null
+        (Amplify's redaction of relational fields: subscribers receive that result)."""
+        source = req.source
+        if source is None:
+            raise BadRequest(f"{parent.name}.{rel.name}: a nested field needs its parent item (source)")
+        if not isinstance(source, Mapping):
+            raise BadRequest(f"{parent.name}.{rel.name}: source must be an object")
+        if source.get(MUTATION_MARK) == "Mutation":
+            if rel.is_list and arguments:
+                check_arguments(arguments, req.field_name, _RELATION_ARGUMENTS, ())
+            return None
+        allowed = _RELATION_ARGUMENTS if rel.is_list else frozenset()
+        args = check_arguments(arguments, req.field_name, allowed, ())
+        found = self.operations.related(
+            req.principal,
+            parent,
+            rel,
+            model,
+            source,
+            sort_direction=args.get("sortDirection"),
+            filter=args.get("filter"),
+            limit=args.get("limit"),
+            next_token=args.get("nextToken"),
+        )
+        if isinstance(found, ListOutput):
+            return self._connection(model, found, req)
+        return None if found is None else self._output(model, Operation.GET, found, req)
 
     def _create(self, model: Model, arguments: Mapping[str, Any], req: _Request) -> dict[str, Any]:
         args = self._mutation_arguments(arguments, req)

@@ -11,6 +11,13 @@ Routes per model (``Todo`` → ``/todos``; the plural is ``Model.list_name`` in 
 ``DELETE /todos/{id}``     delete      ``?_version=`` optional
 =========================  ==========  ====================================================
 
+Relationship fields of ``id``-keyed models are sub-resources, answered with the related model's
+rules as their GraphQL fields are: ``GET /posts/{id}/comments`` (``has_many``: a page, with
+``?limit=&nextToken=&filter=&sortDirection=``), ``GET /comments/{id}/post`` (``belongs_to``) and
+``GET /accounts/{id}/profile`` (``has_one``): the related item, or 404 when there is none; 403
+when the caller may not read it. The parent is read first with ``get``'s rules (a parent the caller
+may not read is 403, a missing one 404), as a client reaches a nested field only through its parent.
+
 The caller is :meth:`Principal.from_apigw` (the Lambda authorizer's context, Cognito authorizer
 claims, IAM, …). Errors are :class:`~modelauth.errors.ModelAuthError` mapped in one place to
 their HTTP status (400/401/403/404/409/503) with the JSON body
@@ -32,6 +39,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -41,9 +49,9 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 from modelauth.errors import BadRequest, ModelAuthError, NotFound
 from modelauth.identity import IdentityConfig, Principal
-from modelauth.operations import Operations, Output
+from modelauth.operations import ListOutput, Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.rules import Model, Schema
+from modelauth.rules import Model, Relation, Schema
 from modelauth.startup import build_from_env
 from modelauth.store import Store
 
@@ -143,6 +151,10 @@ class RestApp:
         router.get(one)(lambda item_id: self._get(router, model, key(item_id)))
         router.patch(one)(lambda item_id: self._update(router, model, key(item_id)))
         router.delete(one)(lambda item_id: self._delete(router, model, key(item_id)))
+        if model.key_fields == ("id",):
+            for rel in model.relations:
+                related = partial(self._related, router, model, rel)
+                router.get(f"{one}/{rel.name}")(lambda item_id, related=related: related(key(item_id)))
 
     def _principal(self, router: ApiGatewayResolver) -> Principal:
         return Principal.from_apigw(router.current_event.raw_event, config=self.identity_config)
@@ -163,9 +175,38 @@ class RestApp:
             limit=_int_param(query.get("limit"), "limit"),
             next_token=query.get("nextToken"),
         )
-        denied = sorted({name for out in page.items for name in out.denied_fields})
-        headers = {DENIED_FIELDS_HEADER: ",".join(denied)} if denied else None
-        return _json(200, {"items": [out.item for out in page.items], "nextToken": page.next_token}, headers)
+        return _page(page)
+
+    def _related(
+        self, router: ApiGatewayResolver, parent: Model, rel: Relation, item_id: str
+    ) -> Response[str]:
+        """A relationship of one item: the parent as ``get`` reads it, then the related model's
+        rules (:meth:`Operations.related`, as for the GraphQL field)."""
+        principal = self._principal(router)
+        source = self.operations.get(principal, parent, item_id)
+        if source is None:
+            raise NotFound(f"{parent.name} {item_id} not found")
+        query = router.current_event.query_string_parameters or {}
+        allowed = {"filter", "limit", "nextToken", "sortDirection"} if rel.is_list else set()
+        unknown = sorted(set(query) - allowed)
+        if unknown:
+            raise BadRequest(f"unknown query parameter(s) {unknown}")
+        found = self.operations.related(
+            principal,
+            parent,
+            rel,
+            self.schema.model(rel.related),
+            source.item,
+            sort_direction=query.get("sortDirection"),
+            filter=_json_param(query.get("filter"), "filter"),
+            limit=_int_param(query.get("limit"), "limit"),
+            next_token=query.get("nextToken"),
+        )
+        if isinstance(found, ListOutput):
+            return _page(found)
+        if found is None:
+            raise NotFound(f"{parent.name} {item_id} has no {rel.name}")
+        return _item(found)
 
     def _create(self, router: ApiGatewayResolver, model: Model) -> Response[str]:
         output = self.operations.create(self._principal(router), model, _body(router), _condition(router))
@@ -188,6 +229,12 @@ class RestApp:
         return _item(
             self.operations.delete(self._principal(router), model, item_id, version, _condition(router))
         )
+
+
+def _page(page: ListOutput) -> Response[str]:
+    denied = sorted({name for out in page.items for name in out.denied_fields})
+    headers = {DENIED_FIELDS_HEADER: ",".join(denied)} if denied else None
+    return _json(200, {"items": [out.item for out in page.items], "nextToken": page.next_token}, headers)
 
 
 def _log_decision(decision: Decision) -> None:

@@ -42,13 +42,18 @@ __all__ = [
     "Model",
     "Operation",
     "Provider",
+    "Relation",
     "Rule",
     "Schema",
     "SchemaError",
     "SecondaryIndex",
     "Strategy",
     "allow",
+    "belongs_to",
     "check_type_name",
+    "has_many",
+    "has_one",
+    "relation_index_of",
     "index",
     "key_attribute_type",
     "key_scalar",
@@ -470,6 +475,88 @@ def types_of(fields: Iterable[Field]) -> Iterable[Enum | CustomType]:
             yield f.type
 
 
+#: Gen 2's relationship kinds and their GraphQL shape: a connection (list) or one item
+RELATION_KINDS = ("has_many", "has_one", "belongs_to")
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A relationship field (Gen 2 ``a.hasMany`` / ``a.hasOne`` / ``a.belongsTo``), placed in a
+    model's ``fields``. ``references`` are fields of the model holding the reference (the
+    child: ``Comment.postId`` for both ``Post.comments`` and ``Comment.post``), one per key field
+    of the parent (its ``id``, or its identifier's fields).
+
+    Each nested field is resolved with the *related* model's rules: ``Post.comments`` lists the
+    Comments the caller may list (a Query on the index of ``postId`` that modelauth adds to
+    Comment), ``Comment.post`` gets the Post as ``getPost`` would (null and ``Not Authorized to
+    access post on type Comment`` if the caller may not read it). Build it with
+    :func:`has_many`, :func:`has_one`, :func:`belongs_to`.
+
+    >>> has_many("comments", "Comment", references="postId").references
+    ('postId',)
+    """
+
+    name: str
+    kind: str
+    related: str
+    references: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise SchemaError(f"invalid relationship field name {self.name!r}")
+        if self.kind not in RELATION_KINDS:
+            raise SchemaError(f"relationship {self.name}: kind must be one of {', '.join(RELATION_KINDS)}")
+        if not isinstance(self.related, str):
+            raise SchemaError(f"relationship {self.name}: give the related model's name (a string)")
+        refs = tuple(self.references)
+        if not refs or not all(isinstance(r, str) and r.isidentifier() for r in refs):
+            raise SchemaError(f"relationship {self.name}: references must name one or more fields")
+        object.__setattr__(self, "references", refs)
+
+    @property
+    def is_list(self) -> bool:
+        return self.kind == "has_many"
+
+    @property
+    def holds_reference(self) -> bool:
+        """Whether the references are this model's fields (``belongs_to``) or the related one's."""
+        return self.kind == "belongs_to"
+
+
+def has_many(name: str, related: str, *, references: str | Sequence[str]) -> Relation:
+    """Gen 2 ``a.hasMany("Comment", "postId")``: ``Post.comments`` lists the related items whose
+    ``references`` hold this item's key; the related model needs the matching :func:`belongs_to`.
+
+    >>> has_many("comments", "Comment", references="postId").kind
+    'has_many'
+    """
+    return Relation(name, "has_many", related, _names(references))
+
+
+def has_one(name: str, related: str, *, references: str | Sequence[str]) -> Relation:
+    """Gen 2 ``a.hasOne("Profile", "userId")``: the one related item whose ``references`` hold
+    this item's key; the related model needs the matching :func:`belongs_to`.
+
+    >>> has_one("profile", "Profile", references="userId").is_list
+    False
+    """
+    return Relation(name, "has_one", related, _names(references))
+
+
+def belongs_to(name: str, related: str, *, references: str | Sequence[str]) -> Relation:
+    """Gen 2 ``a.belongsTo("Post", "postId")``: the parent whose key this item's ``references``
+    hold; the parent needs the matching :func:`has_many` or :func:`has_one`.
+
+    >>> belongs_to("post", "Post", references=["postId"]).holds_reference
+    True
+    """
+    return Relation(name, "belongs_to", related, _names(references))
+
+
+def _names(references: str | Sequence[str]) -> tuple[str, ...]:
+    return (references,) if isinstance(references, str) else tuple(references)
+
+
 # fields every model gets, as Amplify adds them
 _IMPLICIT = ("id", "createdAt", "updatedAt", "_version")
 
@@ -483,6 +570,8 @@ class Model:
     """
 
     name: str
+    #: the fields (relationship fields given here, as Gen 2 places them, move to
+    #: :attr:`relations`; typed code passes them as ``relations=``)
     fields: Sequence[Field] = ()
     #: none: the schema's ``authorization`` rules; with none there either, only IAM backend
     #: access (``AuthConfig.generic_iam_access``) reaches the model
@@ -523,9 +612,15 @@ class Model:
     #: Gen 1 ``@model(subscriptions: {level: ...})``: ``on`` (the rules decide and filter),
     #: ``public`` (any caller of a mode the rules name, no filter), ``off`` (no subscriptions)
     subscriptions: str = "on"
+    #: relationship fields (:func:`has_many`, :func:`has_one`, :func:`belongs_to`), checked
+    #: against the related models by :class:`Schema`
+    relations: Sequence[Relation] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", tuple(self.fields))
+        given: tuple[object, ...] = tuple(self.fields)
+        relations = (*self.relations, *(f for f in given if isinstance(f, Relation)))
+        object.__setattr__(self, "relations", relations)
+        object.__setattr__(self, "fields", tuple(f for f in given if not isinstance(f, Relation)))
         object.__setattr__(self, "rules", tuple(self.rules))
         check_type_name(self.name, "model name")
         if self.plural is not None:
@@ -533,7 +628,13 @@ class Model:
         declared = {f.name for f in self.fields}
         if len(declared) != len(self.fields):
             raise SchemaError(f"{self.name}: duplicate field names")
-        reserved = declared & set(_IMPLICIT)
+        for rel in relations:
+            if not isinstance(rel, Relation):
+                raise SchemaError(f"{self.name}: relations takes has_many/has_one/belongs_to values")
+        rel_names = [r.name for r in relations]
+        if len(set(rel_names)) != len(rel_names) or set(rel_names) & declared:
+            raise SchemaError(f"{self.name}: duplicate field names")
+        reserved = (declared | set(rel_names)) & set(_IMPLICIT)
         if reserved:
             raise SchemaError(f"{self.name}: fields {sorted(reserved)} are managed by modelauth")
         added: list[Field] = []
@@ -644,6 +745,8 @@ class SecondaryIndex:
     sort_key_fields: tuple[str, ...] = ()
     index_name: str | None = None
     query_field_name: str | None = None
+    #: ``"Post.comments"``: the index a relationship field reads (no query field of its own)
+    relation: str | None = None
 
     def sort_keys(self, fields: Sequence[str]) -> SecondaryIndex:
         """The sort key (Gen 2 ``.sortKeys``); DynamoDB keys a GSI on one sort attribute, so
@@ -737,8 +840,10 @@ def _check_indexes(model: Model) -> None:
                 )
         if idx.sort_key == idx.partition_key:
             raise SchemaError(f"Index '{idx.gsi_name(model)}': the sort key repeats the partition key")
-        for label, value in (("index", idx.gsi_name(model)), ("query field", idx.field_name(model))):
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{2,254}", value) or f"{label} {value}" in names:
+        labels = (("index", idx.gsi_name(model)), ("query field", idx.field_name(model)))
+        for label, value in labels[:1] if idx.relation else labels:
+            pattern = r"[A-Za-z_][A-Za-z0-9_.-]{2,254}" if idx.relation else r"[A-Za-z_][A-Za-z0-9_]{2,254}"
+            if not re.fullmatch(pattern, value) or f"{label} {value}" in names:
                 raise SchemaError(f"{model.name}: {label} {value!r} is invalid or defined twice")
             if label == "index" and value in owner_indexes:
                 raise SchemaError(f"{model.name}: index {value!r} is the owner index of that field")
@@ -1070,7 +1175,7 @@ class Schema:
         for rule in self.authorization:
             if not isinstance(rule, Rule):
                 raise SchemaError(f"authorization takes allow.* rules, not {type(rule).__name__}")
-        object.__setattr__(self, "models", tuple(self._with_defaults(m) for m in self.models))
+        object.__setattr__(self, "models", bind_relations([self._with_defaults(m) for m in self.models]))
         object.__setattr__(self, "operations", tuple(self.operations))
         names = [m.name for m in self.models]
         if len(set(names)) != len(names):
@@ -1109,6 +1214,101 @@ class Schema:
             if m.name == name:
                 return m
         raise KeyError(name)
+
+
+def related_model(models: Sequence[Model], model: Model, rel: Relation) -> Model:
+    found = next((m for m in models if m.name == rel.related), None)
+    if found is None:
+        raise SchemaError(
+            f"{model.name}.{rel.name}: the related model {rel.related!r} is not a model of the schema"
+        )
+    return found
+
+
+def relation_index(parent: Model, rel: Relation) -> SecondaryIndex:
+    """The child's index a ``has_many``/``has_one`` reads (Gen 2's ``gsi-Post.comments``):
+    partition key the first reference, sort key the second (a parent with a composite key)."""
+    where = f"{parent.name}.{rel.name}"
+    return SecondaryIndex(rel.references[0], rel.references[1:], f"gsi-{where}", relation=where)
+
+
+def relation_index_of(child: Model, parent: Model, rel: Relation) -> SecondaryIndex:
+    """The index of ``child`` (as the schema holds it) that ``parent.rel`` reads."""
+    where = f"{parent.name}.{rel.name}"
+    found = next((i for i in child.secondary_indexes if i.relation == where), None)
+    if found is None:
+        raise SchemaError(f"{where}: {child.name} has no index for it (use the models of the Schema)")
+    return found
+
+
+def counterpart(models: Sequence[Model], model: Model, rel: Relation) -> Relation:
+    """The other side of a relationship: the ``belongs_to`` of a ``has_many``/``has_one`` and
+    back, on the same references (Amplify requires both sides)."""
+    other = related_model(models, model, rel)
+    wanted = ("belongs_to",) if not rel.holds_reference else ("has_many", "has_one")
+    for candidate in other.relations:
+        if (
+            candidate.related == model.name
+            and candidate.kind in wanted
+            and candidate.references == rel.references
+        ):
+            return candidate
+    if rel.holds_reference:
+        raise SchemaError(
+            f"{model.name}.{rel.name}: belongs_to requires that a has_one or has_many relationship "
+            f"already exists from {other.name} to {model.name} with references {list(rel.references)}."
+        )
+    raise SchemaError(
+        f"{model.name}.{rel.name}: {rel.kind} requires a belongs_to relationship from {other.name} to "
+        f"{model.name} with references {list(rel.references)} (Gen 2: reference fields on both sides)."
+    )
+
+
+def _check_references(models: Sequence[Model], model: Model, rel: Relation) -> None:
+    """The reference fields exist on the child, one per key field of the parent, of its type."""
+    other = related_model(models, model, rel)
+    parent, child = (other, model) if rel.holds_reference else (model, other)
+    if len(rel.references) != len(parent.key_fields):
+        raise SchemaError(
+            f"{model.name}.{rel.name}: references {list(rel.references)} must name one field per key "
+            f"field of {parent.name} ({', '.join(parent.key_fields)})"
+        )
+    for ref, key in zip(rel.references, parent.key_fields, strict=True):
+        f = child.field(ref)
+        if f is None:
+            raise SchemaError(
+                f"{model.name}.{rel.name}: reference field '{ref}' must be defined on {child.name}"
+            )
+        if f.is_list or _string_like(f.type_name) != _string_like(key_scalar(parent, key)):
+            raise SchemaError(
+                f"{model.name}.{rel.name}: reference field {child.name}.{ref} is {f.graphql_type}, but "
+                f"{parent.name}.{key} is {key_scalar(parent, key)}: the types must match"
+            )
+
+
+def _string_like(scalar: str) -> str:
+    return "String" if scalar in ("ID", "String") else scalar
+
+
+def bind_relations(models: Sequence[Model]) -> tuple[Model, ...]:
+    """Check every relationship against the models and give each child model the index its
+    parent's ``has_many``/``has_one`` reads (once: models of a built schema keep theirs)."""
+    added: dict[str, list[SecondaryIndex]] = {}
+    for model in models:
+        names = {f.name for f in model.fields}
+        for rel in model.relations:
+            if rel.name in names:
+                raise SchemaError(f"{model.name}: duplicate field names")
+            _check_references(models, model, rel)
+            counterpart(models, model, rel)
+            if not rel.holds_reference:
+                added.setdefault(rel.related, []).append(relation_index(model, rel))
+    out = []
+    for model in models:
+        have = {idx.relation for idx in model.secondary_indexes}
+        extra = [idx for idx in added.get(model.name, ()) if idx.relation not in have]
+        out.append(replace(model, secondary_indexes=(*model.secondary_indexes, *extra)) if extra else model)
+    return tuple(out)
 
 
 #: subscription field prefixes and the mutation verb each one follows
@@ -1159,5 +1359,9 @@ def _all_root_fields(model: Model) -> tuple[RootField, ...]:
         RootField("Mutation", f"update{name}", Operation.UPDATE),
         RootField("Mutation", f"delete{name}", Operation.DELETE),
         *(RootField("Subscription", f"{prefix}{name}", Operation.LISTEN) for prefix in SUBSCRIPTION_PREFIXES),
-        *(RootField("Query", idx.field_name(model), Operation.LIST, idx) for idx in model.secondary_indexes),
+        *(
+            RootField("Query", idx.field_name(model), Operation.LIST, idx)
+            for idx in model.secondary_indexes
+            if idx.relation is None
+        ),
     )

@@ -26,6 +26,7 @@ from modelauth.rules import (
     Model,
     Operation,
     Provider,
+    Relation,
     RootField,
     Rule,
     Schema,
@@ -140,8 +141,24 @@ def identity_pool_fields(schema: Schema, *, guest: bool) -> list[PoolField]:
         pool = (r for r in flat if r.provider is Provider.IDENTITY_POOL)
         return any((r.strategy is Strategy.PUBLIC) == guest for r in pool)
 
+    def below(model: Model) -> tuple[str, ...]:
+        """The model's types and those of the related models this caller may read through its
+        relationship fields (IAM is judged on every field, nested ones too)."""
+        found: dict[str, None] = {}
+        todo = [model]
+        while todo:
+            current = todo.pop()
+            if current.name in found:
+                continue
+            found[current.name] = None
+            for rel in current.relations:
+                related = schema.model(rel.related)
+                if reaches(_op_rules(related, Operation.LIST if rel.is_list else Operation.GET)):
+                    todo.append(related)
+        return tuple(t for name in found for t in (name, f"Model{name}Connection"))
+
     out = [
-        PoolField(root.type_name, root.field_name, (model.name, f"Model{model.name}Connection"))
+        PoolField(root.type_name, root.field_name, below(model))
         for model in schema.models
         for root, rules in root_field_rules(model)
         if reaches(rules)
@@ -153,10 +170,27 @@ def identity_pool_fields(schema: Schema, *, guest: bool) -> list[PoolField]:
     return out
 
 
-def _type_block(model: Model) -> list[str]:
+def _relation_field(schema: Schema, model: Model, rel: Relation) -> str:
+    """``comments(filter: ..., sortDirection: ..., limit: Int, nextToken: String):
+    ModelCommentConnection`` or ``post: Post``, as Amplify generates them, with the modes of the
+    related model's read rules (AppSync refuses other modes before the resolver runs)."""
+    related = schema.model(rel.related)
+    op = Operation.LIST if rel.is_list else Operation.GET
+    directives = _model_directives(related, _op_rules(related, op))
+    if not rel.is_list:
+        return _with(f"  {rel.name}: {related.name}", directives)
+    args = (
+        f"filter: Model{related.name}FilterInput, sortDirection: ModelSortDirection, limit: Int, "
+        "nextToken: String"
+    )
+    return _with(f"  {rel.name}({args}): Model{related.name}Connection", directives)
+
+
+def _type_block(model: Model, schema: Schema) -> list[str]:
     lines = [_with(f"type {model.name}", _model_directives(model, _all_rules(model))) + " {", "  id: ID!"]
     for f in model.fields:
         lines.append(_with(f"  {f.name}: {f.graphql_type}", _directives(f.rules) if f.rules else ""))
+    lines += [_relation_field(schema, model, rel) for rel in model.relations]
     for f in model.fields:  # read-only: a composite owner field's stored value, as filters compare it
         stored = model.stored_owner_fields.get(f.name)
         if stored is not None:
@@ -346,7 +380,9 @@ def _has_subscriptions(model: Model) -> bool:
 def _signature(model: Model, field_name: str, op: Operation) -> str:
     """Arguments and type of a root field, as Amplify generates them."""
     name = model.name
-    secondary = next((i for i in model.secondary_indexes if i.field_name(model) == field_name), None)
+    secondary = next(
+        (i for i in model.secondary_indexes if i.relation is None and i.field_name(model) == field_name), None
+    )
     if secondary is not None:
         return _index_signature(model, secondary)
     if op is Operation.GET:
@@ -378,7 +414,7 @@ def render(schema: Schema) -> str:
     sections: dict[str, list[str]] = {"Query": queries, "Mutation": mutations, "Subscription": subscriptions}
     for model in schema.models:
         check_model(model)
-        lines += _type_block(model) + _inputs(model)
+        lines += _type_block(model, schema) + _inputs(model)
         if _has_subscriptions(model):
             lines += _subscription_filter_input(model)
         for root, rules in root_field_rules(model):

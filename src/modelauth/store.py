@@ -553,9 +553,27 @@ class Store:
         one before (from ``max(limit, 25)``, never past what is left of the budget, so DynamoDB
         reads no more than that), and the request stops after ``list_max_read_items`` items read
         or ``list_max_calls`` calls. It then returns the items found so far (maybe none) and a
-        ``nextToken`` at the last key read: following it lists every matching item once."""
+        ``nextToken`` at the last key read: following it lists every matching item once.
+
+        A filter that pins the partition key of an index with ``eq`` (``{postId: {eq: "p1"}}``,
+        alone or in a top-level ``and``: what Amplify's lazy loaders send for
+        ``post.comments()``) is served by a Query of that index, the rest of the filter and the
+        constraint its FilterExpression, whenever the list would otherwise be a Scan."""
         scope = _query_scope(model, decision, filter, caller)
         plan = self._cached_plan(model, decision) if not filter else self._plan(model, decision, filter)
+        pinned = _pinned_index(model, filter) if filter and _is_scan(plan) else None
+        if pinned is not None:
+            secondary, value, rest = pinned
+            return self.query_index(
+                model,
+                secondary,
+                decision,
+                value,
+                filter=rest,
+                limit=limit,
+                next_token=next_token,
+                caller=caller,
+            )
         return self._read(plan, scope, limit, next_token)
 
     def query_index(
@@ -601,7 +619,7 @@ class Store:
             expression += " AND " + _key_condition(model, sk, sort, ph)
         parts = [_constraint_expression(decision.constraint, ph)] if decision.constraint else []
         if filter:
-            parts.append(build_filter(filter, model.filter_fields, ph))
+            parts.append(build_filter(filter, model.filter_fields, ph, conjunct=True))
         request: dict[str, Any] = {
             "TableName": self.table(model),
             "KeyConditionExpression": expression,
@@ -645,7 +663,7 @@ class Store:
                     expression += " AND " + _key_condition(model, "createdAt", sort, ph)
                 filters = [f"{ph.name(secondary.partition_key)} = {ph.value(partition)}"]
                 if filter:
-                    filters.append(build_filter(filter, model.filter_fields, ph))
+                    filters.append(build_filter(filter, model.filter_fields, ph, conjunct=True))
                 request = {
                     "TableName": self.table(model),
                     "IndexName": index_name(condition.field),
@@ -739,7 +757,7 @@ class Store:
         if constraint is not None:
             parts.append(_constraint_expression(constraint, ph))
         if filter_input:
-            parts.append(build_filter(filter_input, model.filter_fields, ph))
+            parts.append(build_filter(filter_input, model.filter_fields, ph, conjunct=True))
         scan: dict[str, Any] = {"TableName": self.table(model)}
         if parts:
             scan["FilterExpression"] = " AND ".join(parts)
@@ -830,6 +848,48 @@ class _ConditionFailed(Exception):
     def __init__(self, item: dict[str, Any] | None) -> None:
         super().__init__("condition failed")
         self.item = item
+
+
+def _is_scan(plan: list[_Partition]) -> bool:
+    return all("KeyConditionExpression" not in part.request for part in plan)
+
+
+def _pinned_index(
+    model: Model, filter_input: Mapping[str, Any]
+) -> tuple[SecondaryIndex, Any, dict[str, Any] | None] | None:
+    """The index whose partition key ``filter_input`` pins with ``eq`` (the table's own key for a
+    custom identifier first, then the secondary and relationship indexes), that key value, and
+    the rest of the filter; None when none is pinned or the value is not a key value."""
+    conjuncts: list[Any] = [{k: v for k, v in filter_input.items() if k != "and"}]
+    ands = filter_input.get("and")
+    if ands is not None:
+        if not isinstance(ands, list) or not all(isinstance(c, Mapping) for c in ands):
+            return None  # malformed: the list path refuses it with its reason
+        conjuncts += [dict(c) for c in ands]
+    indexes = [*((model.primary_index,) if model.primary_index is not None else ()), *model.secondary_indexes]
+    for secondary in indexes:
+        pk = secondary.partition_key
+        for position, conjunct in enumerate(conjuncts):
+            condition = conjunct.get(pk)
+            if not isinstance(condition, Mapping) or set(condition) != {"eq"}:
+                continue
+            value = condition["eq"]
+            numeric = key_attribute_type(model, pk) == "N"
+            valid = (
+                isinstance(value, int | float) and not isinstance(value, bool)
+                if numeric
+                else isinstance(value, str) and value != ""
+            )
+            if not valid:
+                continue
+            rest = [
+                {k: v for k, v in c.items() if k != pk} if i == position else c
+                for i, c in enumerate(conjuncts)
+            ]
+            rest = [c for c in rest if c]
+            remaining = None if not rest else rest[0] if len(rest) == 1 else {"and": rest}
+            return secondary, value, remaining
+    return None
 
 
 def _busy(reason: str) -> RetryableError:

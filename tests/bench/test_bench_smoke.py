@@ -43,6 +43,8 @@ ROWS = [
     "index query by owner (createdAt): read / returned",
     "index query by owner (priority): read / returned",
     "index query by owner (priority): requests",
+    "Post.comments (every comment readable): read / returned",
+    "Post.comments (owner-constrained author): read / returned",
 ]
 
 

@@ -49,6 +49,15 @@ class Client:
         )
         return self.app.resolve(event, None)
 
+    def nested(self, parent: str, field: str, source: Mapping[str, Any] | None, **arguments: Any) -> Any:
+        """A field below an item, as AppSync invokes its resolver: ``source`` is the parent
+        field's result (the envelope ``{"data", "errors"}`` comes back)."""
+        event = appsync_event(
+            parent, field, arguments, self.identity, headers=self.headers, auth_type=self.auth_type
+        )
+        event["source"] = dict(source) if source is not None else None
+        return self.app.resolve(event, None)
+
     def query(self, field: str, **arguments: Any) -> Any:
         """The field's data, asserting there was no error."""
         result = self.call("Query", field, **arguments)

@@ -24,6 +24,7 @@ from modelauth.local.outputs import LOCAL_URL, Environment, amplify_outputs
 from modelauth.rules import Schema
 from tests.conftest import PROJECT
 from tests.fixtures.custom_schema import SCHEMA as CUSTOM_SCHEMA
+from tests.fixtures.relations import SCHEMA as RELATIONS_SCHEMA
 from tests.fixtures.types import TYPES_SCHEMA
 from tests.node.packages import installed
 
@@ -94,6 +95,29 @@ def test_custom_operations_enums_and_custom_types(
     doc = amplify_outputs(schema, ("AMAZON_COGNITO_USER_POOLS",), Environment(LOCAL_URL, "us-east-1"))
     introspection = doc["data"]["model_introspection"]
     assert all(introspection[section] for section in sections), introspection
+    assert problems(validator, doc) == []
+
+
+def test_relationships(validator: jsonschema.protocols.Validator) -> None:
+    """has_many / has_one / belongs_to as Gen 2 describes fields with references."""
+    doc = amplify_outputs(
+        RELATIONS_SCHEMA, ("AMAZON_COGNITO_USER_POOLS",), Environment(LOCAL_URL, "us-east-1")
+    )
+    models = doc["data"]["model_introspection"]["models"]
+    assert models["Post"]["fields"]["comments"]["association"] == {
+        "connectionType": "HAS_MANY",
+        "associatedWith": ["postId"],
+    }
+    assert models["Post"]["fields"]["comments"]["type"] == {"model": "Comment"}
+    assert models["Comment"]["fields"]["post"]["association"] == {
+        "connectionType": "BELONGS_TO",
+        "targetNames": ["postId"],
+    }
+    assert models["Account"]["fields"]["profile"]["association"]["connectionType"] == "HAS_ONE"
+    assert models["Order"]["fields"]["lines"]["association"]["associatedWith"] == [
+        "orderEmail",
+        "orderNumber",
+    ]
     assert problems(validator, doc) == []
 
 

@@ -15,17 +15,19 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT, ROOT
+from tests.conftest import PROJECT, ROOT, fixture_project
 from tests.node.packages import NODE_DIR, installed, unavailable
 
 CLI = [sys.executable, "-c", "import sys; from modelauth.local.cli import main; sys.exit(main())"]
 USERS = {"alice": ["editors"], "bob": []}
+RELATIONS = "tests.fixtures.relations:SCHEMA"
 
 
 def _node() -> str:
@@ -42,10 +44,11 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path}
 
 
-def _cli(*argv: str, state: Path) -> str:
+def _cli(*argv: str, state: Path, cwd: Path = PROJECT) -> str:
+    options = list(argv[:2]) if argv[:1] == ("--schema",) else []
     done = subprocess.run(
-        [*CLI, "--state", str(state), *argv],
-        cwd=PROJECT,
+        [*CLI, *options, "--state", str(state), *argv[len(options) :]],
+        cwd=cwd,
         env=_env(),
         capture_output=True,
         text=True,
@@ -56,15 +59,18 @@ def _cli(*argv: str, state: Path) -> str:
     return done.stdout.strip()
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A running `modelauth serve --port 0`, its state file, outputs and the users' passwords."""
-    tmp = tmp_path_factory.mktemp("amplify-js")
+@contextmanager
+def _serve(
+    tmp: Path, project: Path, users: Mapping[str, list[str]], schema: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """A running `modelauth serve --port 0` in ``project``, its state file, outputs and the
+    users' passwords."""
     state = tmp / "local.json"
     log = (tmp / "serve.log").open("w")
+    options = ["--schema", schema] if schema else []
     serve = subprocess.Popen(
-        [*CLI, "--state", str(state), "serve", "--port", "0"],
-        cwd=PROJECT,
+        [*CLI, *options, "--state", str(state), "serve", "--port", "0"],
+        cwd=project,
         env=_env(),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -75,11 +81,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             assert serve.poll() is None, (tmp / "serve.log").read_text()
             assert time.monotonic() < deadline, "modelauth serve did not start"
             time.sleep(0.2)
-        for name, groups in USERS.items():
-            _cli("users", "add", name, *(f"--group={g}" for g in groups), state=state)
+        for name, groups in users.items():
+            _cli(*options, "users", "add", name, *(f"--group={g}" for g in groups), state=state, cwd=project)
         outputs = tmp / "amplify_outputs.json"
-        _cli("outputs", "--local", "--out", str(outputs), state=state)
-        passwords = {name: json.loads(state.read_text())["users"][name] for name in USERS}
+        _cli(*options, "outputs", "--local", "--out", str(outputs), state=state, cwd=project)
+        passwords = {name: json.loads(state.read_text())["users"][name] for name in users}
         yield {"state": state, "outputs": outputs, "passwords": passwords, "log": tmp / "serve.log"}
     finally:
         serve.terminate()
@@ -87,7 +93,22 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         log.close()
 
 
-def test_amplify_js_against_modelauth_serve(served: dict[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with _serve(tmp_path_factory.mktemp("amplify-js"), PROJECT, USERS) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def served_relations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The same on a project generated from tests/fixtures/relations.py (Blog, Post, Comment, ...)."""
+    project = fixture_project(RELATIONS)
+    users = {"alice": [], "bob": [], "carol": ["Admin"]}
+    with _serve(tmp_path_factory.mktemp("amplify-js-relations"), project, users, RELATIONS) as found:
+        yield found
+
+
+def _run_node(script: str, served: dict[str, Any]) -> None:
     node = _node()
     env = {
         **os.environ,
@@ -95,7 +116,7 @@ def test_amplify_js_against_modelauth_serve(served: dict[str, Any]) -> None:
         "MODELAUTH_PASSWORDS": json.dumps(served["passwords"]),
     }
     done = subprocess.run(
-        [node, "--test", "--test-force-exit", "--test-reporter=spec", "amplify.test.mjs"],
+        [node, "--test", "--test-force-exit", "--test-reporter=spec", script],
         cwd=NODE_DIR,
         env=env,
         capture_output=True,
@@ -107,3 +128,13 @@ def test_amplify_js_against_modelauth_serve(served: dict[str, Any]) -> None:
     assert done.returncode == 0, report + "\n--- modelauth serve ---\n" + served["log"].read_text()[-4000:]
     assert "\N{INFORMATION SOURCE} fail 0" in report, report
     assert "\N{INFORMATION SOURCE} skipped 0" in report, report  # nothing of it silently skipped
+
+
+def test_amplify_js_relationships_against_modelauth_serve(served_relations: dict[str, Any]) -> None:
+    """Amplify's lazy loaders (``post.comments()``, ``comment.post()``) and nested selection sets
+    (``selectionSet: ["id", "comments.*"]``) answer with the related model's rules."""
+    _run_node("amplify-relations.test.mjs", served_relations)
+
+
+def test_amplify_js_against_modelauth_serve(served: dict[str, Any]) -> None:
+    _run_node("amplify.test.mjs", served)

@@ -344,8 +344,9 @@ class LocalAppSync:
                 extensions={"errorType": "Unauthorized"},
             )
         subscription_root = info.parent_type is self.schema.subscription_type
-        if subscription_root and request.phase == "deliver":
-            return request.payload
+        if request.phase == "deliver":
+            # the event is the mutation's result: AppSync runs no resolver below the root
+            return request.payload if subscription_root else default_field_resolver(source, info, **arguments)
         function = self.resolvers.get((type_name, field_name))
         if function is None:
             return default_field_resolver(source, info, **arguments)

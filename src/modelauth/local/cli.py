@@ -9,7 +9,7 @@
     modelauth token --api-key | --lambda-key            the endpoint's keys
     modelauth creds [--user NAME | --role ROLE] [--json]  identity-pool / STS credentials (SigV4)
     modelauth explain [--json] [--model M]              the access matrix
-    modelauth explain --as FILE_OR_TOKEN --op OP --model M [--id X] [--input JSON] [--json]
+    modelauth explain --as FILE_OR_TOKEN --op OP --model M [--id X] [--input JSON] [--via T.f] [--json]
     modelauth demo                                      the walkthrough (make demo)
     modelauth generate [--check] [--force]              SDL, JS and the template's generated regions
     modelauth schema [--output FILE]                    the GraphQL SDL of the models
@@ -118,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--as", dest="caller", help="an event JSON file or a credential (JWT, API key)")
     explain.add_argument("--op", choices=_OPERATIONS, help="the operation (with --as)")
     explain.add_argument("--id", dest="item_id", help="the stored item to judge against (running endpoint)")
+    explain.add_argument(
+        "--via", help="the relationship field it comes through (Post.comments: --model Comment --op list)"
+    )
     explain.add_argument("--input", help="create/update input as JSON")
 
     sub.add_parser("demo", help="the walkthrough: every auth mode and model through the local endpoint")
@@ -478,12 +481,12 @@ def _explain(args: argparse.Namespace) -> int:
         return 0
     if args.op is None or args.model is None:
         raise ProjectError("--as needs --op and --model")
-    explanation = _explain_request(args, models[0])
+    explanation = _explain_request(args, models[0], schema)
     print(json.dumps(explanation.as_json(), indent=2) if args.json else explanation.render())
     return 0 if explanation.allowed else 3
 
 
-def _explain_request(args: argparse.Namespace, model: Any) -> Any:
+def _explain_request(args: argparse.Namespace, model: Any, schema: Schema) -> Any:
     from modelauth.explain import RequestExplanation, explain_request, principal_from_file
     from modelauth.identity import IdentityConfig
     from modelauth.local.samtemplate import SamTemplate
@@ -536,7 +539,23 @@ def _explain_request(args: argparse.Namespace, model: Any) -> Any:
         config=auth_config,
         field_modes=modes,
         denied_fields=denied,
+        via=_via(args.via, schema, model, args.op) if args.via else None,
     )
+
+
+def _via(text: str, schema: Schema, model: Any, op: str) -> tuple[str, str]:
+    """``Post.comments`` → ``("Post", "comments")``, checked against the schema and the request."""
+    parent_name, _, name = text.partition(".")
+    parent = next((m for m in schema.models if m.name == parent_name), None)
+    rel = next((r for r in parent.relations if r.name == name), None) if parent else None
+    if rel is None:
+        raise ProjectError(f"--via {text}: not a relationship field (Type.field)")
+    expected = "list" if rel.is_list else "get"
+    if rel.related != model.name or op != expected:
+        raise ProjectError(
+            f"--via {text} reads {rel.related} with {expected}: use --model {rel.related} --op {expected}"
+        )
+    return parent_name, name
 
 
 def _is_file(text: str) -> bool:

@@ -531,6 +531,37 @@ def _appsync_events(model: Model, callers: list[_Caller]) -> dict[str, dict[str,
     return events
 
 
+def _relation_events(schema: Schema, model: Model, callers: list[_Caller]) -> dict[str, dict[str, Any]]:
+    """Each relationship field of the model (``Post.comments``, ``Comment.post``) for each of the
+    model's callers, as AppSync invokes it below the parent: ``source`` is the parent item the
+    first user of the caller's provider creates (alice's), its references naming the related
+    item that user creates, so the related model's rules decide what each caller gets."""
+    events: dict[str, dict[str, Any]] = {}
+    first_user = {c.provider: c for c in reversed(callers) if c.user is not None}
+    for rel in model.relations:
+        related = schema.model(rel.related)
+        selection = _selection(related)
+        if rel.is_list:
+            selection = ["items", *(f"items/{f}" for f in selection), "nextToken"]
+        for caller in callers:
+            owner_side = first_user.get(caller.provider) or caller
+            source: dict[str, Any] = {"id": _item_id(model, owner_side), "__typename": model.name}
+            if rel.holds_reference:
+                source.update(dict.fromkeys(rel.references, _item_id(related, owner_side)))
+            event = appsync_event(
+                model.name,
+                rel.name,
+                {"limit": 20} if rel.is_list else {},
+                caller.identity,
+                headers=caller.headers,
+                selection=selection,
+                auth_type=_AUTH_TYPE[caller.mode],
+            )
+            event["source"] = source
+            events[f"{model.name}.{rel.name}.{caller.label}.json"] = event
+    return events
+
+
 def _operation_events(schema: Schema, callers: _Callers) -> dict[str, dict[str, Any]]:
     """Each custom operation (:mod:`modelauth.custom`) for every caller its rules mention, its
     required arguments filled; an item argument names the item of its model that the first
@@ -751,6 +782,7 @@ def sample_events(
     events: dict[str, dict[str, Any]] = {}
     for model in schema.models:
         events.update(_appsync_events(model, callers.of(model)))
+        events.update(_relation_events(schema, model, callers.of(model)))
         if rest and any(r.provider is Provider.FUNCTION for r in _flat(model)):
             events.update(_rest_events(model, callers, config))
     events.update(_operation_events(schema, callers))

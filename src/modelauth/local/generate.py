@@ -272,6 +272,8 @@ def _resolvers(schema: Schema, subscription_js: str) -> dict[str, Any]:
         for root in root_fields(model):
             step = subscribe if root.type_name == "Subscription" else {"Pipeline": ["InvokeModelAuth"]}
             out[root.type_name][root.field_name] = step
+        for rel in model.relations:  # nested fields: the related model's rules, in the same function
+            out.setdefault(model.name, {})[rel.name] = {"Pipeline": ["InvokeModelAuth"]}
     for op in schema.operations:  # custom operations: the same function decides them first
         out[op.type_name][op.name] = (
             subscribe if op.type_name == "Subscription" else {"Pipeline": ["InvokeModelAuth"]}

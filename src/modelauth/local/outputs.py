@@ -36,7 +36,17 @@ from typing import Any
 from modelauth.custom import CustomOperation
 from modelauth.fieldtypes import CustomType, Enum, FieldType
 from modelauth.project import ProjectError
-from modelauth.rules import READ_OPERATIONS, Field, Model, Operation, Provider, Rule, Schema, Strategy
+from modelauth.rules import (
+    READ_OPERATIONS,
+    Field,
+    Model,
+    Operation,
+    Provider,
+    Relation,
+    Rule,
+    Schema,
+    Strategy,
+)
 
 __all__ = [
     "FILE_NAME",
@@ -190,6 +200,7 @@ def _model(model: Model) -> dict[str, Any]:
                 **_field(stored, "String", required=False, is_list=f.is_list),
                 "isReadOnly": True,
             }
+    fields.update((rel.name, _relation_field(rel)) for rel in model.relations)
     for name in ("createdAt", "updatedAt"):
         fields[name] = {**_field(name, "AWSDateTime", required=False), "isReadOnly": True}
     return {
@@ -210,6 +221,21 @@ def _model(model: Model) -> dict[str, Any]:
     }
 
 
+def _relation_field(rel: Relation) -> dict[str, Any]:
+    """A relationship field as Gen 2 describes one with ``references`` (the shape of
+    dpilch/references-examples@8ccacb3 withSortKey/introspection/model-introspection.json):
+    ``associatedWith`` the child's reference fields, ``targetNames`` this model's own."""
+    out = _field(rel.name, {"model": rel.related}, required=False, is_list=rel.is_list)
+    if rel.kind == "has_many":
+        out["association"] = {"connectionType": "HAS_MANY", "associatedWith": list(rel.references)}
+    elif rel.kind == "has_one":
+        association = {"connectionType": "HAS_ONE", "associatedWith": list(rel.references), "targetNames": []}
+        out["association"] = association
+    else:
+        out["association"] = {"connectionType": "BELONGS_TO", "targetNames": list(rel.references)}
+    return out
+
+
 def _key_attributes(model: Model) -> list[dict[str, Any]]:
     """Amplify's ``key`` attributes: the custom identifier's (no name), then one per secondary
     index (its GSI name, query field and key fields)."""
@@ -217,6 +243,8 @@ def _key_attributes(model: Model) -> list[dict[str, Any]]:
     if model.key_fields != ("id",):
         out.append({"type": "key", "properties": {"fields": list(model.key_fields)}})
     for idx in model.secondary_indexes:
+        if idx.relation is not None:  # a relationship's index: Gen 2 describes the association
+            continue
         properties = {
             "name": idx.gsi_name(model),
             "queryField": idx.field_name(model),
@@ -230,7 +258,8 @@ def model_introspection(schema: Schema) -> dict[str, Any]:
     """``data.model_introspection`` (version 1): every model with its fields and rules, the
     enums, the custom types (``nonModels``) and the custom operations (``queries``,
     ``mutations``, ``subscriptions``, which Gen 2's ``client.queries.<name>()`` calls), a custom
-    identifier and secondary indexes as ``key`` attributes. There are no relations to describe yet."""
+    identifier and secondary indexes as ``key`` attributes, relationship fields with their
+    ``association``."""
     out: dict[str, Any] = {
         "version": 1,
         "models": {model.name: _model(model) for model in schema.models},
