@@ -36,7 +36,17 @@ from typing import Any
 from modelauth.custom import CustomOperation
 from modelauth.fieldtypes import CustomType, Enum, FieldType
 from modelauth.project import ProjectError
-from modelauth.rules import READ_OPERATIONS, Field, Model, Operation, Provider, Rule, Schema, Strategy
+from modelauth.rules import (
+    READ_OPERATIONS,
+    TIMESTAMPS,
+    Field,
+    Model,
+    Operation,
+    Provider,
+    Rule,
+    Schema,
+    Strategy,
+)
 
 __all__ = [
     "FILE_NAME",
@@ -190,7 +200,7 @@ def _model(model: Model) -> dict[str, Any]:
                 **_field(stored, "String", required=False, is_list=f.is_list),
                 "isReadOnly": True,
             }
-    for name in ("createdAt", "updatedAt"):
+    for name in model.timestamp_fields:
         fields[name] = {**_field(name, "AWSDateTime", required=False), "isReadOnly": True}
     return {
         "name": model.name,
@@ -198,7 +208,7 @@ def _model(model: Model) -> dict[str, Any]:
         "syncable": True,
         "pluralName": model.list_name,
         "attributes": [
-            {"type": "model", "properties": {}},
+            {"type": "model", "properties": _model_properties(model)},
             *_key_attributes(model),
             {"type": "auth", "properties": {"rules": _rules(model.rules)}},
         ],
@@ -208,6 +218,16 @@ def _model(model: Model) -> dict[str, Any]:
             "sortKeyFieldNames": list(model.key_fields[1:]),
         },
     }
+
+
+def _model_properties(model: Model) -> dict[str, Any]:
+    """The ``model`` attribute's properties: Amplify's ``@model`` arguments the clients read,
+    here ``timestamps`` when the model renames or turns off its timestamps (the client then
+    treats those fields, not ``createdAt``/``updatedAt``, as read-only)."""
+    names = dict(zip(TIMESTAMPS, (model.created_field, model.updated_field), strict=True))
+    if names == {name: name for name in TIMESTAMPS}:
+        return {}
+    return {"timestamps": None if not model.timestamp_fields else names}
 
 
 def _key_attributes(model: Model) -> list[dict[str, Any]]:
