@@ -483,6 +483,13 @@ class Model:
 
     Owner and groups fields named by rules are added (``String`` or ``[String]``) when not
     declared, as Amplify does.
+
+    ``timestamps`` renames Amplify's ``createdAt``/``updatedAt`` or turns them off. The owner
+    indexes (``by<Field>``) sort on the creation timestamp; without one they have no sort key, and
+    a list by owner still Queries them (only the owner's items are read), in no defined order.
+
+    >>> Model("Log", timestamps={"createdAt": "loggedAt", "updatedAt": None}).timestamp_fields
+    ('loggedAt',)
     """
 
     name: str

@@ -339,8 +339,8 @@ class Store:
         new id: as in DynamoDB, a comparison with a missing attribute is false)."""
         now = self._clock()
         item = {k: v for k, v in {**data, **decision.owner_stamp}.items() if v is not None}
-        item.update(id=data.get("id") or str(uuid.uuid4()), _version=1)
-        item.update(dict.fromkeys(model.timestamp_fields, now))
+        item.update(id=data.get("id") or str(uuid.uuid4()), **dict.fromkeys(model.timestamp_fields, now))
+        item["_version"] = 1
         ph = Placeholders()
         conditions = [f"attribute_not_exists({ph.name('id')})"]
         if condition is not None:
