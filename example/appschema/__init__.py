@@ -57,11 +57,8 @@ TODO = Model(
 
 POST = Model(
     "Post",
-    fields=[
-        Field("title", required=True),
-        Field("body"),
-        has_many("comments", "Comment", references="postId"),
-    ],
+    fields=[Field("title", required=True), Field("body")],
+    relations=[has_many("comments", "Comment", references="postId")],
     rules=[
         allow.owners_defined_in("editors"),
         allow.groups_defined_in("groups").to(READ),
@@ -72,11 +69,8 @@ POST = Model(
 
 COMMENT = Model(
     "Comment",
-    fields=[
-        Field("postId", "ID", required=True),
-        Field("text", required=True),
-        belongs_to("post", "Post", references="postId"),
-    ],
+    fields=[Field("postId", "ID", required=True), Field("text", required=True)],
+    relations=[belongs_to("post", "Post", references="postId")],
     rules=[allow.owner(), allow.authenticated().to(READ)],
 )
 

@@ -557,8 +557,11 @@ def _names(references: str | Sequence[str]) -> tuple[str, ...]:
     return (references,) if isinstance(references, str) else tuple(references)
 
 
-# fields every model gets, as Amplify adds them
-_IMPLICIT = ("id", "createdAt", "updatedAt", "_version")
+# fields every model gets, as Amplify adds them (and its timestamps, see Model.timestamps)
+_IMPLICIT = ("id", "_version")
+#: Amplify's timestamp fields: ``Model.timestamps`` renames them or turns them off
+TIMESTAMPS = ("createdAt", "updatedAt")
+_DEFAULT_TIMESTAMPS: Mapping[str, str | None] = MappingProxyType({name: name for name in TIMESTAMPS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -567,6 +570,13 @@ class Model:
 
     Owner and groups fields named by rules are added (``String`` or ``[String]``) when not
     declared, as Amplify does.
+
+    ``timestamps`` renames Amplify's ``createdAt``/``updatedAt`` or turns them off. The owner
+    indexes (``by<Field>``) sort on the creation timestamp; without one they have no sort key, and
+    a list by owner still Queries them (only the owner's items are read), in no defined order.
+
+    >>> Model("Log", timestamps={"createdAt": "loggedAt", "updatedAt": None}).timestamp_fields
+    ('loggedAt',)
     """
 
     name: str
@@ -612,6 +622,17 @@ class Model:
     #: Gen 1 ``@model(subscriptions: {level: ...})``: ``on`` (the rules decide and filter),
     #: ``public`` (any caller of a mode the rules name, no filter), ``off`` (no subscriptions)
     subscriptions: str = "on"
+    #: Gen 1 ``@model(timestamps: {createdAt: "createdOn", updatedAt: null})``: the names the
+    #: creation and update timestamps are stored, returned and filtered under; a name left out
+    #: keeps Amplify's, a None name drops that timestamp, ``timestamps=None`` drops both. A model
+    #: without a creation timestamp has owner indexes without a sort key (see README)
+    timestamps: Mapping[str, str | None] | None = field(
+        default_factory=lambda: _DEFAULT_TIMESTAMPS, compare=False
+    )
+    #: the creation timestamp field (the owner indexes' sort key), None when turned off
+    created_field: str | None = field(init=False, repr=False)
+    #: the update timestamp field, None when turned off
+    updated_field: str | None = field(init=False, repr=False)
     #: relationship fields (:func:`has_many`, :func:`has_one`, :func:`belongs_to`), checked
     #: against the related models by :class:`Schema`
     relations: Sequence[Relation] = ()
@@ -645,6 +666,7 @@ class Model:
                     added.append(Field(name, is_list=sub.multi))
                     declared.add(name)
         object.__setattr__(self, "fields", (*self.fields, *added))
+        _set_timestamps(self, declared | set(rel_names))
         flat = tuple(_flatten((*self.rules, *(r for f in self.fields for r in f.rules or ()))))
         owners = tuple(r for r in flat if r.strategy is Strategy.OWNER)
         object.__setattr__(self, "owner_rules", owners)
@@ -652,13 +674,13 @@ class Model:
         composite = (r.owner_field for r in owners if r.owner_field is not None and "::" in r.owner_claim)
         object.__setattr__(self, "composite_owner_fields", tuple(dict.fromkeys(composite)))
         stored = {name: stored_owner_field(name) for name in self.composite_owner_fields}
-        clash = (set(stored.values()) & declared) | ({*stored.values()} & set(_IMPLICIT))
+        clash = (set(stored.values()) & declared) | ({*stored.values()} & set(self.implicit_fields))
         if clash or len(set(stored.values())) != len(stored):
             raise SchemaError(
                 f"{self.name}: fields {sorted(clash or stored.values())} are managed by modelauth"
             )
         object.__setattr__(self, "stored_owner_fields", MappingProxyType(stored))
-        object.__setattr__(self, "filter_fields", MappingProxyType(_filter_fields(self.fields)))
+        object.__setattr__(self, "filter_fields", MappingProxyType(_filter_fields(self)))
         names = {n for r in flat for n in (r.owner_field, r.groups_field) if n}
         object.__setattr__(self, "rule_fields", frozenset(names))
         defaulted = sorted(f.name for f in self.fields if f.name in names and f.default is not None)
@@ -699,7 +721,21 @@ class Model:
 
     @property
     def field_names(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.fields) | frozenset(_IMPLICIT)
+        return frozenset(f.name for f in self.fields) | frozenset(self.implicit_fields)
+
+    @property
+    def implicit_fields(self) -> tuple[str, ...]:
+        """The fields modelauth manages: ``id``, the timestamps this model has, ``_version``.
+
+        >>> Model("Log", timestamps={"createdAt": "loggedAt", "updatedAt": None}).implicit_fields
+        ('id', 'loggedAt', '_version')
+        """
+        return ("id", *self.timestamp_fields, "_version")
+
+    @property
+    def timestamp_fields(self) -> tuple[str, ...]:
+        """The timestamp fields this model has (creation first), as :attr:`timestamps` names them."""
+        return tuple(n for n in (self.created_field, self.updated_field) if n is not None)
 
     @property
     def writable_fields(self) -> frozenset[str]:
@@ -715,10 +751,10 @@ class Model:
         return tuple(n for name in names for n in (name, self.stored_owner_fields.get(name)) if n is not None)
 
 
-def _filter_fields(fields: Iterable[Field]) -> dict[str, FilterField]:
+def _filter_fields(model: Model) -> dict[str, FilterField]:
     """Amplify's ``Model<X>FilterInput``: scalar and enum fields (custom types are not in it)."""
-    found = dict.fromkeys(_IMPLICIT, FilterField())
-    for f in fields:
+    found = dict.fromkeys(model.implicit_fields, FilterField())
+    for f in model.fields:
         if isinstance(f.type, Enum):
             found[f.name] = FilterField((f.type.name, tuple(f.type.values)), f.is_list)
         elif not isinstance(f.type, CustomType):
@@ -828,7 +864,12 @@ def _check_indexes(model: Model) -> None:
             raise SchemaError(f"{model.name}: secondary_indexes takes index(...) values")
         for name in (idx.partition_key, *idx.sort_key_fields):
             f = model.field(name)
-            if f is None and name not in _IMPLICIT:
+            if f is None and name in TIMESTAMPS and name not in model.implicit_fields:
+                raise SchemaError(
+                    f"Index '{idx.gsi_name(model)}' on type '{model.name}' names '{name}', a timestamp "
+                    f"this model turns off or renames (timestamps={_describe_timestamps(model)})"
+                )
+            if f is None and name not in model.implicit_fields:
                 raise SchemaError(
                     f"Can't find field '{name}' in {model.name}, but it was specified in index "
                     f"'{idx.gsi_name(model)}'."
@@ -926,6 +967,43 @@ def _normalize_options(model: Model) -> None:
     # a subscription follows its mutation (@aws_subscribe may only name a field the SDL has)
     disabled |= {f"on{verb.title()}" for verb in ("create", "update", "delete") if verb in disabled}
     object.__setattr__(model, "disabled_operations", disabled)
+
+
+def _set_timestamps(model: Model, declared: set[str]) -> None:
+    """Check ``timestamps`` and derive :attr:`Model.created_field` and :attr:`Model.updated_field`:
+    each name a field name no declared field (nor ``id``, ``_version``) has, the two different."""
+    given = model.timestamps
+    if given is not None and (not isinstance(given, Mapping) or not set(given) <= set(TIMESTAMPS)):
+        raise SchemaError(
+            f"{model.name}: timestamps takes None or a mapping of createdAt and/or updatedAt to a field "
+            f"name or None, e.g. {{'createdAt': 'createdOn', 'updatedAt': None}}, not {given!r}"
+        )
+    names = (None, None) if given is None else tuple({**_DEFAULT_TIMESTAMPS, **given}[n] for n in TIMESTAMPS)
+    for stamp, name in zip(TIMESTAMPS, names, strict=True):
+        if name is None:
+            continue
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise SchemaError(
+                f"{model.name}: timestamps {stamp}: {name!r} is not a field name (letters, digits and _, "
+                "starting with a letter)"
+            )
+        if name in declared or name in _IMPLICIT:
+            raise SchemaError(
+                f"{model.name}: the {stamp} timestamp is named {name!r}, which is also a field of the "
+                "model (timestamps are managed by modelauth): rename the field or the timestamp "
+                "(timestamps=...), or turn it off (None)"
+            )
+    if names[0] is not None and names[0] == names[1]:
+        raise SchemaError(f"{model.name}: timestamps createdAt and updatedAt need two different names")
+    object.__setattr__(model, "created_field", names[0])
+    object.__setattr__(model, "updated_field", names[1])
+
+
+def _describe_timestamps(model: Model) -> str:
+    """``None`` or ``{'createdAt': 'createdOn', 'updatedAt': None}``: what the model's are."""
+    if model.created_field is None and model.updated_field is None:
+        return "None"
+    return repr(dict(zip(TIMESTAMPS, (model.created_field, model.updated_field), strict=True)))
 
 
 def stored_owner_field(name: str) -> str:

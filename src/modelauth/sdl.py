@@ -196,7 +196,7 @@ def _type_block(model: Model, schema: Schema) -> list[str]:
         if stored is not None:
             kind = "[String]" if f.is_list else "String"
             lines.append(_with(f"  {stored}: {kind}", _directives(f.rules) if f.rules else ""))
-    lines += ["  createdAt: AWSDateTime!", "  updatedAt: AWSDateTime!", "  _version: Int!", "}", ""]
+    lines += [f"  {name}: AWSDateTime!" for name in model.timestamp_fields] + ["  _version: Int!", "}", ""]
     connection = _with(f"type Model{model.name}Connection", _model_directives(model, _all_rules(model)))
     lines += [connection + " {", f"  items: [{model.name}]!", "  nextToken: String", "}", ""]
     return lines
@@ -270,9 +270,8 @@ def _inputs(model: Model) -> list[str]:
     for kind, first in (("Filter", ["  id: ModelIDInput"]), ("Condition", [])):
         lines += [f"input Model{name}{kind}Input {{", *first]
         lines += [f"  {f.name}: {ftype}" for f in model.fields if (ftype := _filter_input(f)) is not None]
+        lines += [f"  {stamp}: ModelStringInput" for stamp in model.timestamp_fields]
         lines += [
-            "  createdAt: ModelStringInput",
-            "  updatedAt: ModelStringInput",
             "  _version: ModelIntInput",
             f"  and: [Model{name}{kind}Input]",
             f"  or: [Model{name}{kind}Input]",
@@ -342,7 +341,7 @@ def _subscription_filter_input(model: Model) -> list[str]:
     name = f"ModelSubscription{model.name}FilterInput"
     lines = [f"input {name} {{", "  id: ModelSubscriptionIDInput"]
     lines += [f"  {f.name}: {kind}" for f in model.fields if (kind := _subscription_input(f)) is not None]
-    lines += ["  createdAt: ModelSubscriptionStringInput", "  updatedAt: ModelSubscriptionStringInput"]
+    lines += [f"  {stamp}: ModelSubscriptionStringInput" for stamp in model.timestamp_fields]
     lines += [f"  and: [{name}]", f"  or: [{name}]", "}", ""]
     return lines
 

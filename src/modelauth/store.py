@@ -5,7 +5,8 @@ hands it, atomically, in the ConditionExpression — never read-then-write.
 - update/delete carry ``attribute_exists(id) AND <constraint> [AND _version = :expected]``; a
   failed condition is told apart from the old item DynamoDB returns
   (``ReturnValuesOnConditionCheckFailure``): missing, not yours, or a version conflict;
-- owner-constrained lists Query the owner index (``by<Field>``: owner, createdAt), other lists
+- owner-constrained lists Query the owner index (``by<Field>``: owner, and the creation timestamp
+  ``createdAt`` or as ``Model.timestamps`` names it; no sort key when it is off), other lists
   Scan; both loop until the page is full, so a page of ``limit`` N has N items unless last;
 - a list whose reads are not its items (a Scan, or a Query with a filter) stops once it has read
   ``list_max_read_items`` items or made ``list_max_calls`` calls, and returns what it found with
@@ -70,6 +71,7 @@ __all__ = [
     "check_key",
     "key_of",
     "max_index_values",
+    "owner_index_sort_key",
 ]
 
 DEFAULT_LIST_LIMIT = 100
@@ -337,7 +339,8 @@ class Store:
         new id: as in DynamoDB, a comparison with a missing attribute is false)."""
         now = self._clock()
         item = {k: v for k, v in {**data, **decision.owner_stamp}.items() if v is not None}
-        item.update(id=data.get("id") or str(uuid.uuid4()), createdAt=now, updatedAt=now, _version=1)
+        item.update(id=data.get("id") or str(uuid.uuid4()), **dict.fromkeys(model.timestamp_fields, now))
+        item["_version"] = 1
         ph = Placeholders()
         conditions = [f"attribute_not_exists({ph.name('id')})"]
         if condition is not None:
@@ -371,11 +374,13 @@ class Store:
         condition: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Apply ``changes`` (None removes a field) if the stored item meets the decision's
-        constraint, ``expected_version`` and ``condition``; bumps ``_version`` and ``updatedAt``."""
+        constraint, ``expected_version`` and ``condition``; bumps ``_version`` and sets the update
+        timestamp (``updatedAt``, or as ``Model.timestamps`` names it, if the model has one)."""
         now = self._clock()
+        stamp = {model.updated_field: now} if model.updated_field is not None else {}
 
         def request(ph: Placeholders) -> dict[str, Any]:
-            sets = [f"{ph.name('updatedAt')} = {ph.value(now)}"]
+            sets = [f"{ph.name(name)} = {ph.value(value)}" for name, value in stamp.items()]
             removes = [ph.name(name) for name, value in changes.items() if value is None]
             sets += [
                 f"{ph.name(name)} = {ph.value(value)}" for name, value in changes.items() if value is not None
@@ -384,7 +389,7 @@ class Store:
             return {"UpdateExpression": expression + (" REMOVE " + ", ".join(removes) if removes else "")}
 
         def after(current: Mapping[str, Any]) -> dict[str, Any]:
-            new = {**current, **changes, "updatedAt": now, "_version": int(current.get("_version", 0)) + 1}
+            new = {**current, **changes, **stamp, "_version": int(current.get("_version", 0)) + 1}
             return {k: v for k, v in new.items() if v is not None}
 
         return self._conditional_write(
@@ -643,13 +648,13 @@ class Store:
         descending: bool,
         filter: Mapping[str, Any] | None,
     ) -> list[_Partition] | None:
-        """For an owner-constrained caller of an index sorted by ``createdAt`` (or not sorted):
-        Query the owner index (owner, createdAt) of each owner value the caller matches, with
-        the index's partition key as a filter. Reads are then this owner's items, not every
-        owner's items of the partition, in the same order. None when the constraint is not
+        """For an owner-constrained caller of an index sorted as the owner index is (by the
+        creation timestamp, or not sorted): Query the owner index of each owner value the caller
+        matches, with the index's partition key as a filter. Reads are then this owner's items,
+        not every owner's items of the partition, in the same order. None when the constraint is not
         served by owner indexes alone (e.g. groups fields, all_of): the partition is read."""
         constraint = decision.constraint
-        if constraint is None or secondary.sort_key not in (None, "createdAt"):
+        if constraint is None or secondary.sort_key not in (None, owner_index_sort_key(model)):
             return None
         plan: list[_Partition] = []
         for alternative in constraint.alternatives:
@@ -659,8 +664,8 @@ class Store:
             for owner in condition.values:
                 ph = Placeholders()
                 expression = f"{ph.name(condition.field)} = {ph.value(owner)}"
-                if sort is not None:
-                    expression += " AND " + _key_condition(model, "createdAt", sort, ph)
+                if sort is not None and secondary.sort_key is not None:
+                    expression += " AND " + _key_condition(model, secondary.sort_key, sort, ph)
                 filters = [f"{ph.name(secondary.partition_key)} = {ph.value(partition)}"]
                 if filter:
                     filters.append(build_filter(filter, model.filter_fields, ph, conjunct=True))
@@ -672,7 +677,7 @@ class Store:
                     "ScanIndexForward": not descending,
                 }
                 one = Condition(condition.field, (owner,))
-                keys = tuple(dict.fromkeys((*model.key_fields, condition.field, "createdAt")))
+                keys = _owner_index_keys(model, condition.field)
                 plan.append(_Partition(self._with_placeholders(request, ph), keys, one, exact=False))
         return plan
 
@@ -778,7 +783,7 @@ class Store:
         request: dict[str, Any]
         if not condition.list_field and _has_owner_index(model, condition.field):
             request = {"TableName": self.table(model), "IndexName": index_name(condition.field)}
-            keys: tuple[str, ...] = tuple(dict.fromkeys((*model.key_fields, condition.field, "createdAt")))
+            keys: tuple[str, ...] = _owner_index_keys(model, condition.field)
             request["KeyConditionExpression"] = f"{ph.name(condition.field)} = {ph.value(value)}"
         elif condition.field in self._index_fields(model) and self._index_table is not None:
             request = {"TableName": self._index_table}
@@ -946,6 +951,18 @@ def _has_owner_index(model: Model, field: str) -> bool:
     return any(r.owner_field == field and not r.multi for r in model.owner_rules)
 
 
+def owner_index_sort_key(model: Model) -> str | None:
+    """The sort key of the model's owner indexes (``by<Field>``): its creation timestamp, so a
+    list by owner is oldest first; None (HASH only, no order) when ``timestamps`` turns it off."""
+    return model.created_field
+
+
+def _owner_index_keys(model: Model, field: str) -> tuple[str, ...]:
+    """The attributes of an owner index's key (the table's, the owner, the sort key) that a
+    nextToken resumes a Query of ``field``'s owner index after."""
+    return tuple(dict.fromkeys(k for k in (*model.key_fields, field, owner_index_sort_key(model)) if k))
+
+
 def _index_pk(model: Model, field: str, value: str) -> str:
     return f"{model.name}#{field}#{value}"
 
@@ -958,7 +975,8 @@ def _index_keys(model: Model, item: Mapping[str, Any], fields: tuple[str, ...]) 
         for v in value if isinstance(value, list) else [value]:
             if isinstance(v, str) and v:
                 pk = _index_pk(model, name, v)
-                keys[pk] = {_PK: pk, _SK: f"{item['createdAt']}#{item['id']}"}
+                created = model.created_field  # index items sort by creation, else by id
+                keys[pk] = {_PK: pk, _SK: f"{item.get(created, '')}#{item['id']}" if created else item["id"]}
     return keys
 
 

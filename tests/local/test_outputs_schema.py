@@ -25,6 +25,7 @@ from modelauth.rules import Schema
 from tests.conftest import PROJECT
 from tests.fixtures.custom_schema import SCHEMA as CUSTOM_SCHEMA
 from tests.fixtures.relations import SCHEMA as RELATIONS_SCHEMA
+from tests.fixtures.timestamps import SCHEMA as TIMESTAMPS_SCHEMA
 from tests.fixtures.types import TYPES_SCHEMA
 from tests.node.packages import installed
 
@@ -86,8 +87,12 @@ def test_the_file_outputs_local_writes(
 
 @pytest.mark.parametrize(
     ("schema", "sections"),
-    [(CUSTOM_SCHEMA, ("queries", "mutations", "subscriptions")), (TYPES_SCHEMA, ("enums", "nonModels"))],
-    ids=["custom-operations", "enums-and-custom-types"],
+    [
+        (CUSTOM_SCHEMA, ("queries", "mutations", "subscriptions")),
+        (TYPES_SCHEMA, ("enums", "nonModels")),
+        (TIMESTAMPS_SCHEMA, ("models",)),
+    ],
+    ids=["custom-operations", "enums-and-custom-types", "timestamps"],
 )
 def test_custom_operations_enums_and_custom_types(
     validator: jsonschema.protocols.Validator, schema: Schema, sections: tuple[str, ...]

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelauth.rules import CustomType, Enum, Field, Model, Schema, key_attribute_type
-from modelauth.store import INDEX_TABLE, index_fields, index_name, index_table_definition
+from modelauth.store import (
+    INDEX_TABLE,
+    index_fields,
+    index_name,
+    index_table_definition,
+    owner_index_sort_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -39,15 +45,17 @@ __all__ = [
 
 def table_definition(model: Model, table_name: str) -> dict[str, Any]:
     """The CreateTable request for a model: ``id`` key (or the identifier's partition and sort
-    key), one ``by<Field>`` index per
-    single-valued owner field (HASH owner, RANGE createdAt) and one GSI per secondary index
-    (:attr:`Model.secondary_indexes`), as template.yaml declares."""
+    key), one ``by<Field>`` index per single-valued owner field (HASH owner, RANGE the creation
+    timestamp, ``createdAt`` unless ``Model.timestamps`` renames it; HASH only when it turns it
+    off) and one GSI per secondary index (:attr:`Model.secondary_indexes`), as template.yaml
+    declares."""
     owner_fields = sorted({r.owner_field for r in model.owner_rules if r.owner_field and not r.multi})
-    keys: list[tuple[str, str, str | None]] = [(index_name(n), n, "createdAt") for n in owner_fields]
+    created = owner_index_sort_key(model)
+    keys: list[tuple[str, str, str | None]] = [(index_name(n), n, created) for n in owner_fields]
     keys += [(i.gsi_name(model), i.partition_key, i.sort_key) for i in model.secondary_indexes]
     attributes = {name: key_attribute_type(model, name) for name in model.key_fields}
     if owner_fields:  # the order template.yaml has always had: id, createdAt, owner fields
-        attributes.update({"createdAt": "S", **dict.fromkeys(owner_fields, "S")})
+        attributes.update({**({created: "S"} if created else {}), **dict.fromkeys(owner_fields, "S")})
     indexes = []
     for name, partition, sort in keys:
         schema = [{"AttributeName": partition, "KeyType": "HASH"}]

@@ -42,7 +42,7 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,7 @@ _APPSYNC = {"aws_api_key", "aws_iam", "aws_cognito_user_pools", "aws_oidc", "aws
 _KNOWN = {"model", "auth", "default", *_UNSUPPORTED, *_APPSYNC}
 _RELATIONAL = {"hasMany", "hasOne", "belongsTo", "manyToMany", "connection"}
 _IMPLICIT = {"id", "createdAt", "updatedAt", "_version", "_deleted", "_lastChangedAt"}
+_TIMESTAMPS = {"createdAt": "createdAt", "updatedAt": "updatedAt"}  # @model(timestamps:)'s default
 _ROOT_TYPES = {"Query", "Mutation", "Subscription"}
 _RULE_ARGUMENTS = {
     "allow",
@@ -547,7 +548,7 @@ class _Writer:
         return f"Field({', '.join([*args, *extra])})"
 
     def fields_of(
-        self, node: ObjectTypeDefinitionNode, *, model: bool
+        self, node: ObjectTypeDefinitionNode, *, model: bool, implicit: Collection[str] = _IMPLICIT
     ) -> tuple[list[str], dict[str, list[RawRule]]]:
         ctx, out, field_rules = self.ctx, [], {}
         declared = {f.name.value: isinstance(_strip(f.type), ListTypeNode) for f in node.fields or ()}
@@ -556,7 +557,7 @@ class _Writer:
             for d in f.directives or ():
                 if d.name.value in _UNSUPPORTED:
                     ctx.note(d, f"{name}: {_UNSUPPORTED[d.name.value]}")
-            if model and f.name.value in _IMPLICIT:
+            if model and f.name.value in implicit:  # the fields modelauth adds (timestamps too)
                 continue
             ftype = _field_type(ctx, f.type)
             if ftype is None:
@@ -624,12 +625,16 @@ def _items(items: Sequence[str], indent: int) -> str:
     return "\n" + "".join(f"{pad}{i},\n" for i in items) + " " * (indent - 4)
 
 
-def _model_options(ctx: _Context, node: ObjectTypeDefinitionNode) -> tuple[set[str], str]:
-    """``@model(queries:, mutations:, subscriptions:)`` → disabled operations and the level."""
+def _model_options(
+    ctx: _Context, node: ObjectTypeDefinitionNode
+) -> tuple[set[str], str, dict[str, str | None]]:
+    """``@model(queries:, mutations:, subscriptions:, timestamps:)`` → disabled operations, the
+    level and the timestamps' names (None: turned off)."""
     directive = _directive(node, "model")
     assert directive is not None
     disabled: set[str] = set()
     level = "on"
+    stamps: dict[str, str | None] = dict(_TIMESTAMPS)
     name = node.name.value
     for key, (value, arg) in _arguments(directive).items():
         if key in ("queries", "mutations"):
@@ -670,10 +675,32 @@ def _model_options(ctx: _Context, node: ObjectTypeDefinitionNode) -> tuple[set[s
                         arg, f"{name}: @model subscriptions {sub} renamed: modelauth keeps Amplify's default"
                     )
         elif key == "timestamps":
-            ctx.note(arg, f"{name}: @model(timestamps: ...): modelauth always keeps createdAt and updatedAt")
+            stamps = _timestamps_argument(ctx, arg, name, value)
         else:
             raise ctx.error(arg, f"{name}: unknown @model argument {key}")
-    return disabled, level
+    return disabled, level, stamps
+
+
+def _timestamps_argument(ctx: _Context, arg: Node, name: str, value: Any) -> dict[str, str | None]:
+    """``timestamps: null`` → both None; ``{createdAt: "createdOn"}`` → ``createdOn`` and
+    Amplify's ``updatedAt`` (Model checks the names)."""
+    if value is None:
+        return dict.fromkeys(_TIMESTAMPS)
+    if not isinstance(value, dict) or not set(value) <= set(_TIMESTAMPS):
+        raise ctx.error(arg, f"{name}: @model timestamps takes createdAt and updatedAt (a name or null)")
+    if any(v is not None and not isinstance(v, str) for v in value.values()):
+        raise ctx.error(arg, f"{name}: @model timestamps: a timestamp's name is a string or null")
+    return {**_TIMESTAMPS, **value}
+
+
+def _timestamps_code(stamps: Mapping[str, str | None]) -> str | None:
+    """The ``timestamps=`` argument of a model's timestamps, None for Amplify's own."""
+    if stamps == _TIMESTAMPS:
+        return None
+    if not any(stamps.values()):
+        return "timestamps=None"
+    pairs = (f"{json.dumps(k)}: {'None' if v is None else json.dumps(v)}" for k, v in stamps.items())
+    return "timestamps={" + ", ".join(pairs) + "}"
 
 
 #: AppSync's auth-mode directives on a custom field → the ``allow`` rule of that mode
@@ -800,8 +827,9 @@ def _build(
                 ctx.note(d, f"{name}: {_UNSUPPORTED[d.name.value]}")
         declared = {f.name.value: isinstance(_strip(f.type), ListTypeNode) for f in definition.fields or ()}
         auth = _auth_rules(ctx, definition, declared, field_level=False)
-        fields, field_rules = writer.fields_of(definition, model=True)
-        disabled, level = _model_options(ctx, definition)
+        disabled, level, stamps = _model_options(ctx, definition)
+        implicit = (_IMPLICIT - set(_TIMESTAMPS)) | {v for v in stamps.values() if v}
+        fields, field_rules = writer.fields_of(definition, model=True, implicit=implicit)
         args = [json.dumps(name)]
         if fields:
             args.append(f"fields=[{_items(fields, 8)}]")
@@ -813,6 +841,8 @@ def _build(
             args.append(f"plural={json.dumps(_plural(name))}")
         if level != "on":
             args.append(f"subscriptions={json.dumps(level)}")
+        if (timestamps := _timestamps_code(stamps)) is not None:
+            args.append(timestamps)
         text = "Model(\n" + "".join(f"    {a},\n" for a in args) + ")"
         if disabled:
             ordered = [

@@ -477,7 +477,7 @@ def _update_input(model: Model, item_id: str, who: str) -> dict[str, Any]:
 
 def _selection(model: Model) -> list[str]:
     names = [f.name for f in model.fields]
-    return ["id", *names, "createdAt", "updatedAt", "_version"]
+    return ["id", *names, *model.timestamp_fields, "_version"]
 
 
 # -- events -------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from modelauth.fieldtypes import CustomType, Enum, FieldType
 from modelauth.project import ProjectError
 from modelauth.rules import (
     READ_OPERATIONS,
+    TIMESTAMPS,
     Field,
     Model,
     Operation,
@@ -201,7 +202,7 @@ def _model(model: Model) -> dict[str, Any]:
                 "isReadOnly": True,
             }
     fields.update((rel.name, _relation_field(rel)) for rel in model.relations)
-    for name in ("createdAt", "updatedAt"):
+    for name in model.timestamp_fields:
         fields[name] = {**_field(name, "AWSDateTime", required=False), "isReadOnly": True}
     return {
         "name": model.name,
@@ -209,7 +210,7 @@ def _model(model: Model) -> dict[str, Any]:
         "syncable": True,
         "pluralName": model.list_name,
         "attributes": [
-            {"type": "model", "properties": {}},
+            {"type": "model", "properties": _model_properties(model)},
             *_key_attributes(model),
             {"type": "auth", "properties": {"rules": _rules(model.rules)}},
         ],
@@ -234,6 +235,16 @@ def _relation_field(rel: Relation) -> dict[str, Any]:
     else:
         out["association"] = {"connectionType": "BELONGS_TO", "targetNames": list(rel.references)}
     return out
+
+
+def _model_properties(model: Model) -> dict[str, Any]:
+    """The ``model`` attribute's properties: Amplify's ``@model`` arguments the clients read,
+    here ``timestamps`` when the model renames or turns off its timestamps (the client then
+    treats those fields, not ``createdAt``/``updatedAt``, as read-only)."""
+    names = dict(zip(TIMESTAMPS, (model.created_field, model.updated_field), strict=True))
+    if names == {name: name for name in TIMESTAMPS}:
+        return {}
+    return {"timestamps": None if not model.timestamp_fields else names}
 
 
 def _key_attributes(model: Model) -> list[dict[str, Any]]:
