@@ -124,7 +124,7 @@ def test_what_has_no_equivalent_is_listed_in_the_header_and_on_stderr(
     out = tmp_path / "models.py"
     assert main(["import", "amplify-gen1", str(RELATIONS), "--output", str(out)]) == 0
     err = capsys.readouterr().err
-    for what in ("@belongsTo", "@index", "@hasMany"):
+    for what in ("@belongsTo", "@hasMany"):
         assert what in err
         assert what in out.read_text().split('"""')[0]
 
@@ -150,8 +150,40 @@ def test_what_has_no_equivalent_is_listed_in_the_header_and_on_stderr(
             "type T @model {\n  a: Int @auth(rules: [{allow: owner, operations: [list]}])\n}",
             ":2: 'list' operation is not allowed at the field level.",
         ),
+        (
+            'type T @model {\n  a: ID! @primaryKey(sortKeyFields: ["nope"])\n}',
+            ":2: Can't find field 'nope' in T, but it was specified in the primary key.",
+        ),
+        (
+            'type T @model {\n  id: ID!\n  a: String @index(name: "byA", sortKeyFields: ["b"])\n}',
+            ":3: Can't find field 'b' in T, but it was specified in index 'byA'.",
+        ),
+        (
+            "type T @model {\n  a: ID! @primaryKey\n  b: ID! @primaryKey\n}",
+            ":3: You may only supply one primary key on type 'T'.",
+        ),
+        (
+            'type P @model {\n  cs: [C] @hasMany(indexName: "byP", fields: ["id"])\n}\n'
+            "type C @model { p: ID }",
+            ":2: Index byP does not exist for model C",
+        ),
+        (
+            'type T @model {\n  id: ID!\n  a: String @index(sortKeyFields: ["b"])\n}',
+            ":3: Can't find field 'b' in T, but it was specified in index 'tsByAAndB'.",
+        ),
     ],
-    ids=["syntax", "owner-api-key", "groups-and-field", "unknown-directive", "field-operation"],
+    ids=[
+        "syntax",
+        "owner-api-key",
+        "groups-and-field",
+        "unknown-directive",
+        "field-operation",
+        "primary-key-unknown-sort-key",
+        "index-unknown-sort-key",
+        "two-primary-keys",
+        "has-many-unknown-index",
+        "unnamed-index-unknown-sort-key",
+    ],
 )
 def test_bad_input_is_one_line_exit_2_nothing_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sdl: str, message: str

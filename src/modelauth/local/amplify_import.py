@@ -45,7 +45,7 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import GraphQLError, parse
 from graphql.language import (
@@ -838,7 +838,7 @@ def _key_arguments(
     sort = args.get("sortKeyFields") or []
     if isinstance(sort, str):
         sort = [sort]
-    declared = {f.name.value for f in model.fields or ()} | {"id", "createdAt", "updatedAt"}
+    declared = {f.name.value for f in model.fields or ()}  # as Amplify checks: the declared fields
     for name in sort:
         if name not in declared:
             raise ctx.error(
@@ -887,9 +887,13 @@ def _keys(ctx: _Context, node: ObjectTypeDefinitionNode, owner_fields: Iterable[
             if d.name.value != "index":
                 continue
             given = _arguments(d).get("name", (None, None))[0]
-            default_name = _camel(model) + "sBy" + "And".join(_upper_first(n) for n in [f.name.value])
-            where = f"index '{given or default_name}'"
-            args, sort = _key_arguments(ctx, d, {"name", "sortKeyFields", "queryField"}, where, node)
+            sort_given: str | list[str] = _arguments(d).get("sortKeyFields", ([], None))[0] or []
+            keys = [f.name.value, *([sort_given] if isinstance(sort_given, str) else sort_given)]
+            # Amplify's default index name and query field (generateKeyAndQueryNameForConfig)
+            amplify_name = _camel(_plural(model)) + "By" + "And".join(_upper_first(k) for k in keys)
+            args, sort = _key_arguments(
+                ctx, d, {"name", "sortKeyFields", "queryField"}, f"index '{given or amplify_name}'", node
+            )
             field_name = f"{model}.{f.name.value}"
             if len(sort) > 1:
                 ctx.note(
@@ -901,24 +905,26 @@ def _keys(ctx: _Context, node: ObjectTypeDefinitionNode, owner_fields: Iterable[
             code = f"index({json.dumps(f.name.value)})"
             if sort:
                 code += f".sort_keys({json.dumps(sort)})"
-            if args.get("name") in owner_indexes:
+            name = args.get("name") or amplify_name
+            if name in owner_indexes:
                 ctx.note(
                     d,
-                    f"{field_name}: @index name {args['name']} is modelauth's index of that owner field: "
+                    f"{field_name}: @index name {name} is modelauth's index of that owner field: "
                     "the index keeps modelauth's default name (a new GSI for an existing table)",
                 )
-            elif args.get("name"):
-                code += f".name({json.dumps(args['name'])})"
-            default_query = f"list{model}By" + "And".join(_upper_first(n) for n in [f.name.value, *sort])
+            elif name != _camel(model) + "sBy" + "And".join(_upper_first(k) for k in keys):
+                code += f".name({json.dumps(name)})"
             query = args.get("queryField")
-            if query is None:
+            if query is None and "queryField" in args:
                 ctx.note(
                     d,
-                    f"{field_name}: @index without queryField: Amplify adds no query field, modelauth adds "
-                    f"{default_query} (reads of {model}, under its rules)",
+                    f"{field_name}: @index(queryField: null): Amplify adds no query field, modelauth adds "
+                    f"{amplify_name} (reads of {model}, under its rules)",
                 )
-            elif query != default_query:
-                code += f".query_field({json.dumps(query)})"
+            if query != f"list{model}By" + "And".join(_upper_first(k) for k in keys):
+                code += f".query_field({json.dumps(query or amplify_name)})"
+            if len(code) + 9 > 100:  # as ruff splits a long call chain: one call a line
+                code = re.sub(r"\.(?=(sort_keys|name|query_field)\()", "\n" + " " * 8 + ".", code)
             indexes.append(code)
     if indexes:
         out.append(f"secondary_indexes=[{_items(indexes, 8)}]")
@@ -964,7 +970,7 @@ def _plan_relations(ctx: _Context) -> _Relations:
     ``fields:``/``indexName:`` resolved to the fields holding the reference; what cannot map is
     listed."""
     plan = _Relations()
-    nodes = {n: ctx.objects[n] for n in ctx.models}
+    nodes = {n: node for n, node in ctx.objects.items() if n in ctx.models}  # in the file's order
     for model, node in nodes.items():
         for f in node.fields or ():
             for d in f.directives or ():
@@ -988,9 +994,9 @@ def _plan_relations(ctx: _Context) -> _Relations:
                     code = {"hasMany": "has_many", "hasOne": "has_one", "belongsTo": "belongs_to"}[kind]
                     plan.fields[(model, f.name.value)] = _relation_code(code, f.name.value, related, refs)
                 elif kind == "hasMany":
-                    _plan_has_many(ctx, plan, d, node, f, nodes[related], args)
+                    _plan_has_many(ctx, plan, _Site(d, node, f, nodes[related], args))
                 elif kind == "belongsTo":
-                    _plan_belongs_to(ctx, plan, d, node, f, nodes[related], args)
+                    _plan_belongs_to(ctx, plan, _Site(d, node, f, nodes[related], args))
                 else:
                     ctx.note(
                         d,
@@ -1024,15 +1030,18 @@ def _plan_relations(ctx: _Context) -> _Relations:
     return plan
 
 
-def _plan_has_many(
-    ctx: _Context,
-    plan: _Relations,
-    d: DirectiveNode,
-    node: ObjectTypeDefinitionNode,
-    f: FieldDefinitionNode,
-    child: ObjectTypeDefinitionNode,
-    args: Mapping[str, Any],
-) -> None:
+class _Site(NamedTuple):
+    """A relationship directive where it stands: on field ``f`` of ``node``, to model ``other``."""
+
+    d: DirectiveNode
+    node: ObjectTypeDefinitionNode
+    f: FieldDefinitionNode
+    other: ObjectTypeDefinitionNode
+    args: Mapping[str, Any]
+
+
+def _plan_has_many(ctx: _Context, plan: _Relations, site: _Site) -> None:
+    d, node, f, child, args = site
     model, related, where = node.name.value, child.name.value, f"{node.name.value}.{f.name.value}"
     if args.get("indexName"):
         holder = next(
@@ -1063,15 +1072,8 @@ def _plan_has_many(
     plan.fields[(model, f.name.value)] = _relation_code("has_many", f.name.value, related, refs)
 
 
-def _plan_belongs_to(
-    ctx: _Context,
-    plan: _Relations,
-    d: DirectiveNode,
-    node: ObjectTypeDefinitionNode,
-    f: FieldDefinitionNode,
-    parent: ObjectTypeDefinitionNode,
-    args: Mapping[str, Any],
-) -> None:
+def _plan_belongs_to(ctx: _Context, plan: _Relations, site: _Site) -> None:
+    d, node, f, parent, args = site
     model, related, where = node.name.value, parent.name.value, f"{node.name.value}.{f.name.value}"
     refs = args.get("fields")
     if not refs:  # implicit: the reference fields of the parent's implicit @hasMany
@@ -1185,7 +1187,11 @@ class _Parts:
 
 def _build(ctx: _Context, order: Sequence[Node], global_rules: list[str] | None, default_mode: str) -> _Parts:
     writer = _Writer(ctx)
-    writer.relations = _plan_relations(ctx) if ctx.relations else None
+    listed = list(ctx.unsupported)
+    plan = _plan_relations(ctx)  # bad relationships are refused either way
+    if not ctx.relations:  # each relationship field is listed as left out instead
+        ctx.unsupported = listed
+    writer.relations = plan if ctx.relations else None
     models: list[ImportedModel] = []
     model_vars: list[str] = []
     operations: list[tuple[str, str, str]] = []
@@ -1403,6 +1409,13 @@ def _sibling(name: str) -> str | None:
 def import_gen2(path: Path, *, default_auth_mode: str | None = None, node: str | None = None) -> Imported:
     """Import a Gen 2 ``amplify/data/resource.ts``: Amplify's ``@aws-amplify/data-schema`` (run by
     node from :data:`GEN2_TOOL`) turns its ``a.schema(...)`` into SDL, imported as Gen 1."""
+    sdl, mode = gen2_sdl(path, node=node)
+    return import_gen1(sdl, file=f"{path} (as SDL)", default_auth_mode=default_auth_mode or mode)
+
+
+def gen2_sdl(path: Path, *, node: str | None = None) -> tuple[str, str]:
+    """The SDL Amplify's ``@aws-amplify/data-schema`` derives from a Gen 2 ``resource.ts``, and the
+    file's default authorization mode (as a Gen 1 mode name, ``apiKey`` when it names none)."""
     node = node or shutil.which("node")
     if node is None:
         raise AmplifyImportError(f"{path}: amplify-gen2 needs node (20 or later) on PATH")
@@ -1424,8 +1437,27 @@ def import_gen2(path: Path, *, default_auth_mode: str | None = None, node: str |
         where = f"{path}:{line.group(1)}" if line else f"{path}:0"
         raise AmplifyImportError(f"{where}: {line.group(2) if line else message}")
     result = json.loads(done.stdout)
-    mode = default_auth_mode or _GEN2_MODES.get(result.get("defaultAuthorizationMode") or "", "apiKey")
-    return import_gen1(result["sdl"], file=f"{path} (as SDL)", default_auth_mode=mode)
+    sdl = str(result["sdl"])
+    _check_identifiers(path, sdl, result.get("identifiers") or {})
+    return sdl, _GEN2_MODES.get(result.get("defaultAuthorizationMode") or "", "apiKey")
+
+
+def _check_identifiers(path: Path, sdl: str, identifiers: Mapping[str, Sequence[str]]) -> None:
+    """data-schema writes ``@primaryKey`` only on a field that exists: an ``.identifier([...])``
+    naming an unknown field would silently key the model by ``id``, so it is refused here."""
+    fields = {
+        d.name.value: {f.name.value for f in d.fields or ()}
+        for d in parse(sdl).definitions
+        if isinstance(d, ObjectTypeDefinitionNode)
+    }
+    source = path.read_text().splitlines()
+    for model, names in identifiers.items():
+        for name in names:
+            if name != "id" and name not in fields.get(model, {name}):  # id: the implicit key
+                pattern = re.compile(r"identifier\(\s*\[[^\]]*[\"'`]" + re.escape(name) + r"[\"'`]")
+                line = next((i for i, text in enumerate(source, 1) if pattern.search(text)), 0)
+                where = f"{path}:{line}: Can't find field '{name}' in {model}"
+                raise AmplifyImportError(f"{where}, but it was specified in identifier.")
 
 
 # -- the semantics check: modelauth's decisions against Amplify's rule table --------------------
