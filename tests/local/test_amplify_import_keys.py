@@ -300,6 +300,27 @@ def test_gen2_identifiers_indexes_relationships_and_subscriptions_through_amplif
     )
     assert '        has_many("members", "Member", references="teamId"),\n' in text
     _assert_ruff_formatted(text, tmp_path)
+    # the one-to-one example of the relationships page (source of docs_gen2_data_modeling.ts), with
+    # a schema-level rule added (data-schema refuses models without rules)
+    one_to_one = tmp_path / "one_to_one.ts"
+    one_to_one.write_text(
+        'import { a, defineData } from "@aws-amplify/backend";\n'
+        "const schema = a.schema({\n"
+        "  Cart: a.model({\n"
+        "    items: a.string().required().array(),\n"
+        "    customerId: a.id(),\n"
+        "    customer: a.belongsTo('Customer', 'customerId'),\n"
+        "  }),\n"
+        "  Customer: a.model({\n"
+        "    name: a.string(),\n"
+        "    activeCart: a.hasOne('Cart', 'customerId')\n"
+        "  }),\n"
+        "}).authorization((allow) => [allow.publicApiKey()]);\n"
+        "export const data = defineData({ schema });\n"
+    )
+    text = ai.module_text(ai.gen2_sdl(one_to_one)[0])
+    assert 'has_one("activeCart", "Cart", references="customerId")' in text
+    assert 'belongs_to("customer", "Customer", references="customerId")' in text
     resource = tmp_path / "resource.ts"
     resource.write_text(GEN2_SUBSCRIPTION)
     with_subscription = ai.import_gen2(resource)

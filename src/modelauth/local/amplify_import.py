@@ -15,9 +15,20 @@ is then imported as Gen 1.
 Custom ``Query``/``Mutation`` fields become :mod:`modelauth.custom` operations (arguments, result,
 rules from ``@aws_api_key``/``@aws_cognito_user_pools``/``@aws_iam``/``@aws_oidc``/``@aws_lambda``
 or static ``@auth`` rules); their resolver is not imported, so each is marked as needing a handler
-(:attr:`Imported.handlers`, on stderr). What has no equivalent (``@searchable``, ``@function`` and
-``@http`` resolvers, ``@predictions``, relationships and indexes, custom subscriptions) is
-listed in the module's header comment and on stderr, never dropped silently. Rules Amplify
+(:attr:`Imported.handlers`, on stderr). Custom ``Subscription`` fields
+(``@aws_subscribe(mutations: [...])``) become ``subscription(name).for_(...)``.
+
+``@primaryKey`` becomes ``Model(identifier=[...])`` and ``@index`` ``secondary_indexes=[index(...)]``
+with Amplify's default index names and query fields; a composite sort key (more than one field)
+has no modelauth equivalent. ``@hasMany``/``@hasOne``/``@belongsTo`` become ``has_many``/``has_one``/
+``belongs_to`` fields whose ``references`` are the fields holding the reference (Gen 1's implicit
+ones, ``postCommentsId``, added as Amplify names them), ``@manyToMany`` a join model as Amplify
+makes it; with a modelauth that has no relationships yet they are listed instead
+(:func:`module_text` writes them regardless).
+
+What has no equivalent (``@searchable``, ``@function`` and ``@http`` resolvers, ``@predictions``,
+composite sort keys, Gen 1's ``@hasOne`` keeping its reference on the parent, subscription
+arguments) is listed in the module's header comment and on stderr, never dropped silently. Rules Amplify
 rejects are refused with Amplify's message, and any problem is one :class:`AmplifyImportError`
 naming the file and line.
 
