@@ -171,6 +171,10 @@ def test_what_has_no_equivalent_is_listed_in_the_header_and_on_stderr(
             'type T @model {\n  id: ID!\n  a: String @index(sortKeyFields: ["b"])\n}',
             ":3: Can't find field 'b' in T, but it was specified in index 'tsByAAndB'.",
         ),
+        (
+            'type P @model { name: String }\ntype C @model {\n  p: P @belongsTo(fields: ["pId"])\n}',
+            ":3: C.p: reference field 'pId' is not a field of C",
+        ),
     ],
     ids=[
         "syntax",
@@ -183,6 +187,7 @@ def test_what_has_no_equivalent_is_listed_in_the_header_and_on_stderr(
         "two-primary-keys",
         "has-many-unknown-index",
         "unnamed-index-unknown-sort-key",
+        "belongs-to-unknown-field",
     ],
 )
 def test_bad_input_is_one_line_exit_2_nothing_written(

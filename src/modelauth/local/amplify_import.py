@@ -1003,6 +1003,7 @@ def _plan_relations(ctx: _Context) -> _Relations:
                 if refs is not None:
                     refs = [refs] if isinstance(refs, str) else list(refs)
                     code = {"hasMany": "has_many", "hasOne": "has_one", "belongsTo": "belongs_to"}[kind]
+                    _check_references(ctx, d, where, node if kind == "belongsTo" else nodes[related], refs)
                     plan.fields[(model, f.name.value)] = _relation_code(code, f.name.value, related, refs)
                 elif kind == "hasMany":
                     _plan_has_many(ctx, plan, _Site(d, node, f, nodes[related], args))
@@ -1049,6 +1050,16 @@ class _Site(NamedTuple):
     f: FieldDefinitionNode
     other: ObjectTypeDefinitionNode
     args: Mapping[str, Any]
+
+
+def _check_references(
+    ctx: _Context, d: DirectiveNode, where: str, holder: ObjectTypeDefinitionNode, refs: Sequence[str]
+) -> None:
+    """The fields holding a relationship's reference are fields of the model holding it."""
+    declared = {f.name.value for f in holder.fields or ()}
+    missing = [r for r in refs if r not in declared]
+    if missing:
+        raise ctx.error(d, f"{where}: reference field '{missing[0]}' is not a field of {holder.name.value}")
 
 
 def _plan_has_many(ctx: _Context, plan: _Relations, site: _Site) -> None:
@@ -1111,6 +1122,8 @@ def _plan_belongs_to(ctx: _Context, plan: _Relations, site: _Site) -> None:
             *(_camel(related, back.name.value, k) for k, _ in keys[1:]),
         ]
     refs = [refs] if isinstance(refs, str) else list(refs)
+    if args.get("fields"):
+        _check_references(ctx, d, where, node, refs)
     plan.fields[(model, f.name.value)] = _relation_code("belongs_to", f.name.value, related, refs)
 
 
