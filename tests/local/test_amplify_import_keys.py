@@ -144,8 +144,11 @@ def test_implicit_has_many_gets_amplifys_reference_field() -> None:
     assert 'has_many("comments", "Comment", references="postCommentsId")' in text
     # declared by the schema (the subscription page's example): not added twice
     declared = _text(SUBSCRIPTION)
-    assert declared.count('"postCommentsId"') == 2  # the declared field and the has_many
     assert 'Field("postCommentsId", "ID", required=True)' in declared
+    assert declared.count('Field("postCommentsId"') == 1
+    # Gen 1's @hasMany stands alone; modelauth wants the other side: added, and said so
+    assert '        belongs_to("post", "Post", references="postCommentsId"),\n' in declared
+    assert "# Comment.post: belongs_to added, the counterpart of Post.comments" in declared
 
 
 def test_many_to_many_becomes_a_join_model_with_both_sides_rules() -> None:

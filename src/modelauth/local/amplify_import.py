@@ -642,6 +642,7 @@ class _Writer:
         for ref, scalar in implicit.items():
             if ref not in declared:
                 out.append(self.field(_FieldType(scalar, False, False, False), ref))
+        out += self.relations.added.get(node.name.value, []) if self.relations and model else []
         return out, field_rules
 
     def define(self, name: str) -> None:
@@ -951,6 +952,14 @@ class _Relations:
     fields: dict[tuple[str, str], str] = field(default_factory=dict)
     implicit: dict[str, dict[str, str]] = field(default_factory=dict)
     joins: dict[str, list[tuple[str, FieldDefinitionNode, str]]] = field(default_factory=dict)
+    #: (model, field, kind, related model, references) of every relationship planned
+    planned: list[tuple[str, str, str, str, tuple[str, ...]]] = field(default_factory=list)
+    #: belongs_to fields added to a child whose parent's has_many/has_one has no counterpart
+    added: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, model: str, name: str, kind: str, related: str, refs: Sequence[str]) -> None:
+        self.fields[(model, name)] = _relation_code(kind, name, related, refs)
+        self.planned.append((model, name, kind, related, tuple(refs)))
 
 
 def _key_of(node: ObjectTypeDefinitionNode) -> list[tuple[str, str]]:
@@ -1004,7 +1013,7 @@ def _plan_relations(ctx: _Context) -> _Relations:
                     refs = [refs] if isinstance(refs, str) else list(refs)
                     code = {"hasMany": "has_many", "hasOne": "has_one", "belongsTo": "belongs_to"}[kind]
                     _check_references(ctx, d, where, node if kind == "belongsTo" else nodes[related], refs)
-                    plan.fields[(model, f.name.value)] = _relation_code(code, f.name.value, related, refs)
+                    plan.add(model, f.name.value, code, related, refs)
                 elif kind == "hasMany":
                     _plan_has_many(ctx, plan, _Site(d, node, f, nodes[related], args))
                 elif kind == "belongsTo":
@@ -1038,8 +1047,30 @@ def _plan_relations(ctx: _Context) -> _Relations:
             continue
         for model, f, _ in sides:
             ref = _camel(model) + "Id"
-            plan.fields[(model, f.name.value)] = _relation_code("has_many", f.name.value, name, [ref])
+            plan.add(model, f.name.value, "has_many", name, [ref])
+            plan.planned.append((name, _camel(model), "belongs_to", model, (ref,)))  # the join model's
+    _add_counterparts(ctx, plan, nodes)
     return plan
+
+
+def _add_counterparts(ctx: _Context, plan: _Relations, nodes: Mapping[str, ObjectTypeDefinitionNode]) -> None:
+    """Gen 1 lets a ``@hasMany``/``@hasOne`` stand alone; modelauth (as Gen 2) wants the child's
+    ``belongs_to`` on the same references: one is added, named after the parent, and said so."""
+    for model, name, kind, related, refs in list(plan.planned):
+        if kind == "belongs_to" or any(
+            (m, k, r, rf) == (related, "belongs_to", model, refs) for m, _, k, r, rf in plan.planned
+        ):
+            continue
+        taken = {f.name.value for f in nodes[related].fields or ()} | {
+            n for m, n, *_ in plan.planned if m == related
+        }
+        field_name = _camel(model) if _camel(model) not in taken else _camel(model, name)
+        plan.planned.append((related, field_name, "belongs_to", model, refs))
+        plan.added.setdefault(related, []).append(_relation_code("belongs_to", field_name, model, refs))
+        ctx.notes.append(
+            f"{related}.{field_name}: belongs_to added, the counterpart of {model}.{name} (Gen 1 needs "
+            "none; modelauth, as Gen 2, has both sides)"
+        )
 
 
 class _Site(NamedTuple):
@@ -1091,7 +1122,7 @@ def _plan_has_many(ctx: _Context, plan: _Relations, site: _Site) -> None:
         added = plan.implicit.setdefault(related, {})
         for ref, (_, scalar) in zip(refs, keys, strict=True):
             added[ref] = scalar
-    plan.fields[(model, f.name.value)] = _relation_code("has_many", f.name.value, related, refs)
+    plan.add(model, f.name.value, "has_many", related, refs)
 
 
 def _plan_belongs_to(ctx: _Context, plan: _Relations, site: _Site) -> None:
@@ -1124,7 +1155,7 @@ def _plan_belongs_to(ctx: _Context, plan: _Relations, site: _Site) -> None:
     refs = [refs] if isinstance(refs, str) else list(refs)
     if args.get("fields"):
         _check_references(ctx, d, where, node, refs)
-    plan.fields[(model, f.name.value)] = _relation_code("belongs_to", f.name.value, related, refs)
+    plan.add(model, f.name.value, "belongs_to", related, refs)
 
 
 def _join_model(
