@@ -262,7 +262,8 @@ def test_an_index_named_as_modelauths_owner_index_keeps_its_query() -> None:
     # tests/fixtures/amplify/category_api_relations.graphql: owner: ID! @index(name: "byOwner", ...)
     imported = _import(FIXTURES / "category_api_relations.graphql")
     post = imported.schema.model("Post")
-    assert post.secondary_indexes == (index("owner").sort_keys(["id"]).query_field("postsByOwnerAndId"),)
+    # (first: a modelauth with relationships adds the index User.posts reads after it)
+    assert post.secondary_indexes[0] == index("owner").sort_keys(["id"]).query_field("postsByOwnerAndId")
     assert any(
         "@index name byOwner is modelauth's index of that owner field" in u for u in imported.unsupported
     )
