@@ -151,6 +151,20 @@ def test_implicit_has_many_gets_amplifys_reference_field() -> None:
     assert "# Comment.post: belongs_to added, the counterpart of Post.comments" in declared
 
 
+def test_rules_on_a_relationship_field_are_listed_not_dropped() -> None:
+    sdl = (
+        "type Post @model @auth(rules: [{allow: owner}]) {\n"
+        "  comments: [Comment] @hasMany @auth(rules: [{allow: owner}])\n"
+        "}\n"
+        "type Comment @model @auth(rules: [{allow: private}]) { post: Post @belongsTo }\n"
+    )
+    header = ai.module_text(sdl, file="s.graphql").split('"""')[0]
+    assert (
+        "s.graphql:2: Post.comments: @auth on a relationship field: modelauth answers it with Comment's "
+        "own rules (field rules not imported)"
+    ) in header
+
+
 def test_many_to_many_becomes_a_join_model_with_both_sides_rules() -> None:
     text = _text(MANY_TO_MANY)
     assert (

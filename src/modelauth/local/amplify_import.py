@@ -604,6 +604,12 @@ class _Writer:
                 code = self.relations.fields.get((node.name.value, f.name.value)) if self.relations else None
                 if code is not None and model:
                     out.append(code)
+                    if _directive(f, "auth") is not None:
+                        ctx.note(
+                            _directive(f, "auth"),
+                            f"{name}: @auth on a relationship field: modelauth answers it with "
+                            f"{ftype.name}'s own rules (field rules not imported)",
+                        )
                 elif not any(_directive(f, r) for r in _RELATIONAL):
                     ctx.note(
                         f, f"{name}: a field of model type {ftype.name} is a relationship (field left out)"
