@@ -111,12 +111,47 @@ def test_gen1_relationships_become_has_many_and_belongs_to() -> None:
         '        has_many("comments", "Comment", references="postID"),\n    ],\n)\n'
     ) in text
     assert '        belongs_to("post", "Post", references="postID"),\n' in text
-    assert "from modelauth.rules import Field, Model, Schema, allow, belongs_to, has_many, index\n" in text
-    # Gen 1's @hasOne keeps its reference on the parent: no has_one equivalent, listed
+    assert (
+        "from modelauth.rules import Field, Model, Schema, allow, belongs_to, has_many, has_one, index\n"
+        in text
+    )
+    # Gen 1's @hasOne keeps its reference on its own model (projectTeamId): that model belongs_to
+    # the other, whose has_one is the counterpart; Team's own reference (teamProjectId) is kept
+    assert (
+        'PROJECT = Model(\n    "Project",\n    fields=[\n        Field("name"),\n'
+        '        belongs_to("team", "Team", references="projectTeamId"),\n'
+        '        Field("projectTeamId", "ID"),\n    ],\n)'
+    ) in text
+    assert (
+        'TEAM = Model(\n    "Team",\n    fields=[\n        Field("name", required=True),\n'
+        '        has_one("project", "Project", references="projectTeamId"),\n'
+        '        Field("teamProjectId", "ID"),\n    ],\n)'
+    ) in text
     header = text.split('"""')[0]
-    assert "Project.team: Gen 1 @hasOne keeps the reference on Project" in header
-    assert "Team.project: implicit @belongsTo without an implicit @hasMany on Project" in header
-    assert 'PROJECT = Model(\n    "Project",\n    fields=[Field("name")],\n)' in text
+    assert (
+        "# Project.team: Gen 1 @hasOne keeps its reference (projectTeamId) on Project: imported as" in header
+    )
+    assert (
+        "docs_gen1_data_modeling.graphql:51: Team.project: Gen 1 reads it through Team.teamProjectId; "
+        "modelauth through Project.projectTeamId (has_one)"
+    ) in header
+
+
+def test_a_lone_gen1_has_one_gets_its_counterpart() -> None:
+    # the uni-directional "Has One relationship" examples of the Gen 1 data-modeling page (source of
+    # docs_gen1_data_modeling.graphql), as published: implicit, then with fields:
+    implicit = "type Project @model {\n  id: ID!\n  name: String\n  team: Team @hasOne\n}\n"
+    explicit = (
+        "type Project @model {\n  id: ID!\n  name: String\n  teamID: ID\n"
+        '  team: Team @hasOne(fields: ["teamID"])\n}\n'
+    )
+    team = "type Team @model {\n  id: ID!\n  name: String!\n}\n"
+    for project, ref in ((implicit, "projectTeamId"), (explicit, "teamID")):
+        text = ai.module_text(project + team)
+        assert f'belongs_to("team", "Team", references="{ref}")' in text
+        assert f'has_one("project", "Project", references="{ref}")' in text
+        assert "# Team.project: has_one added, the counterpart of Project.team" in text
+        assert text.count(f'Field("{ref}", "ID")') == 1
 
 
 def test_implicit_has_many_gets_amplifys_reference_field() -> None:

@@ -1025,12 +1025,7 @@ def _plan_relations(ctx: _Context) -> _Relations:
                 elif kind == "belongsTo":
                     _plan_belongs_to(ctx, plan, _Site(d, node, f, nodes[related], args))
                 else:
-                    ctx.note(
-                        d,
-                        f"{where}: Gen 1 @hasOne keeps the reference on {model} (fields: or implicit); "
-                        f"modelauth's has_one takes references on {related}: rewrite it as "
-                        f"@hasOne(references: [...]) (field left out)",
-                    )
+                    _plan_has_one(ctx, plan, _Site(d, node, f, nodes[related], args))
     for name, sides in list(plan.joins.items()):
         if len(sides) != 2:
             raise ctx.error(
@@ -1060,21 +1055,22 @@ def _plan_relations(ctx: _Context) -> _Relations:
 
 
 def _add_counterparts(ctx: _Context, plan: _Relations, nodes: Mapping[str, ObjectTypeDefinitionNode]) -> None:
-    """Gen 1 lets a ``@hasMany``/``@hasOne`` stand alone; modelauth (as Gen 2) wants the child's
-    ``belongs_to`` on the same references: one is added, named after the parent, and said so."""
+    """Gen 1 lets a ``@hasMany`` (or a ``@hasOne``, imported as ``belongs_to``) stand alone;
+    modelauth (as Gen 2) wants the other side on the same references: a ``belongs_to`` (or a
+    ``has_one``) is added, named after the model it points to, and said so."""
     for model, name, kind, related, refs in list(plan.planned):
-        if kind == "belongs_to" or any(
-            (m, k, r, rf) == (related, "belongs_to", model, refs) for m, _, k, r, rf in plan.planned
-        ):
+        wanted = ("has_many", "has_one") if kind == "belongs_to" else ("belongs_to",)
+        if any((m, r, rf) == (related, model, refs) and k in wanted for m, _, k, r, rf in plan.planned):
             continue
+        other = "has_one" if kind == "belongs_to" else "belongs_to"
         taken = {f.name.value for f in nodes[related].fields or ()} | {
             n for m, n, *_ in plan.planned if m == related
         }
         field_name = _camel(model) if _camel(model) not in taken else _camel(model, name)
-        plan.planned.append((related, field_name, "belongs_to", model, refs))
-        plan.added.setdefault(related, []).append(_relation_code("belongs_to", field_name, model, refs))
+        plan.planned.append((related, field_name, other, model, refs))
+        plan.added.setdefault(related, []).append(_relation_code(other, field_name, model, refs))
         ctx.notes.append(
-            f"{related}.{field_name}: belongs_to added, the counterpart of {model}.{name} (Gen 1 needs "
+            f"{related}.{field_name}: {other} added, the counterpart of {model}.{name} (Gen 1 needs "
             "none; modelauth, as Gen 2, has both sides)"
         )
 
@@ -1123,41 +1119,87 @@ def _plan_has_many(ctx: _Context, plan: _Relations, site: _Site) -> None:
         )
         return
     else:  # Amplify's implicit reference fields on the child: postCommentsId (+ sort keys)
-        keys = _key_of(node)
-        refs = [_camel(model, f.name.value, "id"), *(_camel(model, f.name.value, k) for k, _ in keys[1:])]
-        added = plan.implicit.setdefault(related, {})
-        for ref, (_, scalar) in zip(refs, keys, strict=True):
-            added[ref] = scalar
+        refs = _add_implicit(plan, related, model, f.name.value, _key_of(node))
     plan.add(model, f.name.value, "has_many", related, refs)
+
+
+def _implicit_refs(holder_type: str, field_name: str, keys: Sequence[tuple[str, str]]) -> list[str]:
+    """Amplify's implicit reference fields (``getConnectionAttributeName``): ``postCommentsId`` and
+    one per sort key of the key referenced, ``postCommentsTitle``."""
+    return [_camel(holder_type, field_name, "id"), *(_camel(holder_type, field_name, k) for k, _ in keys[1:])]
+
+
+def _add_implicit(
+    plan: _Relations, model: str, holder_type: str, field_name: str, keys: Sequence[tuple[str, str]]
+) -> list[str]:
+    """Add Amplify's implicit reference fields to ``model`` (typed as the keys they hold)."""
+    refs = _implicit_refs(holder_type, field_name, keys)
+    added = plan.implicit.setdefault(model, {})
+    for ref, (_, scalar) in zip(refs, keys, strict=True):
+        added[ref] = scalar
+    return refs
+
+
+def _plan_has_one(ctx: _Context, plan: _Relations, site: _Site) -> None:
+    """Gen 1's ``@hasOne`` keeps the reference on its own model (``fields:``, or Amplify's implicit
+    ``projectTeamId``): as modelauth (and Gen 2) put it, this model ``belongs_to`` the other."""
+    d, node, f, other, args = site
+    model, related, where = node.name.value, other.name.value, f"{node.name.value}.{f.name.value}"
+    refs = args.get("fields")
+    if refs:
+        refs = [refs] if isinstance(refs, str) else list(refs)
+        _check_references(ctx, d, where, node, refs)
+    else:
+        refs = _add_implicit(plan, model, model, f.name.value, _key_of(other))
+    plan.add(model, f.name.value, "belongs_to", related, refs)
+    ctx.notes.append(
+        f"{where}: Gen 1 @hasOne keeps its reference ({', '.join(refs)}) on {model}: imported as belongs_to"
+    )
+
+
+def _keep_own_reference(ctx: _Context, plan: _Relations, site: _Site, back: FieldDefinitionNode) -> None:
+    """An implicit ``@belongsTo`` answering an implicit ``@hasOne``: Gen 1 gives this side a
+    reference of its own (``teamProjectId``); modelauth reads the field through the parent's
+    (its ``has_one``, the counterpart of the parent's ``belongs_to``), keeping this one as a field."""
+    d, node, f, parent, _ = site
+    model, related, where = node.name.value, parent.name.value, f"{node.name.value}.{f.name.value}"
+    own = _add_implicit(plan, model, model, f.name.value, _key_of(parent))
+    refs = _implicit_refs(related, back.name.value, _key_of(node))
+    plan.add(model, f.name.value, "has_one", related, refs)
+    ctx.note(
+        d,
+        f"{where}: Gen 1 reads it through {model}.{own[0]}; modelauth through {related}.{refs[0]} "
+        f"(has_one): {own[0]} is kept as a plain field",
+    )
 
 
 def _plan_belongs_to(ctx: _Context, plan: _Relations, site: _Site) -> None:
     d, node, f, parent, args = site
     model, related, where = node.name.value, parent.name.value, f"{node.name.value}.{f.name.value}"
     refs = args.get("fields")
-    if not refs:  # implicit: the reference fields of the parent's implicit @hasMany
+    if not refs:  # implicit: the reference fields of the parent's implicit @hasMany or @hasOne
         back = next(
             (
-                p
+                (p, h.name.value)
                 for p in parent.fields or ()
+                for h in p.directives or ()
                 if _field_type_name(p.type) == model
-                and (h := _directive(p, "hasMany")) is not None
-                and not _arguments(h)
+                and h.name.value in ("hasMany", "hasOne")
+                and not {"references", "indexName"} & set(_arguments(h))
             ),
             None,
         )
         if back is None:
             ctx.note(
                 d,
-                f"{where}: implicit @belongsTo without an implicit @hasMany on {related}: give it "
-                "references: [...] (field left out)",
+                f"{where}: implicit @belongsTo without an implicit @hasMany or @hasOne on {related}: give "
+                "it references: [...] (field left out)",
             )
             return
-        keys = _key_of(parent)
-        refs = [
-            _camel(related, back.name.value, "id"),
-            *(_camel(related, back.name.value, k) for k, _ in keys[1:]),
-        ]
+        if back[1] == "hasOne":  # Gen 1 keeps a reference of its own here: kept, the link is the parent's
+            _keep_own_reference(ctx, plan, site, back[0])
+            return
+        refs = _implicit_refs(related, back[0].name.value, _key_of(parent))
     refs = [refs] if isinstance(refs, str) else list(refs)
     if args.get("fields"):
         _check_references(ctx, d, where, node, refs)
