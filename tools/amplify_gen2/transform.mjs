@@ -66,4 +66,12 @@ try {
   fail(`${where(err)}${message(err)}`);
 }
 const modes = (data && data.authorizationModes) || {};
-process.stdout.write(JSON.stringify({ sdl, defaultAuthorizationMode: modes.defaultAuthorizationMode ?? null }));
+// each model's .identifier([...]) as written: the SDL carries only the fields that exist
+const identifiers = Object.fromEntries(
+  Object.entries(schema.data?.types ?? {})
+    .filter(([, type]) => Array.isArray(type?.data?.identifier))
+    .map(([name, type]) => [name, type.data.identifier]),
+);
+process.stdout.write(
+  JSON.stringify({ sdl, defaultAuthorizationMode: modes.defaultAuthorizationMode ?? null, identifiers }),
+);

@@ -15,9 +15,20 @@ is then imported as Gen 1.
 Custom ``Query``/``Mutation`` fields become :mod:`modelauth.custom` operations (arguments, result,
 rules from ``@aws_api_key``/``@aws_cognito_user_pools``/``@aws_iam``/``@aws_oidc``/``@aws_lambda``
 or static ``@auth`` rules); their resolver is not imported, so each is marked as needing a handler
-(:attr:`Imported.handlers`, on stderr). What has no equivalent (``@searchable``, ``@function`` and
-``@http`` resolvers, ``@predictions``, relationships and indexes, custom subscriptions) is
-listed in the module's header comment and on stderr, never dropped silently. Rules Amplify
+(:attr:`Imported.handlers`, on stderr). Custom ``Subscription`` fields
+(``@aws_subscribe(mutations: [...])``) become ``subscription(name).for_(...)``.
+
+``@primaryKey`` becomes ``Model(identifier=[...])`` and ``@index`` ``secondary_indexes=[index(...)]``
+with Amplify's default index names and query fields; a composite sort key (more than one field)
+has no modelauth equivalent. ``@hasMany``/``@hasOne``/``@belongsTo`` become ``has_many``/``has_one``/
+``belongs_to`` fields whose ``references`` are the fields holding the reference (Gen 1's implicit
+ones, ``postCommentsId``, added as Amplify names them), ``@manyToMany`` a join model as Amplify
+makes it; with a modelauth that has no relationships yet they are listed instead
+(:func:`module_text` writes them regardless).
+
+What has no equivalent (``@searchable``, ``@function`` and ``@http`` resolvers, ``@predictions``,
+composite sort keys, Gen 1's ``@hasOne`` keeping its reference on the parent, subscription
+arguments) is listed in the module's header comment and on stderr, never dropped silently. Rules Amplify
 rejects are refused with Amplify's message, and any problem is one :class:`AmplifyImportError`
 naming the file and line.
 
@@ -45,7 +56,7 @@ import subprocess
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import GraphQLError, parse
 from graphql.language import (
@@ -72,10 +83,14 @@ from graphql.language import (
     ValueNode,
 )
 
+from modelauth import rules as rules_module
 from modelauth.rules import DEFAULT_OWNER_CLAIM, Rule, Schema, SchemaError, allow
 from modelauth.scalars import SCALAR_TYPES
 
 __all__ = ["AmplifyImportError", "Imported", "import_gen1", "import_gen2", "GEN2_TOOL"]
+
+#: this modelauth has relationship fields (has_many/has_one/belongs_to): import them; else list them
+_LIBRARY_RELATIONS = all(hasattr(rules_module, n) for n in ("has_many", "has_one", "belongs_to"))
 
 #: the node package that runs Amplify's @aws-amplify/data-schema (``make amplify-gen2``)
 GEN2_TOOL = Path(__file__).resolve().parents[3] / "tools" / "amplify_gen2"
@@ -91,26 +106,31 @@ _UNSUPPORTED = {
     "function": "@function (Lambda resolver) has no modelauth equivalent: use a custom operation",
     "http": "@http has no modelauth equivalent",
     "predictions": "@predictions has no modelauth equivalent",
-    "hasMany": "@hasMany: relationships are not in modelauth yet (field left out)",
-    "hasOne": "@hasOne: relationships are not in modelauth yet (field left out)",
-    "belongsTo": "@belongsTo: relationships are not in modelauth yet (field left out)",
-    "manyToMany": "@manyToMany: relationships are not in modelauth yet (field left out)",
-    "connection": "@connection (transformer v1): relationships are not in modelauth yet (field left out)",
-    "index": "@index: secondary indexes are not in modelauth yet (field kept, index dropped)",
-    "primaryKey": "@primaryKey: modelauth keys every model by id (field kept, key dropped)",
-    "key": "@key (transformer v1): modelauth keys every model by id (dropped)",
+    "connection": "@connection (transformer v1): use @hasMany/@belongsTo (field left out)",
+    "key": "@key (transformer v1): use @primaryKey/@index (dropped)",
     "mapsTo": "@mapsTo: table renames are not in modelauth (dropped)",
     "refersTo": "@refersTo: table renames are not in modelauth (dropped)",
     "versioned": "@versioned (transformer v1) is not in modelauth (dropped)",
-    "aws_subscribe": "@aws_subscribe on a custom subscription has no model equivalent",
     "sql": "@sql has no modelauth equivalent",
     "generation": "@generation (AI) has no modelauth equivalent",
     "conversation": "@conversation (AI) has no modelauth equivalent",
 }
 # AppSync's own auth-mode directives: modelauth derives them from the rules
 _APPSYNC = {"aws_api_key", "aws_iam", "aws_cognito_user_pools", "aws_oidc", "aws_lambda"}
-_KNOWN = {"model", "auth", "default", *_UNSUPPORTED, *_APPSYNC}
-_RELATIONAL = {"hasMany", "hasOne", "belongsTo", "manyToMany", "connection"}
+#: relationship directives (transformer v2) imported as has_many/has_one/belongs_to
+_RELATIONS = {"hasMany", "hasOne", "belongsTo", "manyToMany"}
+_KNOWN = {
+    "model",
+    "auth",
+    "default",
+    "primaryKey",
+    "index",
+    "aws_subscribe",
+    *_RELATIONS,
+    *_UNSUPPORTED,
+    *_APPSYNC,
+}
+_RELATIONAL = {*_RELATIONS, "connection"}
 _IMPLICIT = {"id", "createdAt", "updatedAt", "_version", "_deleted", "_lastChangedAt"}
 _TIMESTAMPS = {"createdAt": "createdAt", "updatedAt": "updatedAt"}  # @model(timestamps:)'s default
 _ROOT_TYPES = {"Query", "Mutation", "Subscription"}
@@ -201,6 +221,8 @@ class _Context:
     unsupported: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     handlers: list[str] = field(default_factory=list)
+    #: import relationships (this modelauth has has_many/has_one/belongs_to)
+    relations: bool = True
 
     def line(self, node: Node | None) -> int:
         loc = node.loc if node is not None else None
@@ -227,6 +249,26 @@ def import_gen1(text: str, *, file: str = "schema.graphql", default_auth_mode: s
     modelauth.local.amplify_import.AmplifyImportError: schema.graphql:1: @auth directive with 'owner' \
 strategy only supports 'userPools' (default) and 'oidc' providers, but found 'apiKey' assigned.
     """
+    ctx, order, global_rules = _parse(text, file, default_auth_mode, relations=_LIBRARY_RELATIONS)
+    return _finish(ctx, _build(ctx, order, global_rules, default_auth_mode))
+
+
+def module_text(text: str, *, file: str = "schema.graphql", default_auth_mode: str = "apiKey") -> str:
+    """The module :func:`import_gen1` writes, relationships included, without building it (for a
+    modelauth whose relationships are not there yet; no refused operation is left out).
+
+    >>> 'has_many("comments", "Comment", references="postCommentsId")' in module_text(
+    ...     "type Post @model { comments: [Comment] @hasMany }  type Comment @model { body: String }")
+    True
+    """
+    ctx, order, global_rules = _parse(text, file, default_auth_mode, relations=True)
+    parts = _build(ctx, order, global_rules, default_auth_mode)
+    return _module(ctx, parts.writer, parts.model_vars, parts.authorization, parts.operations)
+
+
+def _parse(
+    text: str, file: str, default_auth_mode: str, *, relations: bool
+) -> tuple[_Context, list[DefinitionNode], list[str] | None]:
     if default_auth_mode not in DEFAULT_MODE_RULES:
         raise AmplifyImportError(
             f"unknown default auth mode {default_auth_mode!r} (use {', '.join(DEFAULT_MODE_RULES)})"
@@ -246,18 +288,11 @@ strategy only supports 'userPools' (default) and 'oidc' providers, but found 'ap
             enums[definition.name.value] = [v.name.value for v in definition.values or ()]
         order.append(definition)
     models = {name for name, node in objects.items() if _directive(node, "model") is not None}
-    ctx = _Context(file, enums, objects, models)
+    ctx = _Context(file, enums, objects, models, relations=relations)
     global_rules: list[str] | None = None
     for definition in order:
         if isinstance(definition, InputObjectTypeDefinitionNode) and definition.name.value == "AMPLIFY":
             global_rules = _global_rules(ctx, definition)
-        elif isinstance(definition, ObjectTypeDefinitionNode) and definition.name.value == "Subscription":
-            for f in definition.fields or ():
-                ctx.note(
-                    f,
-                    f"Subscription.{f.name.value}: custom subscriptions are not imported "
-                    "(write them with modelauth.custom.subscription(...).for_(...))",
-                )
         elif not isinstance(definition, (ObjectTypeDefinitionNode, EnumTypeDefinitionNode)):
             kind = type(definition).__name__.removesuffix("Node")
             ctx.note(
@@ -266,7 +301,7 @@ strategy only supports 'userPools' (default) and 'oidc' providers, but found 'ap
         for directive in _directives_of(definition):
             if directive.name.value not in _KNOWN:
                 raise ctx.error(directive, f"unknown directive @{directive.name.value}")
-    return _build(ctx, order, global_rules, default_auth_mode)
+    return ctx, order, global_rules
 
 
 def _directives_of(node: Node) -> Iterable[DirectiveNode]:
@@ -529,6 +564,7 @@ class _Writer:
         self.blocks: list[str] = []
         self.names: list[str] = []
         self.defined: set[str] = set()
+        self.relations: _Relations | None = None
 
     def type_ref(self, name: str) -> str:
         if name in SCALAR_TYPES:
@@ -557,6 +593,8 @@ class _Writer:
             for d in f.directives or ():
                 if d.name.value in _UNSUPPORTED:
                     ctx.note(d, f"{name}: {_UNSUPPORTED[d.name.value]}")
+                elif not model and d.name.value in ("index", "primaryKey", *_RELATIONS):
+                    ctx.note(d, f"{name}: @{d.name.value} on a non-model type (dropped)")
             if model and f.name.value in implicit:  # the fields modelauth adds (timestamps too)
                 continue
             ftype = _field_type(ctx, f.type)
@@ -564,9 +602,26 @@ class _Writer:
                 ctx.note(f, f"{name}: nested lists are not supported (field left out)")
                 continue
             if ftype.name in ctx.models or any(_directive(f, r) for r in _RELATIONAL):
-                if not any(_directive(f, r) for r in _RELATIONAL):
+                code = self.relations.fields.get((node.name.value, f.name.value)) if self.relations else None
+                if code is not None and model:
+                    out.append(code)
+                    if _directive(f, "auth") is not None:
+                        ctx.note(
+                            _directive(f, "auth"),
+                            f"{name}: @auth on a relationship field: modelauth answers it with "
+                            f"{ftype.name}'s own rules (field rules not imported)",
+                        )
+                elif not any(_directive(f, r) for r in _RELATIONAL):
                     ctx.note(
                         f, f"{name}: a field of model type {ftype.name} is a relationship (field left out)"
+                    )
+                elif self.relations is None and (
+                    kind := next((r for r in _RELATIONS if _directive(f, r)), None)
+                ):
+                    ctx.note(
+                        f,
+                        f"{name}: @{kind}: relationships need a modelauth with has_many/has_one/belongs_to "
+                        "(field left out)",
                     )
                 continue
             if (
@@ -590,6 +645,11 @@ class _Writer:
                     field_rules[f.name.value] = auth[0]
                     extra.append(f"rules=[{', '.join(auth[1])}]")
             out.append(self.field(ftype, f.name.value, extra))
+        implicit = self.relations.implicit.get(node.name.value, {}) if self.relations and model else {}
+        for ref, scalar in implicit.items():
+            if ref not in declared:
+                out.append(self.field(_FieldType(scalar, False, False, False), ref))
+        out += self.relations.added.get(node.name.value, []) if self.relations and model else []
         return out, field_rules
 
     def define(self, name: str) -> None:
@@ -800,18 +860,480 @@ def _operation(
     return kind, where, f"# needs a handler: @app.operation({json.dumps(f.name.value)})\n    {code}"
 
 
-def _build(
-    ctx: _Context, order: Sequence[Node], global_rules: list[str] | None, default_mode: str
-) -> Imported:
+# -- keys, indexes and relationships --------------------------------------------------------------
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _camel(*parts: str) -> str:
+    """Amplify's ``toCamelCase([...])`` of a type, a field and a key name: ``postCommentsId``."""
+    return parts[0][:1].lower() + parts[0][1:] + "".join(_upper_first(p) for p in parts[1:])
+
+
+def _key_arguments(
+    ctx: _Context, directive: DirectiveNode, allowed: set[str], where: str, model: ObjectTypeDefinitionNode
+) -> tuple[dict[str, Any], list[str]]:
+    """A key directive's arguments and its ``sortKeyFields``, each checked to be a field of the model."""
+    args = {k: v for k, (v, _) in _arguments(directive).items()}
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise ctx.error(directive, f"@{directive.name.value}: unknown argument {unknown[0]}")
+    sort = args.get("sortKeyFields") or []
+    if isinstance(sort, str):
+        sort = [sort]
+    declared = {f.name.value for f in model.fields or ()}  # as Amplify checks: the declared fields
+    for name in sort:
+        if name not in declared:
+            raise ctx.error(
+                directive,
+                f"Can't find field '{name}' in {model.name.value}, but it was specified in {where}.",
+            )
+    return args, list(sort)
+
+
+def _flat(rules: Mapping[str, list[RawRule]]) -> list[RawRule]:
+    return [r for listed in rules.values() for r in listed]
+
+
+def _keys(ctx: _Context, node: ObjectTypeDefinitionNode, owner_fields: Iterable[str]) -> list[str]:
+    """A model's ``@primaryKey`` and ``@index`` fields as ``identifier=`` and ``secondary_indexes=``;
+    a composite sort key (more than one field) has no modelauth equivalent: listed, not imported.
+    An index named as modelauth names the index of an owner field (``byOwner``) keeps modelauth's
+    default name instead, listed."""
+    owner_indexes = {"by" + _upper_first(n) for n in owner_fields}
+    model = node.name.value
+    out: list[str] = []
+    indexes: list[str] = []
+    primary = [(f, d) for f in node.fields or () for d in f.directives or () if d.name.value == "primaryKey"]
+    if len(primary) > 1:
+        raise ctx.error(primary[1][1], f"You may only supply one primary key on type '{model}'.")
+    for f, d in primary:
+        _, sort = _key_arguments(ctx, d, {"sortKeyFields"}, "the primary key", node)
+        keys = [f.name.value, *sort]
+        implicit = [k for k in keys if k in _IMPLICIT]
+        if len(sort) > 1:
+            ctx.note(
+                d,
+                f"{model}: @primaryKey sort key {sort}: modelauth takes one sort key field (composite sort "
+                "keys are not supported; key not imported, the model is keyed by id)",
+            )
+        elif implicit and keys != ["id"]:
+            ctx.note(
+                d,
+                f"{model}: @primaryKey on {keys}: modelauth's identifier takes declared fields, not the "
+                f"implicit {implicit[0]} (key not imported, the model is keyed by id)",
+            )
+        elif keys != ["id"]:
+            out.append(f"identifier={json.dumps(keys)}")
+    for f in node.fields or ():
+        for d in f.directives or ():
+            if d.name.value != "index":
+                continue
+            given = _arguments(d).get("name", (None, None))[0]
+            sort_given: str | list[str] = _arguments(d).get("sortKeyFields", ([], None))[0] or []
+            keys = [f.name.value, *([sort_given] if isinstance(sort_given, str) else sort_given)]
+            # Amplify's default index name and query field (generateKeyAndQueryNameForConfig)
+            amplify_name = _camel(_plural(model)) + "By" + "And".join(_upper_first(k) for k in keys)
+            args, sort = _key_arguments(
+                ctx, d, {"name", "sortKeyFields", "queryField"}, f"index '{given or amplify_name}'", node
+            )
+            field_name = f"{model}.{f.name.value}"
+            if len(sort) > 1:
+                ctx.note(
+                    d,
+                    f"{field_name}: @index sort key {sort}: modelauth takes one sort key field (composite "
+                    "sort keys are not supported; index not imported)",
+                )
+                continue
+            code = f"index({json.dumps(f.name.value)})"
+            if sort:
+                code += f".sort_keys({json.dumps(sort)})"
+            name = args.get("name") or amplify_name
+            if name in owner_indexes:
+                ctx.note(
+                    d,
+                    f"{field_name}: @index name {name} is modelauth's index of that owner field: "
+                    "the index keeps modelauth's default name (a new GSI for an existing table)",
+                )
+            elif name != _camel(model) + "sBy" + "And".join(_upper_first(k) for k in keys):
+                code += f".name({json.dumps(name)})"
+            query = args.get("queryField")
+            if query is None and "queryField" in args:
+                ctx.note(
+                    d,
+                    f"{field_name}: @index(queryField: null): Amplify adds no query field, modelauth adds "
+                    f"{amplify_name} (reads of {model}, under its rules)",
+                )
+            if query != f"list{model}By" + "And".join(_upper_first(k) for k in keys):
+                code += f".query_field({json.dumps(query or amplify_name)})"
+            if len(code) + 9 > 100:  # as ruff splits a long call chain: one call a line
+                code = re.sub(r"\.(?=(sort_keys|name|query_field)\()", "\n" + " " * 8 + ".", code)
+            indexes.append(code)
+    if indexes:
+        out.append(f"secondary_indexes=[{_items(indexes, 8)}]")
+    return out
+
+
+@dataclass
+class _Relations:
+    """The relationships of a schema, planned before the models are written: each relationship
+    field's code, the implicit reference fields Amplify adds to a model, the join models of
+    ``@manyToMany``."""
+
+    fields: dict[tuple[str, str], str] = field(default_factory=dict)
+    implicit: dict[str, dict[str, str]] = field(default_factory=dict)
+    joins: dict[str, list[tuple[str, FieldDefinitionNode, str]]] = field(default_factory=dict)
+    #: (model, field, kind, related model, references) of every relationship planned
+    planned: list[tuple[str, str, str, str, tuple[str, ...]]] = field(default_factory=list)
+    #: belongs_to fields added to a child whose parent's has_many/has_one has no counterpart
+    added: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, model: str, name: str, kind: str, related: str, refs: Sequence[str]) -> None:
+        self.fields[(model, name)] = _relation_code(kind, name, related, refs)
+        self.planned.append((model, name, kind, related, tuple(refs)))
+
+
+def _key_of(node: ObjectTypeDefinitionNode) -> list[tuple[str, str]]:
+    """A model's key fields and their scalar: ``id`` or its ``@primaryKey`` field and sort keys."""
+    types = {f.name.value: (_field_type_name(f.type)) for f in node.fields or ()}
+    for f in node.fields or ():
+        d = _directive(f, "primaryKey")
+        if d is not None:
+            sort: list[str] = _arguments(d).get("sortKeyFields", ([], None))[0] or []
+            return [(n, types.get(n, "ID")) for n in [f.name.value, *sort]]
+    return [("id", "ID")]
+
+
+def _field_type_name(node: TypeNode) -> str:
+    while not isinstance(node, NamedTypeNode):
+        node = node.type  # type: ignore[attr-defined]
+    return node.name.value
+
+
+def _relation_code(kind: str, name: str, related: str, refs: Sequence[str]) -> str:
+    listed = json.dumps(refs[0]) if len(refs) == 1 else json.dumps(list(refs))
+    return f"{kind}({json.dumps(name)}, {json.dumps(related)}, references={listed})"
+
+
+def _plan_relations(ctx: _Context) -> _Relations:
+    """Every relationship field of the models: ``references`` as written (Gen 2, Gen 1 with
+    references), Gen 1's implicit reference fields as Amplify names them (``postCommentsId``),
+    ``fields:``/``indexName:`` resolved to the fields holding the reference; what cannot map is
+    listed."""
+    plan = _Relations()
+    nodes = {n: node for n, node in ctx.objects.items() if n in ctx.models}  # in the file's order
+    for model, node in nodes.items():
+        for f in node.fields or ():
+            for d in f.directives or ():
+                kind = d.name.value
+                if kind not in _RELATIONS:
+                    continue
+                related = _field_type_name(f.type)
+                where = f"{model}.{f.name.value}"
+                if related not in nodes:
+                    raise ctx.error(d, f"{where}: @{kind} needs a @model type, not {related}")
+                args = {k: v for k, (v, _) in _arguments(d).items()}
+                refs = args.get("references")
+                if kind == "manyToMany":
+                    name = _upper_first(str(args.get("relationName") or ""))
+                    if not name:
+                        raise ctx.error(d, f"{where}: @manyToMany needs relationName")
+                    plan.joins.setdefault(name, []).append((model, f, related))
+                    continue
+                if refs is not None:
+                    refs = [refs] if isinstance(refs, str) else list(refs)
+                    code = {"hasMany": "has_many", "hasOne": "has_one", "belongsTo": "belongs_to"}[kind]
+                    _check_references(ctx, d, where, node if kind == "belongsTo" else nodes[related], refs)
+                    plan.add(model, f.name.value, code, related, refs)
+                elif kind == "hasMany":
+                    _plan_has_many(ctx, plan, _Site(d, node, f, nodes[related], args))
+                elif kind == "belongsTo":
+                    _plan_belongs_to(ctx, plan, _Site(d, node, f, nodes[related], args))
+                else:
+                    _plan_has_one(ctx, plan, _Site(d, node, f, nodes[related], args))
+    for name, sides in list(plan.joins.items()):
+        if len(sides) != 2:
+            raise ctx.error(
+                _directive(sides[0][1], "manyToMany"),
+                f"relationNames should have 2 occurrences. '{name}' has '{len(sides)}' occurrences",
+            )
+        if name in ctx.objects:
+            raise ctx.error(
+                _directive(sides[0][1], "manyToMany"),
+                f"@manyToMany relation name '{name}' already exists as a type in the schema.",
+            )
+        composite = next((m for m, _, _ in sides if len(_key_of(ctx.objects[m])) > 1), None)
+        if composite is not None:
+            ctx.note(
+                _directive(sides[0][1], "manyToMany"),
+                f"@manyToMany {name}: {composite} has a sort key; modelauth's join model references one key "
+                "field per side (relationship not imported)",
+            )
+            plan.joins[name] = []
+            continue
+        for model, f, _ in sides:
+            ref = _camel(model) + "Id"
+            plan.add(model, f.name.value, "has_many", name, [ref])
+            plan.planned.append((name, _camel(model), "belongs_to", model, (ref,)))  # the join model's
+    _add_counterparts(ctx, plan, nodes)
+    return plan
+
+
+def _add_counterparts(ctx: _Context, plan: _Relations, nodes: Mapping[str, ObjectTypeDefinitionNode]) -> None:
+    """Gen 1 lets a ``@hasMany`` (or a ``@hasOne``, imported as ``belongs_to``) stand alone;
+    modelauth (as Gen 2) wants the other side on the same references: a ``belongs_to`` (or a
+    ``has_one``) is added, named after the model it points to, and said so."""
+    for model, name, kind, related, refs in list(plan.planned):
+        wanted = ("has_many", "has_one") if kind == "belongs_to" else ("belongs_to",)
+        if any((m, r, rf) == (related, model, refs) and k in wanted for m, _, k, r, rf in plan.planned):
+            continue
+        other = "has_one" if kind == "belongs_to" else "belongs_to"
+        taken = {f.name.value for f in nodes[related].fields or ()} | {
+            n for m, n, *_ in plan.planned if m == related
+        }
+        field_name = _camel(model) if _camel(model) not in taken else _camel(model, name)
+        plan.planned.append((related, field_name, other, model, refs))
+        plan.added.setdefault(related, []).append(_relation_code(other, field_name, model, refs))
+        ctx.notes.append(
+            f"{related}.{field_name}: {other} added, the counterpart of {model}.{name} (Gen 1 needs "
+            "none; modelauth, as Gen 2, has both sides)"
+        )
+
+
+class _Site(NamedTuple):
+    """A relationship directive where it stands: on field ``f`` of ``node``, to model ``other``."""
+
+    d: DirectiveNode
+    node: ObjectTypeDefinitionNode
+    f: FieldDefinitionNode
+    other: ObjectTypeDefinitionNode
+    args: Mapping[str, Any]
+
+
+def _check_references(
+    ctx: _Context, d: DirectiveNode, where: str, holder: ObjectTypeDefinitionNode, refs: Sequence[str]
+) -> None:
+    """The fields holding a relationship's reference are fields of the model holding it."""
+    declared = {f.name.value for f in holder.fields or ()}
+    missing = [r for r in refs if r not in declared]
+    if missing:
+        raise ctx.error(d, f"{where}: reference field '{missing[0]}' is not a field of {holder.name.value}")
+
+
+def _plan_has_many(ctx: _Context, plan: _Relations, site: _Site) -> None:
+    d, node, f, child, args = site
+    model, related, where = node.name.value, child.name.value, f"{node.name.value}.{f.name.value}"
+    if args.get("indexName"):
+        holder = next(
+            (
+                (c, i)
+                for c in child.fields or ()
+                for i in c.directives or ()
+                if i.name.value == "index" and _arguments(i).get("name", (None, None))[0] == args["indexName"]
+            ),
+            None,
+        )
+        if holder is None:
+            raise ctx.error(d, f"Index {args['indexName']} does not exist for model {related}")
+        sort: list[str] = _arguments(holder[1]).get("sortKeyFields", ([], None))[0] or []
+        count = len(args.get("fields") or [None])
+        refs = [holder[0].name.value, *sort][:count]
+    elif args.get("fields"):
+        ctx.note(
+            d, f"{where}: @hasMany(fields:) without indexName has no modelauth equivalent (field left out)"
+        )
+        return
+    else:  # Amplify's implicit reference fields on the child: postCommentsId (+ sort keys)
+        refs = _add_implicit(plan, related, model, f.name.value, _key_of(node))
+    plan.add(model, f.name.value, "has_many", related, refs)
+
+
+def _implicit_refs(holder_type: str, field_name: str, keys: Sequence[tuple[str, str]]) -> list[str]:
+    """Amplify's implicit reference fields (``getConnectionAttributeName``): ``postCommentsId`` and
+    one per sort key of the key referenced, ``postCommentsTitle``."""
+    return [_camel(holder_type, field_name, "id"), *(_camel(holder_type, field_name, k) for k, _ in keys[1:])]
+
+
+def _add_implicit(
+    plan: _Relations, model: str, holder_type: str, field_name: str, keys: Sequence[tuple[str, str]]
+) -> list[str]:
+    """Add Amplify's implicit reference fields to ``model`` (typed as the keys they hold)."""
+    refs = _implicit_refs(holder_type, field_name, keys)
+    added = plan.implicit.setdefault(model, {})
+    for ref, (_, scalar) in zip(refs, keys, strict=True):
+        added[ref] = scalar
+    return refs
+
+
+def _plan_has_one(ctx: _Context, plan: _Relations, site: _Site) -> None:
+    """Gen 1's ``@hasOne`` keeps the reference on its own model (``fields:``, or Amplify's implicit
+    ``projectTeamId``): as modelauth (and Gen 2) put it, this model ``belongs_to`` the other."""
+    d, node, f, other, args = site
+    model, related, where = node.name.value, other.name.value, f"{node.name.value}.{f.name.value}"
+    refs = args.get("fields")
+    if refs:
+        refs = [refs] if isinstance(refs, str) else list(refs)
+        _check_references(ctx, d, where, node, refs)
+    else:
+        refs = _add_implicit(plan, model, model, f.name.value, _key_of(other))
+    plan.add(model, f.name.value, "belongs_to", related, refs)
+    ctx.notes.append(
+        f"{where}: Gen 1 @hasOne keeps its reference ({', '.join(refs)}) on {model}: imported as belongs_to"
+    )
+
+
+def _keep_own_reference(ctx: _Context, plan: _Relations, site: _Site, back: FieldDefinitionNode) -> None:
+    """An implicit ``@belongsTo`` answering an implicit ``@hasOne``: Gen 1 gives this side a
+    reference of its own (``teamProjectId``); modelauth reads the field through the parent's
+    (its ``has_one``, the counterpart of the parent's ``belongs_to``), keeping this one as a field."""
+    d, node, f, parent, _ = site
+    model, related, where = node.name.value, parent.name.value, f"{node.name.value}.{f.name.value}"
+    own = _add_implicit(plan, model, model, f.name.value, _key_of(parent))
+    refs = _implicit_refs(related, back.name.value, _key_of(node))
+    plan.add(model, f.name.value, "has_one", related, refs)
+    ctx.note(
+        d,
+        f"{where}: Gen 1 reads it through {model}.{own[0]}; modelauth through {related}.{refs[0]} "
+        f"(has_one): {own[0]} is kept as a plain field",
+    )
+
+
+def _plan_belongs_to(ctx: _Context, plan: _Relations, site: _Site) -> None:
+    d, node, f, parent, args = site
+    model, related, where = node.name.value, parent.name.value, f"{node.name.value}.{f.name.value}"
+    refs = args.get("fields")
+    if not refs:  # implicit: the reference fields of the parent's implicit @hasMany or @hasOne
+        back = next(
+            (
+                (p, h.name.value)
+                for p in parent.fields or ()
+                for h in p.directives or ()
+                if _field_type_name(p.type) == model
+                and h.name.value in ("hasMany", "hasOne")
+                and not {"references", "indexName"} & set(_arguments(h))
+            ),
+            None,
+        )
+        if back is None:
+            ctx.note(
+                d,
+                f"{where}: implicit @belongsTo without an implicit @hasMany or @hasOne on {related}: give "
+                "it references: [...] (field left out)",
+            )
+            return
+        if back[1] == "hasOne":  # Gen 1 keeps a reference of its own here: kept, the link is the parent's
+            _keep_own_reference(ctx, plan, site, back[0])
+            return
+        refs = _implicit_refs(related, back[0].name.value, _key_of(parent))
+    refs = [refs] if isinstance(refs, str) else list(refs)
+    if args.get("fields"):
+        _check_references(ctx, d, where, node, refs)
+    plan.add(model, f.name.value, "belongs_to", related, refs)
+
+
+def _join_model(
+    ctx: _Context, name: str, sides: Sequence[tuple[str, FieldDefinitionNode, str]]
+) -> tuple[str, list[RawRule] | None]:
+    """``@manyToMany(relationName: name)``'s join model, as Amplify makes it: a reference field and a
+    ``belongs_to`` per side, the rules of both sides' ``@auth``."""
+    fields, links, raws, codes = [], [], [], []
+    seen = False
+    for model, _, _ in sides:
+        ref = _camel(model) + "Id"
+        scalar = _key_of(ctx.objects[model])[0][1]
+        typed = "" if scalar == "String" else f", {json.dumps(scalar)}"
+        fields.append(f"Field({json.dumps(ref)}{typed}, required=True)")
+        links.append(_relation_code("belongs_to", _camel(model), model, [ref]))
+        auth = _auth_rules(ctx, ctx.objects[model], {}, field_level=False)
+        if auth is not None:
+            seen = True
+            raws += auth[0]
+            codes += auth[1]
+    args = [json.dumps(name), f"fields=[{_items([*fields, *links], 8)}]"]
+    if seen:
+        args.append(f"rules=[{_items(list(dict.fromkeys(codes)), 8)}]")
+    ctx.notes.append(
+        f"{name}: the join model of @manyToMany(relationName: {json.dumps(name)}), as Amplify makes it"
+    )
+    return "Model(\n" + "".join(f"    {a},\n" for a in args) + ")", raws if seen else None
+
+
+def _mutation_names(models: Sequence[ImportedModel], operations: Sequence[tuple[str, str, str]]) -> set[str]:
+    """The mutations a subscription may follow: the models' (not disabled) and the custom ones imported."""
+    names = {where.split(".", 1)[1] for kind, where, _ in operations if kind == "mutation"}
+    for m in models:
+        for op in ("create", "update", "delete"):
+            if op not in m.disabled and "mutations" not in m.disabled:
+                names.add(f"{op}{m.name}")
+    return names
+
+
+def _subscription(
+    ctx: _Context, f: FieldDefinitionNode, mutations: set[str], default_mode: str
+) -> tuple[str, str, str] | None:
+    """A custom ``Subscription`` field (``@aws_subscribe(mutations: [...])``; Gen 2
+    ``a.subscription().for(...)``) as ``subscription(name).for_(...)`` code, or None, noted."""
+    where = f"Subscription.{f.name.value}"
+    directive = _directive(f, "aws_subscribe")
+    follows: list[str] = (_arguments(directive).get("mutations", ([], None))[0] or []) if directive else []
+    missing = [m for m in follows if m not in mutations]
+    if not follows or missing:
+        what = f"follows {missing[0]}, which is not imported" if missing else "follows no mutation"
+        ctx.note(directive or f, f"{where}: {what} (subscription not imported)")
+        return None
+    for d in f.directives or ():
+        if d.name.value in _UNSUPPORTED:
+            ctx.note(d, f"{where}: {_UNSUPPORTED[d.name.value]}")
+    if f.arguments:
+        names = ", ".join(a.name.value for a in f.arguments)
+        ctx.note(
+            f,
+            f"{where}: arguments ({names}): modelauth subscriptions take none (imported without them: a "
+            "subscriber receives every event its rules allow)",
+        )
+    rules = _operation_rules(ctx, f, where, default_mode)
+    if not rules:
+        ctx.note(f, f"{where}: no rule could be imported (subscription not imported)")
+        return None
+    code = (
+        f"subscription({json.dumps(f.name.value)}).for_({', '.join(json.dumps(m) for m in follows)})"
+        f".authorization([{', '.join(rules)}])"
+    )
+    return "subscription", where, code
+
+
+@dataclass
+class _Parts:
+    """What the module is written from (before it is built)."""
+
+    writer: _Writer
+    models: list[ImportedModel]
+    model_vars: list[str]
+    authorization: list[str] | None
+    operations: list[tuple[str, str, str]]
+
+
+def _build(ctx: _Context, order: Sequence[Node], global_rules: list[str] | None, default_mode: str) -> _Parts:
     writer = _Writer(ctx)
+    listed = list(ctx.unsupported)
+    plan = _plan_relations(ctx)  # bad relationships are refused either way
+    if not ctx.relations:  # each relationship field is listed as left out instead
+        ctx.unsupported = listed
+    writer.relations = plan if ctx.relations else None
     models: list[ImportedModel] = []
     model_vars: list[str] = []
     operations: list[tuple[str, str, str]] = []
+    subscriptions: list[FieldDefinitionNode] = []
     needs_default = False
     for definition in order:
         if not isinstance(definition, (ObjectTypeDefinitionNode, EnumTypeDefinitionNode)):
             continue
         name = definition.name.value
+        if name == "Subscription" and isinstance(definition, ObjectTypeDefinitionNode):
+            subscriptions += definition.fields or ()
+            continue
         if name in ("Query", "Mutation") and isinstance(definition, ObjectTypeDefinitionNode):
             for f in definition.fields or ():
                 op = _operation(ctx, writer, name, f, default_mode)
@@ -841,6 +1363,9 @@ def _build(
             args.append(f"plural={json.dumps(_plural(name))}")
         if level != "on":
             args.append(f"subscriptions={json.dumps(level)}")
+        raw_rules = auth[0] if auth is not None else []
+        owners = {r.owner_field for r in [*raw_rules, *_flat(field_rules)] if r.owner_field}
+        args += _keys(ctx, definition, owners)
         if (timestamps := _timestamps_code(stamps)) is not None:
             args.append(timestamps)
         text = "Model(\n" + "".join(f"    {a},\n" for a in args) + ")"
@@ -868,6 +1393,21 @@ def _build(
         model_vars.append(const)
         raw_rules = auth[0] if auth is not None else []
         models.append(ImportedModel(name, const, raw_rules, field_rules, disabled, level))
+    for join, sides in (writer.relations.joins if writer.relations else {}).items():
+        if not sides:
+            continue
+        text, join_rules = _join_model(ctx, join, sides)
+        const = _constant(join)
+        writer.blocks.append(f"{const} = {text}")
+        writer.names.append(const)
+        model_vars.append(const)
+        needs_default = needs_default or (join_rules is None and global_rules is None)
+        models.append(ImportedModel(join, const, join_rules or [], {}))
+    mutations = _mutation_names(models, operations)
+    for f in subscriptions:
+        op = _subscription(ctx, f, mutations, default_mode)
+        if op is not None:
+            operations.append(op)
     authorization = global_rules
     if needs_default:
         authorization = [DEFAULT_MODE_RULES[default_mode]]
@@ -879,8 +1419,15 @@ def _build(
         if not m.rules:
             source_rule = (authorization or [DEFAULT_MODE_RULES[default_mode]])[0]
             m.rules = [_raw_of(source_rule)]
+    return _Parts(writer, models, model_vars, authorization, operations)
+
+
+def _finish(ctx: _Context, parts: _Parts) -> Imported:
+    """Build the module: an operation modelauth refuses is listed and left out, any other
+    refusal is the import's error."""
+    operations = parts.operations
     while True:
-        source = _module(ctx, writer, model_vars, authorization, operations)
+        source = _module(ctx, parts.writer, parts.model_vars, parts.authorization, operations)
         namespace: dict[str, Any] = {}
         try:
             exec(compile(source, ctx.file + ".py", "exec"), namespace)  # noqa: S102 - the module we wrote
@@ -895,7 +1442,7 @@ def _build(
             operations.remove(bad)
             ctx.unsupported.append(f"{ctx.file}:0: {message} (operation not imported)")
             ctx.handlers = [h for h in ctx.handlers if not h.startswith(f"{bad[1]}:")]
-    return Imported(source, ctx.unsupported, namespace["SCHEMA"], models, ctx.handlers)
+    return Imported(source, ctx.unsupported, namespace["SCHEMA"], parts.models, ctx.handlers)
 
 
 def _raw_of(code: str) -> RawRule:
@@ -931,6 +1478,8 @@ def _module(
         uses.add("Enum")
     if any(b.split(" = ")[1].startswith("CustomType(") for b in writer.blocks):
         uses.add("CustomType")
+    for b in writer.blocks:
+        uses.update(re.findall(r"(?<![\w.])(index|has_many|has_one|belongs_to)\(", b))
     names = sorted(uses, key=lambda n: (n[0].islower(), n))
     exports = sorted([*writer.names, "SCHEMA", *(["OPERATIONS"] if operations else [])])
     lines = [
@@ -955,7 +1504,10 @@ def _module(
     if authorization:
         schema_args.append(f"authorization=[{', '.join(authorization)}]")
     if operations:
-        lines += ["", "# Custom operations: the resolver is not imported; each needs a handler,"]
+        lines += [
+            "",
+            "# Custom operations: the resolver is not imported; each query and mutation needs a handler,",
+        ]
         lines += ["# registered with @app.operation(name) in functions/graphql/app.py (modelauth.custom)."]
         lines += ["OPERATIONS = [", *(f"    {code}," for _, _, code in operations), "]"]
         schema_args.append("operations=OPERATIONS")
@@ -990,6 +1542,13 @@ def _sibling(name: str) -> str | None:
 def import_gen2(path: Path, *, default_auth_mode: str | None = None, node: str | None = None) -> Imported:
     """Import a Gen 2 ``amplify/data/resource.ts``: Amplify's ``@aws-amplify/data-schema`` (run by
     node from :data:`GEN2_TOOL`) turns its ``a.schema(...)`` into SDL, imported as Gen 1."""
+    sdl, mode = gen2_sdl(path, node=node)
+    return import_gen1(sdl, file=f"{path} (as SDL)", default_auth_mode=default_auth_mode or mode)
+
+
+def gen2_sdl(path: Path, *, node: str | None = None) -> tuple[str, str]:
+    """The SDL Amplify's ``@aws-amplify/data-schema`` derives from a Gen 2 ``resource.ts``, and the
+    file's default authorization mode (as a Gen 1 mode name, ``apiKey`` when it names none)."""
     node = node or shutil.which("node")
     if node is None:
         raise AmplifyImportError(f"{path}: amplify-gen2 needs node (20 or later) on PATH")
@@ -1011,8 +1570,27 @@ def import_gen2(path: Path, *, default_auth_mode: str | None = None, node: str |
         where = f"{path}:{line.group(1)}" if line else f"{path}:0"
         raise AmplifyImportError(f"{where}: {line.group(2) if line else message}")
     result = json.loads(done.stdout)
-    mode = default_auth_mode or _GEN2_MODES.get(result.get("defaultAuthorizationMode") or "", "apiKey")
-    return import_gen1(result["sdl"], file=f"{path} (as SDL)", default_auth_mode=mode)
+    sdl = str(result["sdl"])
+    _check_identifiers(path, sdl, result.get("identifiers") or {})
+    return sdl, _GEN2_MODES.get(result.get("defaultAuthorizationMode") or "", "apiKey")
+
+
+def _check_identifiers(path: Path, sdl: str, identifiers: Mapping[str, Sequence[str]]) -> None:
+    """data-schema writes ``@primaryKey`` only on a field that exists: an ``.identifier([...])``
+    naming an unknown field would silently key the model by ``id``, so it is refused here."""
+    fields = {
+        d.name.value: {f.name.value for f in d.fields or ()}
+        for d in parse(sdl).definitions
+        if isinstance(d, ObjectTypeDefinitionNode)
+    }
+    source = path.read_text().splitlines()
+    for model, names in identifiers.items():
+        for name in names:
+            if name != "id" and name not in fields.get(model, {name}):  # id: the implicit key
+                pattern = re.compile(r"identifier\(\s*\[[^\]]*[\"'`]" + re.escape(name) + r"[\"'`]")
+                line = next((i for i, text in enumerate(source, 1) if pattern.search(text)), 0)
+                where = f"{path}:{line}: Can't find field '{name}' in {model}"
+                raise AmplifyImportError(f"{where}, but it was specified in identifier.")
 
 
 # -- the semantics check: modelauth's decisions against Amplify's rule table --------------------
