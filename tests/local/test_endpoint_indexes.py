@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import fixture_project
+from tests.functional.keys import TASKS
 from tests.functional.test_secondary_indexes import DECISIONS
-from tests.local.conftest import Client
+from tests.local.conftest import Client, embedded_backend, local_server, user_clients
 
 KEYS_SCHEMA = "tests.fixtures.keys:SCHEMA"
 BY_STATUS = "query Q($s: String!) { tasksByStatus(status: $s) { items { title } nextToken } }"
@@ -20,35 +21,18 @@ BY_STATUS = "query Q($s: String!) { tasksByStatus(status: $s) { items { title } 
 @pytest.fixture(scope="module")
 def clients() -> Iterator[dict[str, Client]]:
     from modelauth.local.samtemplate import SamTemplate
-    from modelauth.local.sandbox import Backend
-    from modelauth.local.server import LocalServer
     from tests.fixtures.keys import SCHEMA
 
     template = SamTemplate.load(fixture_project(KEYS_SCHEMA) / "template.yaml")
-    backend = Backend.embedded(template, SCHEMA)
-    backend.schema_ref = KEYS_SCHEMA
-    try:
-        backend.add_user("alice")
-        backend.add_user("bob")
-        backend.add_user("carol", ["Admin"])
-        with LocalServer(template, backend, port=0, log=None) as server:
-            url = server.url
-            found = {
-                name: Client(url, {"authorization": backend.token(name)})
-                for name in ("alice", "bob", "carol")
-            }
-            found["api_key"] = Client(url, {"x-api-key": next(iter(backend.api_keys))})
-            create = "mutation C($in: CreateTaskInput!) { createTask(input: $in) { id } }"
-            for who, title, status, priority in [
-                ("alice", "a-open-1", "open", 1),
-                ("alice", "a-done-2", "done", 2),
-                ("bob", "b-open-2", "open", 2),
-                ("alice", "a-open-3", "open", 3),
-            ]:
-                found[who].data(create, {"in": {"title": title, "status": status, "priority": priority}})
-            yield found
-    finally:
-        backend.stop()
+    with (
+        embedded_backend(template, SCHEMA, KEYS_SCHEMA, ()) as backend,
+        local_server(template, backend) as server,
+    ):
+        found = user_clients(server.url, backend)
+        create = "mutation C($in: CreateTaskInput!) { createTask(input: $in) { id } }"
+        for who, title, status, priority in TASKS:
+            found[who].data(create, {"in": {"title": title, "status": status, "priority": priority}})
+        yield found
 
 
 @pytest.mark.parametrize("caller", sorted(DECISIONS))
