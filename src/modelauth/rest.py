@@ -50,8 +50,6 @@ Example (functions/rest/app.py)::
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 from urllib.parse import quote, unquote
@@ -64,9 +62,9 @@ from modelauth.errors import BadRequest, ModelAuthError, NotFound
 from modelauth.identity import IdentityConfig, Principal
 from modelauth.operations import ListOutput, Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.rules import Model, Schema, SecondaryIndex, key_attribute_type
+from modelauth.rules import Model, Schema, SecondaryIndex
 from modelauth.startup import build_from_env
-from modelauth.store import ItemKey, Store, key_of
+from modelauth.store import ItemKey, Store, key_from_text, key_of
 
 __all__ = ["RestApp", "index_path", "item_path", "resource_path"]
 
@@ -264,7 +262,7 @@ class RestApp:
         ):
             raise BadRequest(f"{where}: the partition key value ({secondary.partition_key}) is in the path")
         _, sort = _key_parameters(model, secondary, query, where)
-        value = _typed_key(model, secondary.partition_key, partition)
+        value = key_from_text(model, secondary.partition_key, partition)
         return self._query_page(router, model, secondary, value, sort, query)
 
     def _query_page(
@@ -330,7 +328,6 @@ def _page(page: ListOutput) -> Response[str]:
 _SORT_OPERATORS = ("eq", "le", "lt", "ge", "gt", "between", "beginsWith")
 #: the list parameters, never read as a key condition (whatever the model's fields are called)
 _PAGE_PARAMETERS = frozenset({"limit", "nextToken", "filter", "sortDirection", "condition", "_version"})
-_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def _path_key(model: Model, parts: list[str]) -> ItemKey:
@@ -338,20 +335,8 @@ def _path_key(model: Model, parts: list[str]) -> ItemKey:
     values, each of its field's type (checked by the operation)."""
     if model.key_fields == ("id",):
         return parts[0]
-    return {name: _typed_key(model, name, part) for name, part in zip(model.key_fields, parts, strict=True)}
-
-
-def _typed_key(model: Model, name: str, text: str) -> Any:
-    """A key value from a path or query string: a number for a number key, else the text."""
-    if key_attribute_type(model, name) != "N":
-        return text
-    try:
-        value: float = int(text) if _INTEGER.fullmatch(text) else float(text)
-    except ValueError:
-        raise BadRequest(f"{name}: a key value must be a number", reason=f"{name}={text!r}") from None
-    if not math.isfinite(value):
-        raise BadRequest(f"{name}: a key value must be a number", reason=f"{name}={text!r}")
-    return value
+    names = model.key_fields
+    return {name: key_from_text(model, name, part) for name, part in zip(names, parts, strict=True)}
 
 
 def _key_parameters(
@@ -372,7 +357,7 @@ def _key_parameters(
         if name in _PAGE_PARAMETERS or field not in model.field_names:
             continue
         if field == pk and secondary is model.primary_index and not dot:
-            partition = _typed_key(model, field, text)
+            partition = key_from_text(model, field, text)
         elif field == pk:
             raise BadRequest(f"{where}: the partition key {pk} takes a value ({pk}=…), not a condition")
         elif field == sk and sk is not None:
@@ -392,11 +377,11 @@ def _sort_condition(model: Model, sk: str, op: str, text: str, where: str) -> di
     if op not in _SORT_OPERATORS:
         raise BadRequest(f"{where}: {sk}.{op}: unknown operator (one of {', '.join(_SORT_OPERATORS)})")
     if op != "between":
-        return {op: _typed_key(model, sk, text)}
+        return {op: key_from_text(model, sk, text)}
     low, comma, high = text.partition(",")
     if not comma or "," in high:
         raise BadRequest(f"{where}: {sk}.between takes two values: {sk}.between=<low>,<high>")
-    return {op: [_typed_key(model, sk, low), _typed_key(model, sk, high)]}
+    return {op: [key_from_text(model, sk, low), key_from_text(model, sk, high)]}
 
 
 def _query_parameters(router: ApiGatewayResolver) -> dict[str, str]:
