@@ -335,3 +335,16 @@ def test_a_disabled_list_disables_its_key_and_index_queries(dynamodb: Any) -> No
     for path, query in [("/logs", {"stream": "s"}), ("/logs/logsByLevel/warn", None)]:
         status, body, _ = send(app, request("api_key", "GET", path, query))
         assert (status, body["errorType"]) == (405, "OperationDisabled"), body
+
+
+def test_an_item_named_like_an_index_route_is_read_by_a_list_and_written_by_its_path(app: RestApp) -> None:
+    """Index routes come first (README, Keys over REST): GET of the item's path is the index's."""
+    created = request("alice", "POST", "/tasks", body={"id": "tasksByStatus", "status": "open", "title": "t"})
+    assert send(app, created)[0] == 201
+    status, body, _ = send(app, request("alice", "GET", "/tasks/tasksByStatus"))
+    assert (status, body["errorType"]) == (400, "BadRequest")
+    by_filter = {"filter": json.dumps({"id": {"eq": "tasksByStatus"}})}
+    assert titles(send(app, request("alice", "GET", "/tasks", by_filter))[1]) == ["t"]
+    status, body, _ = send(app, request("alice", "PATCH", "/tasks/tasksByStatus", body={"title": "u"}))
+    assert (status, body["title"]) == (200, "u")
+    assert send(app, request("alice", "DELETE", "/tasks/tasksByStatus"))[0] == 200
