@@ -5,7 +5,9 @@ The matrix is :func:`modelauth.policy.explain` per model (caller kind x operatio
 
 A single request is judged as the local endpoint would: first AppSync's stage (the ``@aws_*``
 directives of the operation's field, and a Lambda authorizer's ``deniedFields``), then the
-resolver's :func:`~modelauth.policy.decide` with the stored item when ``--id`` names one. The
+resolver's :func:`~modelauth.policy.decide` with the stored item when ``--id`` names one (for a
+model with a custom identifier ``--key customerEmail=a@example.com --key orderId=o-1``, the
+whole key: :func:`item_key`). The
 caller comes from an event file (AppSync or API Gateway, e.g. ``events/getTodo.alice.json``) or
 from a credential the running endpoint would accept (a user-pool / OIDC / partner JWT, an API
 key, a Lambda-authorizer key), authenticated exactly as the endpoint does.
@@ -25,20 +27,23 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from modelauth.errors import BadRequest
 from modelauth.identity import IdentityConfig, Principal
 from modelauth.policy import AuthConfig, decide, explain
 from modelauth.rules import Model, Operation, Schema, operation_kind, root_fields
+from modelauth.store import ItemKey, check_key, key_from_text
 
 __all__ = [
     "RequestExplanation",
     "access_matrix",
     "explain_request",
     "graphql_field",
+    "item_key",
     "principal_from_file",
     "render_matrix",
 ]
@@ -183,6 +188,45 @@ def explain_request(
         rule=decision.rule.describe() if decision.rule else None,
         constraint=decision.constraint.describe() if decision.constraint else None,
     )
+
+
+def item_key(model: Model, item_id: str | None = None, parts: Sequence[str] = ()) -> ItemKey | None:
+    """The key of the stored item to judge against: ``item_id`` (``--id``) for an ``id``-keyed
+    model, or ``parts`` (``--key name=value``, one per key field, numbers for number keys) for
+    any model; None when neither is given. Anything else is a :class:`BadRequest` naming the key.
+
+    >>> from modelauth.rules import Field
+    >>> order = Model("Order", fields=[Field("email", required=True), Field("n", "Int", required=True)],
+    ...               identifier=["email", "n"])
+    >>> item_key(order, parts=["email=a@example.com", "n=7"])
+    {'email': 'a@example.com', 'n': 7}
+    >>> item_key(order, "o-1")
+    Traceback (most recent call last):
+    modelauth.errors.BadRequest: Order is keyed by email, n: pass --key email=... --key n=...
+    """
+    keys = model.key_fields
+    usage = " ".join(f"--key {name}=..." for name in keys)
+    if item_id is not None and parts:
+        raise BadRequest("--id and --key name the same item: pass one of them")
+    if item_id is not None:
+        if keys != ("id",):
+            raise BadRequest(f"{model.name} is keyed by {', '.join(keys)}: pass {usage}")
+        return check_key(model, item_id, "--id")
+    if not parts:
+        return None
+    values: dict[str, object] = {}
+    for part in parts:
+        name, eq, text = part.partition("=")
+        if not eq:
+            raise BadRequest(f"--key takes name=value, not {part!r}")
+        if name not in keys:
+            raise BadRequest(f"--key {name}: not a key field of {model.name} (its key: {', '.join(keys)})")
+        if name in values:
+            raise BadRequest(f"--key {name} is given twice")
+        values[name] = key_from_text(model, name, text)
+    if set(values) != set(keys):
+        raise BadRequest(f"the key of {model.name} is {', '.join(keys)}: pass {usage}")
+    return check_key(model, values["id"] if keys == ("id",) else values, "--key")
 
 
 def principal_from_file(path: Path, config: IdentityConfig | None = None) -> Principal:

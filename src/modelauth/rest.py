@@ -3,13 +3,32 @@ the same identity, rules and store as the GraphQL API.
 
 Routes per model (``Todo`` → ``/todos``; the plural is ``Model.list_name`` in lower case):
 
-=========================  ==========  ====================================================
-``GET /todos``             list        ``?limit=&nextToken=&filter=<JSON filter>``
-``POST /todos``            create      body: the fields (``id`` optional) → 201 + Location
-``GET /todos/{id}``        get         404 when missing
-``PATCH /todos/{id}``      update      body: the fields to change, ``_version`` optional
-``DELETE /todos/{id}``     delete      ``?_version=`` optional
-=========================  ==========  ====================================================
+==================================  ==========  ===========================================
+``GET /todos``                      list        ``?limit=&nextToken=&filter=<JSON filter>``
+``POST /todos``                     create      body: the fields (``id`` optional) → 201 +
+                                                Location
+``GET /todos/{id}``                 get         404 when missing
+``PATCH /todos/{id}``               update      body: the fields to change, ``_version``
+                                                optional
+``DELETE /todos/{id}``              delete      ``?_version=`` optional
+``GET /todos/{queryField}/{pk}``    the index   a secondary index's query field (Gen 2
+                                    query       ``.queryField``): ``?createdAt.gt=…``,
+                                                ``?sortDirection=DESC`` and list's parameters
+==================================  ==========  ===========================================
+
+A model with a custom identifier (``identifier=["customerEmail", "orderId"]``) is addressed by
+its whole key, one path segment per key field in the identifier's order:
+``GET/PATCH/DELETE /orders/{customerEmail}/{orderId}``; ``GET /orders/{customerEmail}`` alone is a
+400 (a key part is missing). Its list takes the key condition of ``listOrders``:
+``GET /orders?customerEmail=a@example.com&orderId.beginsWith=2026-&sortDirection=DESC``.
+
+A sort key condition is one ``?<sortKey>.<op>=<value>`` (``op``: ``eq``, ``le``, ``lt``, ``ge``,
+``gt``, ``beginsWith``, or ``between=<low>,<high>``; ``?<sortKey>=<value>`` is ``eq``). Number keys
+(``Int``, ``Float``, ``AWSTimestamp``) are written as numbers. A parameter naming a field that is
+not a key of the query, a condition on the partition key, two conditions, a condition or
+``sortDirection`` without the partition value, or a malformed value is a 400 with the reason.
+The index and key queries are the GraphQL fields' :meth:`Operations.query_index` calls: the
+model's ``list`` rules, the same constraint and bounds.
 
 Relationship fields of ``id``-keyed models are sub-resources, answered with the related model's
 rules as their GraphQL fields are: ``GET /posts/{id}/comments`` (``has_many``: a page, with
@@ -40,7 +59,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote, unquote
 
 from aws_lambda_powertools import Logger
@@ -51,11 +70,11 @@ from modelauth.errors import BadRequest, ModelAuthError, NotFound
 from modelauth.identity import IdentityConfig, Principal
 from modelauth.operations import ListOutput, Operations, Output
 from modelauth.policy import AuthConfig, Decision
-from modelauth.rules import Model, Relation, Schema
+from modelauth.rules import Model, Relation, Schema, SecondaryIndex
 from modelauth.startup import build_from_env
-from modelauth.store import Store
+from modelauth.store import ItemKey, Store, key_from_text, key_of
 
-__all__ = ["RestApp", "resource_path"]
+__all__ = ["RestApp", "index_path", "item_path", "resource_path"]
 
 logger = Logger(service="modelauth")
 
@@ -66,6 +85,26 @@ DENIED_FIELDS_HEADER = "x-modelauth-denied-fields"
 def resource_path(model: Model) -> str:
     """The collection path of a model: ``/todos``, ``/catalogitems``."""
     return "/" + model.list_name.lower()
+
+
+def item_path(model: Model, key: ItemKey) -> str:
+    """The path of one item: ``/todos/t-1``, ``/orders/a%40example.com/o-1`` (each key part
+    percent-encoded, in the identifier's order).
+
+    >>> from modelauth.rules import Field
+    >>> order = Model("Order", fields=[Field("email", required=True), Field("n", "Int", required=True)],
+    ...               identifier=["email", "n"])
+    >>> item_path(order, {"email": "a b@example.com", "n": 7})
+    '/orders/a%20b%40example.com/7'
+    """
+    parts = [key] if isinstance(key, str) else [key[name] for name in model.key_fields]
+    return resource_path(model) + "".join("/" + quote(str(part), safe="") for part in parts)
+
+
+def index_path(model: Model, secondary: SecondaryIndex) -> str:
+    """The collection of a secondary index's query: ``/tasks/tasksByStatus`` (its query field's
+    name); ``/{partition key value}`` follows."""
+    return f"{resource_path(model)}/{secondary.field_name(model)}"
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response[str]:
@@ -142,32 +181,78 @@ class RestApp:
     # -- wiring ---------------------------------------------------------------------------------
     def _register(self, router: ApiGatewayResolver, model: Model) -> None:
         collection = resource_path(model)
-        one = collection + "/<item_id>"
         router.get(collection)(lambda: self._list(router, model))
         router.post(collection)(lambda: self._create(router, model))
         # A REST API (payload 1.0) delivers the path still percent-encoded, an HTTP API decoded
         # (verified on live captures, middleapi/standard-server#93): an id is the same item on both.
-        key = unquote if router is self.rest else str
-        router.get(one)(lambda item_id: self._get(router, model, key(item_id)))
-        router.patch(one)(lambda item_id: self._update(router, model, key(item_id)))
-        router.delete(one)(lambda item_id: self._delete(router, model, key(item_id)))
-        if model.key_fields == ("id",):
-            for rel in model.relations:
-                related = partial(self._related, router, model, rel)
-                router.get(f"{one}/{rel.name}")(lambda item_id, related=related: related(key(item_id)))
+        decode: Callable[[str], str] = unquote if router is self.rest else str
+        # index queries first: Powertools takes the first route that matches (a 2-part key whose
+        # partition value is a query field's name is read by GET /orders?customerEmail=…)
+        for secondary in model.secondary_indexes:
+            if secondary.relation is None:  # a relationship's index is read through its parent
+                self._register_index(router, model, secondary, decode)
+        parts = [f"<k{n}>" for n in range(len(model.key_fields))]
+        one = collection + "/" + "/".join(parts)
+
+        def key(segments: Mapping[str, str]) -> ItemKey:
+            return _path_key(model, [decode(segments[f"k{n}"]) for n in range(len(parts))])
+
+        router.get(one)(lambda **segments: self._get(router, model, key(segments)))
+        router.patch(one)(lambda **segments: self._update(router, model, key(segments)))
+        router.delete(one)(lambda **segments: self._delete(router, model, key(segments)))
+        for rel in model.relations:  # /posts/{id}/comments: the related model's rules
+            related = partial(self._related, router, model, rel)
+            router.get(f"{one}/{rel.name}")(lambda related=related, **segments: related(key(segments)))
+        if len(parts) == 2:  # /orders/{customerEmail} alone: a key part is missing
+            incomplete = collection + "/<k0>"
+            for method in ("GET", "PATCH", "DELETE"):
+                router.route(incomplete, method)(lambda k0: _missing_key_part(model))
+
+    def _register_index(
+        self,
+        router: ApiGatewayResolver,
+        model: Model,
+        secondary: SecondaryIndex,
+        decode: Callable[[str], str],
+    ) -> None:
+        path = index_path(model, secondary)
+        router.get(path)(lambda: _missing_partition(model, secondary))
+        router.get(path + "/<partition>")(
+            lambda partition: self._query(router, model, secondary, decode(partition))
+        )
 
     def _principal(self, router: ApiGatewayResolver) -> Principal:
         return Principal.from_apigw(router.current_event.raw_event, config=self.identity_config)
 
     # -- operations -----------------------------------------------------------------------------
-    def _get(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
+    def _get(self, router: ApiGatewayResolver, model: Model, item_id: ItemKey) -> Response[str]:
         output = self.operations.get(self._principal(router), model, item_id)
         if output is None:
-            raise NotFound(f"{model.name} {item_id} not found")
+            label = item_id if isinstance(item_id, str) else "/".join(str(v) for v in item_id.values())
+            raise NotFound(f"{model.name} {label} not found")
         return _item(output)
 
     def _list(self, router: ApiGatewayResolver, model: Model) -> Response[str]:
-        query = router.current_event.query_string_parameters or {}
+        query = _query_parameters(router)
+        primary = model.primary_index
+        if primary is not None:
+            # GET /orders?customerEmail=…&orderId.beginsWith=…: a Query of the table's key
+            partition, sort = _key_parameters(model, primary, query, f"list{model.list_name}")
+            if partition is not None:
+                Operations.check_enabled(model, "list")
+                return self._query_page(router, model, primary, partition, sort, query)
+            if sort is not None or "sortDirection" in query:
+                raise BadRequest(
+                    f"list{model.list_name}: a sort key condition or sortDirection needs the partition "
+                    f"key value ({primary.partition_key}=…)"
+                )
+        else:
+            _key_parameters(model, None, query, f"list{model.list_name}")
+            if "sortDirection" in query:
+                raise BadRequest(
+                    f"list{model.list_name}: sortDirection is for key queries (a custom identifier's "
+                    "list or a secondary index)"
+                )
         page = self.operations.list(
             self._principal(router),
             model,
@@ -178,7 +263,7 @@ class RestApp:
         return _page(page)
 
     def _related(
-        self, router: ApiGatewayResolver, parent: Model, rel: Relation, item_id: str
+        self, router: ApiGatewayResolver, parent: Model, rel: Relation, item_id: ItemKey
     ) -> Response[str]:
         """A relationship of one item: the parent as ``get`` reads it, then the related model's
         rules (:meth:`Operations.related`, as for the GraphQL field)."""
@@ -208,14 +293,50 @@ class RestApp:
             raise NotFound(f"{parent.name} {item_id} has no {rel.name}")
         return _item(found)
 
+    def _query(
+        self, router: ApiGatewayResolver, model: Model, secondary: SecondaryIndex, partition: str
+    ) -> Response[str]:
+        """``GET /tasks/tasksByStatus/open?createdAt.gt=…``: the index's query field."""
+        Operations.check_enabled(model, "list")
+        query = _query_parameters(router)
+        where = secondary.field_name(model)
+        if secondary.partition_key in query or any(
+            k.startswith(secondary.partition_key + ".") for k in query
+        ):
+            raise BadRequest(f"{where}: the partition key value ({secondary.partition_key}) is in the path")
+        _, sort = _key_parameters(model, secondary, query, where)
+        value = key_from_text(model, secondary.partition_key, partition)
+        return self._query_page(router, model, secondary, value, sort, query)
+
+    def _query_page(
+        self,
+        router: ApiGatewayResolver,
+        model: Model,
+        secondary: SecondaryIndex,
+        partition: Any,
+        sort: Any,
+        query: Mapping[str, str],
+    ) -> Response[str]:
+        page = self.operations.query_index(
+            self._principal(router),
+            model,
+            secondary,
+            partition,
+            sort=sort,
+            sort_direction=query.get("sortDirection"),
+            filter=_json_param(query.get("filter"), "filter"),
+            limit=_int_param(query.get("limit"), "limit"),
+            next_token=query.get("nextToken"),
+        )
+        return _page(page)
+
     def _create(self, router: ApiGatewayResolver, model: Model) -> Response[str]:
         output = self.operations.create(self._principal(router), model, _body(router), _condition(router))
-        location = f"{resource_path(model)}/{quote(str(output.item['id']), safe='')}"
-        return _item(output, 201, {"Location": location})
+        return _item(output, 201, {"Location": item_path(model, key_of(model, output.item))})
 
-    def _update(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
+    def _update(self, router: ApiGatewayResolver, model: Model, item_id: ItemKey) -> Response[str]:
         body = _body(router)
-        if isinstance(body, dict) and "id" in body:
+        if isinstance(item_id, str) and isinstance(body, dict) and "id" in body:
             if body["id"] != item_id:
                 raise BadRequest("the body's id differs from the path's")
             body = {k: v for k, v in body.items() if k != "id"}
@@ -223,7 +344,7 @@ class RestApp:
             self.operations.update(self._principal(router), model, item_id, body, _condition(router))
         )
 
-    def _delete(self, router: ApiGatewayResolver, model: Model, item_id: str) -> Response[str]:
+    def _delete(self, router: ApiGatewayResolver, model: Model, item_id: ItemKey) -> Response[str]:
         query = router.current_event.query_string_parameters or {}
         version = _int_param(query.get("_version"), "_version")
         return _item(
@@ -243,6 +364,88 @@ def _log_decision(decision: Decision) -> None:
         "allowed" if decision.allowed else "denied",
         extra={"model": decision.model, "operation": decision.operation.value, "reason": decision.reason},
     )
+
+
+# --------------------------------------------------------------------------- keys in paths and queries
+
+_SORT_OPERATORS = ("eq", "le", "lt", "ge", "gt", "between", "beginsWith")
+#: the list parameters, never read as a key condition (whatever the model's fields are called)
+_PAGE_PARAMETERS = frozenset({"limit", "nextToken", "filter", "sortDirection", "condition", "_version"})
+
+
+def _path_key(model: Model, parts: list[str]) -> ItemKey:
+    """The key of ``/orders/{customerEmail}/{orderId}``: ``id``'s text, or the identifier's
+    values, each of its field's type (checked by the operation)."""
+    if model.key_fields == ("id",):
+        return parts[0]
+    names = model.key_fields
+    return {name: key_from_text(model, name, part) for name, part in zip(names, parts, strict=True)}
+
+
+def _key_parameters(
+    model: Model, secondary: SecondaryIndex | None, query: Mapping[str, str], where: str
+) -> tuple[Any, Any]:
+    """(partition value, sort key condition) of a query string, each None when absent.
+
+    ``customerEmail=…`` is the partition value, ``orderId.beginsWith=…`` (or ``orderId=…``, eq)
+    the sort key condition. A parameter naming another field of the model (``status=``,
+    ``title.eq=``) is refused: a key condition on a field that is not a key of this query (the
+    ``filter`` parameter filters any field). Other parameters (``limit``, ``filter``, …) pass."""
+    pk = secondary.partition_key if secondary else None
+    sk = secondary.sort_key if secondary else None
+    partition: Any = None
+    conditions: list[dict[str, Any]] = []
+    for name, text in query.items():
+        field, dot, op = name.partition(".")
+        if name in _PAGE_PARAMETERS or field not in model.field_names:
+            continue
+        if field == pk and secondary is model.primary_index and not dot:
+            partition = key_from_text(model, field, text)
+        elif field == pk:
+            raise BadRequest(f"{where}: the partition key {pk} takes a value ({pk}=…), not a condition")
+        elif field == sk and sk is not None:
+            conditions.append(_sort_condition(model, sk, op if dot else "eq", text, where))
+        else:
+            keys = ", ".join(k for k in (pk, sk) if k) or "none"
+            raise BadRequest(
+                f"{where}: {field} is not a key of this query (its keys: {keys}); "
+                "use filter=<JSON filter> for other fields"
+            )
+    if len(conditions) > 1:
+        raise BadRequest(f"{where}: {sk} takes one condition, not {len(conditions)}")
+    return partition, conditions[0] if conditions else None
+
+
+def _sort_condition(model: Model, sk: str, op: str, text: str, where: str) -> dict[str, Any]:
+    if op not in _SORT_OPERATORS:
+        raise BadRequest(f"{where}: {sk}.{op}: unknown operator (one of {', '.join(_SORT_OPERATORS)})")
+    if op != "between":
+        return {op: key_from_text(model, sk, text)}
+    low, comma, high = text.partition(",")
+    if not comma or "," in high:
+        raise BadRequest(f"{where}: {sk}.between takes two values: {sk}.between=<low>,<high>")
+    return {op: [key_from_text(model, sk, low), key_from_text(model, sk, high)]}
+
+
+def _query_parameters(router: ApiGatewayResolver) -> dict[str, str]:
+    """The query string; a key parameter given twice on a REST API (its last value is all
+    ``queryStringParameters`` keeps) is refused rather than half-read."""
+    event = router.current_event
+    multi = event.multi_value_query_string_parameters or {}
+    repeated = sorted(name for name, values in multi.items() if len(values) > 1)
+    if repeated:
+        raise BadRequest(f"query parameters given more than once: {', '.join(repeated)}")
+    return dict(event.query_string_parameters or {})
+
+
+def _missing_key_part(model: Model) -> NoReturn:
+    path = resource_path(model) + "".join(f"/{{{name}}}" for name in model.key_fields)
+    raise BadRequest(f"the key of {model.name} is {', '.join(model.key_fields)}: {path}")
+
+
+def _missing_partition(model: Model, secondary: SecondaryIndex) -> NoReturn:
+    path = f"{index_path(model, secondary)}/{{{secondary.partition_key}}}"
+    raise BadRequest(f"{secondary.field_name(model)} needs the partition key value: {path}")
 
 
 def _body(router: ApiGatewayResolver) -> Any:

@@ -27,6 +27,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import secrets
@@ -69,6 +70,7 @@ __all__ = [
     "index_name",
     "index_table_definition",
     "check_key",
+    "key_from_text",
     "key_of",
     "max_index_values",
     "owner_index_sort_key",
@@ -1111,6 +1113,34 @@ def check_key(model: Model, key: Any, where: str) -> ItemKey:
     if not isinstance(key, Mapping) or set(key) != set(model.key_fields):
         raise BadRequest(f"{where}: the key of {model.name} is {', '.join(model.key_fields)}")
     return {name: _key_value(model, name, key[name]) for name in model.key_fields}
+
+
+def key_from_text(model: Model, name: str, text: str) -> Any:
+    """A key value written as text (a path segment, a query parameter, a command-line
+    argument): a number for a number key (``Int``, ``Float``, ``AWSTimestamp``), else the text
+    itself; :func:`check_key` then checks it as it checks any client's key.
+
+    >>> from modelauth.rules import Field, Model
+    >>> order = Model("Order", fields=[Field("email", required=True), Field("n", "Int", required=True)],
+    ...               identifier=["email", "n"])
+    >>> key_from_text(order, "n", "42"), key_from_text(order, "email", "42")
+    (42, '42')
+    >>> key_from_text(order, "n", "4x2")
+    Traceback (most recent call last):
+    modelauth.errors.BadRequest: n: a key value must be a number
+    """
+    if key_attribute_type(model, name) != "N":
+        return text
+    try:
+        value: float = int(text) if _INTEGER.fullmatch(text) else float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise BadRequest(f"{name}: a key value must be a number", reason=f"{name}={text!r}")
+    return value
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def _label(key: ItemKey) -> str:

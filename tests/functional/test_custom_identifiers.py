@@ -10,36 +10,20 @@ from typing import Any
 import pytest
 
 from modelauth.resolvers import GraphQLApp
-from modelauth.store import Store
-from tests.fixtures.keys import SCHEMA
-from tests.functional.helpers import ALICE, BOB, CAROL, Client
+from tests.functional.helpers import CAROL, Client
+from tests.functional.keys import ORDERS, A, B, graphql_clients, keys_app
 
-API_KEY = {"x-api-key": "da2-fixture"}
-A, B = "a@example.com", "b@example.com"
-# (owner, customerEmail, orderId): bob's o-3 is in alice's email partition on purpose
-ORDERS = [("alice", A, "o-1"), ("alice", A, "o-2"), ("bob", A, "o-3"), ("bob", B, "o-1")]
 NOT_AUTHORIZED = "Not Authorized to access {} on type {}"
 
 
 @pytest.fixture
 def app() -> Iterator[GraphQLApp]:
-    from moto import mock_aws
-
-    from modelauth.local import create_tables
-    from modelauth.store import dynamodb_client
-
-    with mock_aws():
-        client = dynamodb_client()
-        yield GraphQLApp(SCHEMA, Store(client, create_tables(client, SCHEMA), token_key=b"k"))
+    with keys_app() as app:
+        yield app
 
 
 def seed(app: GraphQLApp) -> dict[str, Client]:
-    c = {
-        "alice": Client(app, ALICE),
-        "bob": Client(app, BOB),
-        "carol": Client(app, CAROL),
-        "api_key": Client(app, None, "API Key Authorization", API_KEY),
-    }
+    c = graphql_clients(app)
     for who, email, order in ORDERS:
         c[who].mutate("createOrder", customerEmail=email, orderId=order, total=1.5)
     return c

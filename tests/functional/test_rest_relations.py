@@ -131,3 +131,18 @@ def test_bad_or_refused_sub_resource_requests(
     seed(app)
     got, body = send(app, who, "GET", path, **query)
     assert (got, body["errorType"]) == (status, error_type), body
+
+
+def test_a_composite_key_parents_sub_resource(app: RestApp) -> None:
+    order = {"customerEmail": "a@example.com", "orderId": "o1"}
+    assert send(app, "alice", "POST", "/orders", order)[0] == 201
+    for sku in ("pen", "ink"):
+        line = {"id": sku, "sku": sku, "orderEmail": "a@example.com", "orderNumber": "o1"}
+        assert send(app, "alice", "POST", "/lineitems", line)[0] == 201
+    bob_line = {"id": "x", "orderEmail": "a@example.com", "orderNumber": "o1"}
+    assert send(app, "bob", "POST", "/lineitems", bob_line)[0] == 201
+    status, body = send(app, "alice", "GET", "/orders/a@example.com/o1/lines")
+    assert status == 200, body
+    assert sorted(item["id"] for item in body["items"]) == ["ink", "pen"]  # not bob's line
+    assert send(app, "bob", "GET", "/orders/a@example.com/o1/lines")[0] == 403  # bob may not read the order
+    assert send(app, "alice", "GET", "/lineitems/pen/order")[1]["orderId"] == "o1"

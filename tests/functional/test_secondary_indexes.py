@@ -11,42 +11,24 @@ import pytest
 
 from modelauth.resolvers import GraphQLApp
 from modelauth.store import Store
-from tests.fixtures.keys import SCHEMA
-from tests.functional.helpers import ALICE, BOB, CAROL, Client
-
-API_KEY = {"x-api-key": "da2-fixture"}
+from tests.functional.helpers import Client
+from tests.functional.keys import API_KEY, TASKS, graphql_clients, keys_app
 
 
 @pytest.fixture
 def app() -> Iterator[GraphQLApp]:
-    from moto import mock_aws
-
-    from modelauth.local import create_tables
-    from modelauth.store import dynamodb_client
-
-    with mock_aws():
-        client = dynamodb_client()
-        yield GraphQLApp(SCHEMA, Store(client, create_tables(client, SCHEMA), token_key=b"k"))
+    with keys_app() as app:
+        yield app
 
 
 def clients(app: GraphQLApp) -> dict[str, Client]:
-    return {
-        "alice": Client(app, ALICE),
-        "bob": Client(app, BOB),
-        "carol": Client(app, CAROL),
-        "api_key": Client(app, None, "API Key Authorization", API_KEY),
-    }
+    return graphql_clients(app)
 
 
 def seed(app: GraphQLApp) -> dict[str, Client]:
     """alice: open p1, open p3, done p2; bob: open p2 (created in that order)."""
     c = clients(app)
-    for who, title, status, priority in [
-        ("alice", "a-open-1", "open", 1),
-        ("alice", "a-done-2", "done", 2),
-        ("bob", "b-open-2", "open", 2),
-        ("alice", "a-open-3", "open", 3),
-    ]:
+    for who, title, status, priority in TASKS:
         c[who].mutate("createTask", title=title, status=status, priority=priority)
     return c
 

@@ -73,21 +73,35 @@ def template() -> Any:
 
 
 @contextmanager
-def embedded_backend(template: Any) -> Iterator[Any]:
-    """An embedded backend (moto on 127.0.0.1) for the fixture schema with the users the
-    clients sign in as (alice in editors, bob, carol in Admin), stopped afterwards."""
+def embedded_backend(
+    template: Any,
+    schema: Any = None,
+    schema_ref: str = FIXTURE_SCHEMA,
+    alice_groups: tuple[str, ...] = ("editors",),
+) -> Iterator[Any]:
+    """An embedded backend (moto on 127.0.0.1) for a schema (the fixture schema unless given)
+    with the users the clients sign in as (alice in ``alice_groups``, bob, carol in Admin),
+    stopped afterwards; its functions load ``schema_ref``, not the template's schema."""
     from modelauth.local.sandbox import Backend
     from tests.fixtures.schema import SCHEMA
 
-    backend = Backend.embedded(template, SCHEMA)
-    backend.schema_ref = FIXTURE_SCHEMA  # the functions load the fixture schema, not the template's
+    backend = Backend.embedded(template, SCHEMA if schema is None else schema)
+    backend.schema_ref = schema_ref
     try:
-        backend.add_user("alice", ["editors"])
+        backend.add_user("alice", list(alice_groups))
         backend.add_user("bob")
         backend.add_user("carol", ["Admin"])
         yield backend
     finally:
         backend.stop()
+
+
+def user_clients(url: str, backend: Any) -> dict[str, Client]:
+    """A client each for alice, bob, carol (Admin) and the API key."""
+    return {
+        **{name: Client(url, {"authorization": backend.token(name)}) for name in ("alice", "bob", "carol")},
+        "api_key": Client(url, {"x-api-key": next(iter(backend.api_keys))}),
+    }
 
 
 @contextmanager
@@ -121,8 +135,7 @@ def make_clients(server: Any, backend: Any) -> dict[str, Client]:
     """A client per caller: API key, user-pool users, OIDC and Lambda tokens, IAM credentials."""
     url = server.url
     return {
-        "api_key": Client(url, {"x-api-key": next(iter(backend.api_keys))}),
-        **{name: Client(url, {"authorization": backend.token(name)}) for name in ("alice", "bob", "carol")},
+        **user_clients(url, backend),
         "alice_id_token": Client(url, {"authorization": backend.token("alice", "id")}),
         "erin": Client(url, {"authorization": backend.token("erin", "oidc")}),
         "frank": Client(url, {"authorization": backend.token("frank", "oidc", ["Moderator"])}),

@@ -19,7 +19,7 @@ from modelauth.local.generate import generate
 from tests.conftest import ROOT
 from tests.fixtures import custom_app, custom_schema
 from tests.fixtures.custom_schema import SCHEMA
-from tests.local.conftest import Client, local_server, reasons
+from tests.local.conftest import Client, embedded_backend, local_server, reasons, user_clients
 
 # the project's own modules, as a user's are: under the repository's `tests` package, a schema
 # load (Project.load_schema) drops that package from sys.modules as another project's
@@ -59,33 +59,20 @@ def project() -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def server(project: Path) -> Iterator[Any]:
     from modelauth.local.samtemplate import SamTemplate
-    from modelauth.local.sandbox import Backend
 
     template = SamTemplate.load(project / "template.yaml")
-    backend = Backend.embedded(template, SCHEMA)
-    backend.schema_ref = SCHEMA_REF
-    try:
-        backend.add_user("alice")
-        backend.add_user("bob")
-        backend.add_user("carol", ["Admin"])
-        with local_server(template, backend) as server:
-            server.test_backend = backend
-            yield server
-    finally:
-        backend.stop()
+    with (
+        embedded_backend(template, SCHEMA, SCHEMA_REF, ()) as backend,
+        local_server(template, backend) as server,
+    ):
+        server.test_backend = backend
+        yield server
 
 
 @pytest.fixture
 def clients(server: Any) -> dict[str, Client]:
-    backend = server.test_backend
     calls().clear()
-    return {
-        **{
-            name: Client(server.url, {"authorization": backend.token(name)})
-            for name in ("alice", "bob", "carol")
-        },
-        "api_key": Client(server.url, {"x-api-key": next(iter(backend.api_keys))}),
-    }
+    return user_clients(server.url, server.test_backend)
 
 
 def handled() -> list[str]:

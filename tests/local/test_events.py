@@ -24,9 +24,10 @@ from modelauth.policy import AuthConfig
 from modelauth.project import ProjectError
 from modelauth.resolvers import GraphQLApp
 from modelauth.rest import RestApp
-from modelauth.rules import Field, Model, Schema, allow
+from modelauth.rules import Field, Model, Schema, allow, index
 from modelauth.store import Store
 from tests.conftest import PROJECT
+from tests.fixtures.keys import SCHEMA as KEYS_SCHEMA
 
 READ = ["read"]
 TASK = Model(
@@ -144,18 +145,22 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture
 def app(moto_endpoint: str) -> tuple[GraphQLApp, RestApp]:
     """The resolver and REST apps configured from local-env's environment, on fresh tables."""
+    return _apps(moto_endpoint, SCHEMA)
+
+
+def _apps(moto_endpoint: str, schema: Schema) -> tuple[GraphQLApp, RestApp]:
     variables = ENV["GraphQLFunction"]
     client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
     suffix = uuid.uuid4().hex[:8]
     index = f"{variables['INDEX_TABLE']}-{suffix}"
     tables = create_tables(
-        client, SCHEMA, {m.name: f"{m.name}-{suffix}" for m in SCHEMA.models}, index_table=index
+        client, schema, {m.name: f"{m.name}-{suffix}" for m in schema.models}, index_table=index
     )
     store = Store(client, tables, token_key=b"k", index_table=index)
     identity, auth = IdentityConfig.from_env(variables), AuthConfig.from_env(variables)
     return (
-        GraphQLApp(SCHEMA, store, identity_config=identity, auth_config=auth),
-        RestApp(SCHEMA, store, identity_config=identity, auth_config=auth),
+        GraphQLApp(schema, store, identity_config=identity, auth_config=auth),
+        RestApp(schema, store, identity_config=identity, auth_config=auth),
     )
 
 
@@ -362,3 +367,95 @@ def test_local_env_creates_the_tables_and_writes_the_file(project: Path) -> None
     # the models the template names none for keep their own names (no model here needs the index)
     assert {"Task", "Memo"} <= set(tables)
     assert (project / ".modelauth" / ".gitignore").read_text() == "*\n"
+
+
+# -- custom identifiers and secondary indexes -------------------------------------------------
+
+#: keyed by (carrier, seq: an Int), with an index; the authorizer's callers read, owners write
+PARCEL = Model(
+    "Parcel",
+    fields=[Field("carrier", required=True), Field("seq", "Int", required=True), Field("status")],
+    rules=[allow.custom().to(READ), allow.owner("function")],
+    identifier=["carrier", "seq"],
+    secondary_indexes=[index("status").query_field("parcelsByStatus")],
+)
+KEYED = Schema(models=(*KEYS_SCHEMA.models, PARCEL))
+KEYED_EVENTS = sample_events(KEYED, CONFIG, rest=True)
+
+
+def test_events_of_a_composite_key_carry_the_whole_key() -> None:
+    key = {"customerEmail": "order-userpools-alice", "orderId": "order-userpools-alice"}
+    assert KEYED_EVENTS["getOrder.userPools.bob.json"]["arguments"] == key
+    assert KEYED_EVENTS["deleteOrder.apiKey.json"]["arguments"] == {"input": key}
+    update = KEYED_EVENTS["updateOrder.userPools.bob.json"]["arguments"]["input"]
+    assert update == {**key, "total": 1.5}  # a field to change, never a key part
+    create = KEYED_EVENTS["createOrder.userPools.bob.json"]["arguments"]["input"]
+    assert create == {"customerEmail": "order-userpools-bob", "orderId": "order-userpools-bob", "total": 1.5}
+    assert KEYED_EVENTS["tasksByStatus.apiKey.json"]["arguments"]["status"]
+    # an Int key part is a number, and the REST paths carry every part
+    seq = KEYED_EVENTS["createParcel.function.alice.json"]["arguments"]["input"]["seq"]
+    assert isinstance(seq, int)
+    alice_rest = json.loads(KEYED_EVENTS["rest.createParcel.alice.json"]["body"])["seq"]
+    for name in ("rest.getParcel.bob.json", "rest.updateParcel.alice.json", "rest.deleteParcel.bob.json"):
+        assert KEYED_EVENTS[name]["path"] == f"/parcels/parcel-rest-alice/{alice_rest}", name
+    assert "seq" not in json.loads(KEYED_EVENTS["rest.updateParcel.alice.json"]["body"])
+    assert KEYED_EVENTS["http.deleteParcel.alice.json"]["rawPath"].startswith("/parcels/parcel-http-alice/")
+    assert KEYED_EVENTS["rest.parcelsByStatus.alice.json"]["path"] == "/parcels/parcelsByStatus/sample"
+
+
+@pytest.fixture
+def keyed_app(moto_endpoint: str) -> tuple[GraphQLApp, RestApp]:
+    return _apps(moto_endpoint, KEYED)
+
+
+def test_composite_key_events_are_decided_by_the_rules(keyed_app: tuple[GraphQLApp, RestApp]) -> None:
+    graphql, rest = keyed_app
+
+    def run(name: str) -> dict[str, Any]:
+        return graphql.resolve(KEYED_EVENTS[name], None)
+
+    assert run("createOrder.userPools.alice.json")["errors"] == []
+    assert run("getOrder.userPools.alice.json")["data"]["orderId"] == "order-userpools-alice"
+    assert [e["errorType"] for e in run("getOrder.userPools.bob.json")["errors"]] == ["Unauthorized"]
+    assert run("getOrder.apiKey.json")["data"]["customerEmail"] == "order-userpools-alice"
+    assert [e["errorType"] for e in run("updateOrder.userPools.bob.json")["errors"]] == ["Unauthorized"]
+    assert run("updateOrder.userPools.alice.json")["data"]["_version"] == 2
+    assert run("deleteOrder.userPools.alice.json")["errors"] == []
+    assert run("getOrder.userPools.alice.json") == {"data": None, "errors": []}
+    for kind in ("rest", "http"):
+        status = {
+            name: rest.resolve(KEYED_EVENTS[f"{kind}.{name}.json"], None)["statusCode"]
+            for name in (
+                "createParcel.alice",
+                "getParcel.alice",
+                "getParcel.bob",
+                "updateParcel.bob",
+                "parcelsByStatus.bob",
+                "listParcels.bob",
+                "updateParcel.alice",
+                "deleteParcel.alice",
+                "getParcel.bob",
+            )
+        }
+        assert status == {
+            "createParcel.alice": 201,
+            "getParcel.alice": 200,
+            "getParcel.bob": 404,  # the last call: after alice's delete
+            "updateParcel.bob": 403,
+            "parcelsByStatus.bob": 200,
+            "listParcels.bob": 200,
+            "updateParcel.alice": 200,
+            "deleteParcel.alice": 200,
+        }, kind
+
+
+def test_every_composite_key_event_is_well_formed_for_the_resolver(
+    keyed_app: tuple[GraphQLApp, RestApp],
+) -> None:
+    graphql, _ = keyed_app
+    order = ("create", "get", "list", "onCreate", "update", "delete")
+    appsync = [n for n, e in KEYED_EVENTS.items() if "info" in e]
+    # index queries (tasksByStatus, …) read with the lists
+    names = sorted(appsync, key=lambda n: (next((i for i, p in enumerate(order) if n.startswith(p)), 2), n))
+    kinds = {e["errorType"] for name in names for e in graphql.resolve(KEYED_EVENTS[name], None)["errors"]}
+    assert kinds <= {"Unauthorized", "ConditionalCheckFailedException"}, kinds

@@ -9,7 +9,8 @@
     modelauth token --api-key | --lambda-key            the endpoint's keys
     modelauth creds [--user NAME | --role ROLE] [--json]  identity-pool / STS credentials (SigV4)
     modelauth explain [--json] [--model M]              the access matrix
-    modelauth explain --as FILE_OR_TOKEN --op OP --model M [--id X] [--input JSON] [--via T.f] [--json]
+    modelauth explain --as FILE_OR_TOKEN --op OP --model M [--id X | --key F=V ...] [--input JSON]
+                      [--via T.f] [--json]
     modelauth demo                                      the walkthrough (make demo)
     modelauth generate [--check] [--force]              SDL, JS and the template's generated regions
     modelauth schema [--output FILE]                    the GraphQL SDL of the models
@@ -118,6 +119,14 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--as", dest="caller", help="an event JSON file or a credential (JWT, API key)")
     explain.add_argument("--op", choices=_OPERATIONS, help="the operation (with --as)")
     explain.add_argument("--id", dest="item_id", help="the stored item to judge against (running endpoint)")
+    explain.add_argument(
+        "--key",
+        dest="key_parts",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a part of the stored item's key, for a model with a custom identifier (once per key field)",
+    )
     explain.add_argument(
         "--via", help="the relationship field it comes through (Post.comments: --model Comment --op list)"
     )
@@ -487,13 +496,18 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _explain_request(args: argparse.Namespace, model: Any, schema: Schema) -> Any:
-    from modelauth.explain import RequestExplanation, explain_request, principal_from_file
+    from modelauth.errors import BadRequest
+    from modelauth.explain import RequestExplanation, explain_request, item_key, principal_from_file
     from modelauth.identity import IdentityConfig
     from modelauth.local.samtemplate import SamTemplate
     from modelauth.local.sandbox import Backend, BackendError
     from modelauth.policy import AuthConfig
     from modelauth.rules import Operation
 
+    try:
+        key = item_key(model, args.item_id, args.key_parts)
+    except BadRequest as exc:  # bad input: exit 2
+        raise ProjectError(exc.message) from None
     template = SamTemplate.load(args.template)
     try:
         backend: Backend | None = Backend.load(args.state)
@@ -519,10 +533,10 @@ def _explain_request(args: argparse.Namespace, model: Any, schema: Schema) -> An
         if refusal is not None:
             return RequestExplanation(model.name, args.op, "-", "-", False, "appsync (401)", refusal)
     item = None
-    if args.item_id is not None:
+    if key is not None:
         if backend is None:
-            raise BackendError("--id reads the item from the running endpoint: start `modelauth serve`")
-        item = _stored_item(template, backend, model, args.item_id)
+            raise BackendError("--id/--key read the item from the running endpoint: start `modelauth serve`")
+        item = _stored_item(template, backend, model, key)
     from graphql import build_schema
 
     from modelauth.local.appsync import APPSYNC_PRELUDE, field_modes
@@ -586,7 +600,7 @@ def _principal_of_credential(
     return principal, auth.denied_fields, None
 
 
-def _stored_item(template: Any, backend: Any, model: Any, item_id: str) -> dict[str, Any]:
+def _stored_item(template: Any, backend: Any, model: Any, key: Any) -> dict[str, Any]:
     from modelauth.store import Store
 
     function = next(iter(set(template.resolvers.values())))
@@ -594,9 +608,9 @@ def _stored_item(template: Any, backend: Any, model: Any, item_id: str) -> dict[
     store = Store(
         backend.client("dynamodb"), {model.name: env[f"TABLE_{model.name.upper()}"]}, token_key=b"explain"
     )
-    item = store.get(model, item_id)
+    item = store.get(model, key)
     if item is None:
-        raise KeyError(f"no {model.name} with id {item_id!r}")
+        raise KeyError(f"no {model.name} with key {key!r}")
     return item
 
 

@@ -10,14 +10,16 @@ the same configuration, so the function reads each caller as the mode the file n
   ``<field>.<provider>[.<caller>].json``, e.g. ``createTodo.userPools.alice.json``,
   ``getTodo.userPools.bob.json``, ``listTodos.apiKey.json``, ``getPost.identityPool.guest.json``,
   ``getNote.iam.modelauth-backend.json``, ``getTicket.function.alice.json``. Fields: get, list,
-  create, update, delete and onCreate of each model. A create makes the item
+  create, update, delete, onCreate and the secondary indexes' queries of each model. A create makes the item
   ``<model>-<provider>-<caller>``; get/update/delete of a provider's callers all target the item
-  its first user (alice) creates, so ``alice`` shows the owner and ``bob`` the other user.
+  its first user (alice) creates, so ``alice`` shows the owner and ``bob`` the other user. A
+  model with a custom identifier is addressed by its whole key (``getOrder(customerEmail:,
+  orderId:)``, ``DELETE /orders/{customerEmail}/{orderId}``), each part made from that item name.
   Custom operations likewise, for every caller their rules mention (``publishPost.userPools.bob.json``).
 - API Gateway proxy events of the REST function's routes, as they arrive after the Lambda
   authorizer (for the models whose rules mention ``function``): ``rest.<field>.<user>.json``
-  (REST, payload 1.0) and ``http.<field>.<user>.json``
-  (HTTP API, payload 2.0).
+  (REST, payload 1.0) and ``http.<field>.<user>.json`` (HTTP API, payload 2.0), for the five
+  operations and each secondary index's query (``GET /tasks/tasksByStatus/<value>``).
 - Lambda authorizer events (``authorizer.<caller>.<credential>.json`` for ``appsync``,
   ``rest-token``, ``rest-request``, ``http-v2``): the users' access tokens are signed with moto's
   Cognito key (the JWKS ``local-env`` gives the authorizer) and expire in 2100; ``apiKey`` is the
@@ -42,16 +44,18 @@ import base64
 import json
 import re
 import uuid
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from typing import Any, NamedTuple
+from urllib.parse import quote, unquote
 
 from modelauth.identity import AuthMode, IdentityConfig
 from modelauth.local import SAMPLE_VALUES, appsync_event, sample_value, user_pool_identity
 from modelauth.policy import AuthConfig
 from modelauth.project import ProjectError
-from modelauth.rest import resource_path
+from modelauth.rest import index_path, item_path, resource_path
 from modelauth.rules import DEFAULT_GROUP_CLAIM, Field, Model, Provider, Rule, Schema, Strategy, root_fields
 
 __all__ = ["LocalConfig", "LocalUser", "sample_events"]
@@ -450,11 +454,35 @@ def _sample(model: Model, f: Field, who: str) -> Any:
     return sample_value(f)
 
 
+def _item_key(model: Model, item_id: str) -> dict[str, Any]:
+    """The key of the item ``item_id`` names: ``{"id": item_id}``, or for a custom identifier
+    each key field's value made from it (a string key is ``item_id`` itself, an email
+    ``<item_id>@example.com``, a number one derived from it; other types their sample value)."""
+    if model.key_fields == ("id",):
+        return {"id": item_id}
+    key: dict[str, Any] = {}
+    for name in model.key_fields:
+        f = model.field(name)
+        assert f is not None  # an identifier names declared fields (Model checks it)
+        number = zlib.crc32(item_id.encode()) % 1_000_000 + 1
+        if f.type in ("String", "ID"):
+            key[name] = item_id
+        elif f.type == "AWSEmail":
+            key[name] = f"{item_id}@example.com"
+        elif f.type in ("Int", "AWSTimestamp"):
+            key[name] = number
+        elif f.type == "Float":
+            key[name] = number + 0.5
+        else:
+            key[name] = sample_value(f)
+    return key
+
+
 def _create_input(model: Model, item_id: str, who: str) -> dict[str, Any]:
-    """Every field a client fills: not owner or group fields (create stamps the owner) and not
-    fields with rules of their own unless required (a caller may be denied them)."""
-    data: dict[str, Any] = {"id": item_id}
-    skipped = _rule_fields(model)
+    """The key and every field a client fills: not owner or group fields (create stamps the
+    owner) and not fields with rules of their own unless required (a caller may be denied them)."""
+    data: dict[str, Any] = _item_key(model, item_id)
+    skipped = _rule_fields(model) | set(data)
     for f in model.fields:
         if f.name in skipped or (f.rules is not None and not f.required):
             continue
@@ -464,15 +492,16 @@ def _create_input(model: Model, item_id: str, who: str) -> dict[str, Any]:
 
 
 def _update_input(model: Model, item_id: str, who: str) -> dict[str, Any]:
-    """The id and the first plain field, changed."""
-    skipped = _rule_fields(model)
+    """The key and the first plain field (not a key field: a key never changes), changed."""
+    key = _item_key(model, item_id)
+    skipped = _rule_fields(model) | set(key)
     for f in model.fields:
         if f.name not in skipped and f.rules is None:
             value = _sample(model, f, f"{who} (updated)")
             if f.type == "Boolean":
                 value = not SAMPLE_VALUES["Boolean"]
-            return {"id": item_id, f.name: [value] if f.is_list else value}
-    return {"id": item_id}
+            return {**key, f.name: [value] if f.is_list else value}
+    return key
 
 
 def _selection(model: Model) -> list[str]:
@@ -500,11 +529,11 @@ def _appsync_events(model: Model, callers: list[_Caller]) -> dict[str, dict[str,
         target = _item_id(model, owner_side)
         who = caller.user.name if caller.user else caller.label
         arguments: dict[str, dict[str, Any]] = {
-            "get": {"id": target},
+            "get": _item_key(model, target),
             "list": {"limit": 20},
             "create": {"input": _create_input(model, _item_id(model, caller), who)},
             "update": {"input": _update_input(model, target, who)},
-            "delete": {"input": {"id": target}},
+            "delete": {"input": _item_key(model, target)},
             "listen": {},
         }
         for root in root_fields(model):
@@ -516,8 +545,7 @@ def _appsync_events(model: Model, callers: list[_Caller]) -> dict[str, dict[str,
             args = arguments[root.operation.value]
             if root.secondary is not None:  # a secondary index's query: its partition key value
                 pk = root.secondary.partition_key
-                f = model.field(pk)
-                args = {**args, pk: sample_value(f) if f is not None else SAMPLE_VALUES["AWSDateTime"]}
+                args = {**args, pk: _partition_sample(model, pk)}
             event = appsync_event(
                 root.type_name,
                 root.field_name,
@@ -560,6 +588,11 @@ def _relation_events(schema: Schema, model: Model, callers: list[_Caller]) -> di
             event["source"] = source
             events[f"{model.name}.{rel.name}.{caller.label}.json"] = event
     return events
+
+
+def _partition_sample(model: Model, name: str) -> Any:
+    f = model.field(name)
+    return sample_value(f) if f is not None else SAMPLE_VALUES["AWSDateTime"]
 
 
 def _operation_events(schema: Schema, callers: _Callers) -> dict[str, dict[str, Any]]:
@@ -608,24 +641,31 @@ def _rest_events(model: Model, callers: _Callers, config: LocalConfig) -> dict[s
     for kind in ("rest", "http"):
         owner = config.users[0]
         target = f"{_kebab(model.name)}-{kind}-{owner.name}"
+        one = item_path(model, _item_key(model, target))  # the whole key, one segment a part
         for user in config.users:
             created = f"{_kebab(model.name)}-{kind}-{user.name}"
+            changes = _update_input(model, target, user.name)
             routes = {
                 f"list{model.list_name}": ("GET", base, None, {"limit": "20"}),
                 f"create{model.name}": ("POST", base, _create_input(model, created, user.name), None),
-                f"get{model.name}": ("GET", f"{base}/{target}", None, None),
+                f"get{model.name}": ("GET", one, None, None),
                 f"update{model.name}": (
                     "PATCH",
-                    f"{base}/{target}",
-                    {k: v for k, v in _update_input(model, target, user.name).items() if k != "id"},
+                    one,
+                    {k: v for k, v in changes.items() if k not in model.key_fields},
                     None,
                 ),
-                f"delete{model.name}": ("DELETE", f"{base}/{target}", None, None),
+                f"delete{model.name}": ("DELETE", one, None, None),
             }
+            for secondary in model.secondary_indexes:  # GET /tasks/tasksByStatus/<a status>
+                value = quote(str(_partition_sample(model, secondary.partition_key)), safe="")
+                path = f"{index_path(model, secondary)}/{value}"
+                routes[secondary.field_name(model)] = ("GET", path, None, {"limit": "20"})
             context = callers.lambda_context(user)
             token = f"Bearer {callers.access_token(user)}"
             for name, (method, path, body, query) in routes.items():
                 build = _rest_event if kind == "rest" else _http_event
+                path = path if kind == "rest" else unquote(path)  # an HTTP API decodes the path
                 call = _Call(method, path, body, query, context, token, f"req-{name}-{user.name}")
                 events[f"{kind}.{name}.{user.name}.json"] = build(config, call)
     return events
